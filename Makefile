@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh clone with Python 3.10+ and make:
+#   make demo   create .venv, install permaudit, compare the bundled messenger fixtures
+#   make test   create/update .venv with the test extras and run the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_FIXTURES := fixtures/apk/max-25.8.1.apk
+
+.PHONY: demo test lint fixtures bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/permaudit scan $(DEMO_FIXTURES)
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check permaudit tests fixtures bench
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	$(BIN)/ruff check permaudit tests fixtures bench
+	$(BIN)/mypy permaudit
+
+fixtures: $(VENV)/.installed
+	$(BIN)/python fixtures/build.py
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench_scan.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,7 @@
+"""Entry point for ``python -m permaudit``."""
+
+import sys
+
+from permaudit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Facts about the Android platform: attribute ids, permission catalog, implied permissions."""

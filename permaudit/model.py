@@ -1,0 +1,312 @@
+"""Immutable data model: what a manifest says, and what permaudit concludes from it.
+
+Data flows one way: input file -> ``Manifest`` -> (ruleset, device level) -> ``Report``.
+Everything here is a frozen dataclass holding tuples, so a value can be shared,
+hashed and compared without surprises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+# --- what the reader produces -------------------------------------------------------------
+
+#: ``<uses-permission>``: requested on every API level up to ``maxSdkVersion``.
+USES_PERMISSION = "uses-permission"
+#: ``<uses-permission-sdk-23>`` (also spelled ``uses-permission-sdk-m``): requested only on API 23+.
+USES_PERMISSION_SDK_23 = "uses-permission-sdk-23"
+#: Not in the manifest: added by the platform because of an old target SDK (split permissions).
+IMPLIED = "implied"
+
+COMPONENT_KINDS = ("activity", "activity-alias", "service", "receiver", "provider")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsesPermission:
+    """One ``<uses-permission>`` or ``<uses-permission-sdk-23>`` element Android honours."""
+
+    name: str
+    element: str = USES_PERMISSION
+    max_sdk: int | None = None
+    required_feature: str | None = None
+    required_not_feature: str | None = None
+    #: ``usesPermissionFlags="neverForLocation"`` (API 31+, Bluetooth/Wi-Fi scanning).
+    never_for_location: bool = False
+    #: Line in a text manifest; ``None`` for binary manifests.
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclaredPermission:
+    """A ``<permission>`` the app defines for others to request."""
+
+    name: str
+    #: Raw ``protectionLevel`` integer (base level in the low 4 bits, flags above).
+    protection_level: int = 0
+    #: Decoded names, base first: e.g. ``("signature", "privileged")``.
+    protection: tuple[str, ...] = ("normal",)
+    group: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsesFeature:
+    """A ``<uses-feature>``: a hardware or software feature, required or optional."""
+
+    name: str | None
+    required: bool = True
+    gl_es_version: int | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntentFilter:
+    """An ``<intent-filter>``'s actions, categories and data schemes."""
+
+    actions: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    schemes: tuple[str, ...] = ()
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Component:
+    """An activity, activity-alias, service, receiver or provider."""
+
+    kind: str
+    name: str
+    #: What Android decides: explicit ``android:exported``, else implied by intent filters
+    #: (only for target SDK < 31; from 31 on an intent filter without ``exported`` is an install error).
+    exported: bool
+    #: The raw attribute; ``None`` when absent (``exported`` is then implied).
+    exported_explicit: bool | None = None
+    enabled: bool = True
+    permission: str | None = None
+    read_permission: str | None = None
+    write_permission: str | None = None
+    #: Providers only.
+    authorities: tuple[str, ...] = ()
+    grant_uri_permissions: bool = False
+    #: Services only: decoded ``foregroundServiceType`` flags, e.g. ``("camera", "microphone")``.
+    foreground_service_types: tuple[str, ...] = ()
+    #: Activity-alias only.
+    target_activity: str | None = None
+    intent_filters: tuple[IntentFilter, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Application:
+    """Flags of ``<application>`` that matter for security, with Android's defaults."""
+
+    name: str | None = None
+    debuggable: bool = False
+    allow_backup: bool = True
+    full_backup_content: bool = False
+    data_extraction_rules: bool = False
+    #: ``None`` when the attribute is absent: the default then depends on the target SDK.
+    uses_cleartext_traffic: bool | None = None
+    network_security_config: bool = False
+    request_legacy_external_storage: bool = False
+    test_only: bool = False
+    has_code: bool = True
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Queries:
+    """``<queries>``: which other apps this app asks to see (package visibility, API 30+)."""
+
+    packages: tuple[str, ...] = ()
+    intents: tuple[IntentFilter, ...] = ()
+    providers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IgnoredElement:
+    """An element the app wrote where Android's package parser does not read it."""
+
+    tag: str
+    #: Slash-joined path of the parent, e.g. ``manifest/application``.
+    parent: str
+    #: The ``android:name`` it carried, if any.
+    name: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Manifest:
+    """What Android's package parser takes from an ``AndroidManifest.xml``.
+
+    Sequences are deduplicated and sorted, so two equal manifests compare equal
+    regardless of element order in the file.
+    """
+
+    package: str
+    version_code: int | None = None
+    version_name: str | None = None
+    #: Android's defaults: minSdk 1 when absent; targetSdk = minSdk when absent.
+    min_sdk: int = 1
+    target_sdk: int = 1
+    max_sdk: int | None = None
+    compile_sdk: int | None = None
+    shared_user_id: str | None = None
+    uses_permissions: tuple[UsesPermission, ...] = ()
+    permissions: tuple[DeclaredPermission, ...] = ()
+    features: tuple[UsesFeature, ...] = ()
+    queries: Queries = field(default_factory=Queries)
+    application: Application = field(default_factory=Application)
+    components: tuple[Component, ...] = ()
+    ignored: tuple[IgnoredElement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputInfo:
+    """Where a manifest came from: the path as given, its digest and its kind."""
+
+    path: str
+    sha256: str
+    #: ``apk`` for now; later also ``apks``, ``xapk``, ``aab``, ``xml``, ``axml``.
+    kind: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class App:
+    """One loaded input: provenance plus the manifest read from it."""
+
+    input: InputInfo
+    manifest: Manifest
+
+
+# --- what the engine concludes ------------------------------------------------------------
+
+
+class Severity(IntEnum):
+    """How much a finding matters; ordered so ``--fail-on`` is a comparison."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        """Lower-case name as written in rules and reports."""
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Parse ``info|low|medium|high|critical``; raises ``ValueError`` otherwise."""
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r}") from None
+
+
+#: Protection classes of a requested permission, as the report names them.
+CLASS_RUNTIME = "runtime"  # dangerous: the user is asked at run time
+CLASS_INSTALL = "install"  # normal: granted silently at install
+CLASS_SPECIAL = "special"  # appop: the user must enable it in Settings (special app access)
+CLASS_SIGNATURE = "signature"  # signature/privileged: not grantable to an ordinary app
+CLASS_UNKNOWN = "unknown"  # not a platform permission: vendor, library or app-defined
+PROTECTION_CLASSES = (CLASS_RUNTIME, CLASS_SPECIAL, CLASS_INSTALL, CLASS_SIGNATURE, CLASS_UNKNOWN)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PermissionAccess:
+    """A permission as it stands on the evaluated device level."""
+
+    name: str
+    element: str
+    max_sdk: int | None = None
+    #: Why an implied permission was added (``IMPLIED`` rows only).
+    reason: str | None = None
+    #: Whether Android grants the request on ``Report.device_sdk`` (maxSdk, sdk-23, not ignored).
+    applies: bool = True
+    #: Protection flags on the device level, e.g. ``("dangerous",)``; ``()`` when unknown.
+    protection: tuple[str, ...] = ()
+    protection_class: str = CLASS_UNKNOWN
+    #: A short explanation when the class needs one (e.g. a known benign library permission).
+    note: str | None = None
+    capabilities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CapabilityHit:
+    """A capability the app reaches on the device level, and through what."""
+
+    id: str
+    title: str
+    severity: Severity
+    #: Permissions and manifest features (e.g. ``service:...BIND_ACCESSIBILITY_SERVICE``).
+    via: tuple[str, ...]
+    #: How far it reaches, from the ruleset's access labels: e.g. ``("precise", "background")``.
+    access: tuple[str, ...] = ()
+    #: Caveats, e.g. "only through uses-permission-sdk-23", "implied by targetSdk 22".
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One rule that fired on one subject (a capability, permission, component or flag)."""
+
+    rule: str
+    severity: Severity
+    title: str
+    subject: str
+    category: str
+    message: str
+    fingerprint: str
+    references: tuple[str, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScoreContribution:
+    """How many points one finding added to the risk score."""
+
+    rule: str
+    subject: str
+    points: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Risk:
+    """The 0..100 risk score, its level, and what made it up."""
+
+    score: int
+    level: str
+    contributions: tuple[ScoreContribution, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """Everything permaudit concludes about one app on one device level."""
+
+    app: App
+    device_sdk: int
+    permissions: tuple[PermissionAccess, ...]
+    capabilities: tuple[CapabilityHit, ...]
+    findings: tuple[Finding, ...]
+    risk: Risk
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RulesetInfo:
+    """Provenance of the ruleset a set of reports was made with."""
+
+    id: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanResult:
+    """What ``scan`` renders: reports for each input, in input order, plus provenance."""
+
+    tool_version: str
+    ruleset: RulesetInfo
+    device_sdk: int
+    reports: tuple[Report, ...]
