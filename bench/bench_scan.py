@@ -1,0 +1,94 @@
+"""Benchmark: permaudit scan vs androguard APK() vs aapt on large realistic APKs.
+
+Builds APKs with ``$PERMAUDIT_CORPUS/make-big-apk.py`` (default 150 MB / 8,000 entries,
+plus a smaller and a bigger one to show whether cost stays flat as the APK grows), then
+runs each tool several times in a fresh process and reports the median wall time and the
+peak resident memory of the child (``os.wait4`` rusage). Run by hand: ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("PERMAUDIT_CORPUS", REPO.parent / "shared" / "corpus"))
+SOURCE_APK = CORPUS / "apk" / "airtest-Yosemite.apk"
+OUT_DIR = REPO / "bench" / "out"
+
+
+def run_once(argv: list[str]) -> tuple[float, float]:
+    """Run ``argv`` once; return (wall seconds, peak RSS MiB) of that child alone."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {stderr.strip()[:300]}")
+    return wall, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
+
+
+def measure(argv: list[str], runs: int) -> tuple[float, float]:
+    """Median wall time (ms) and max peak RSS (MiB) over ``runs`` runs after one warm-up."""
+    run_once(argv)
+    samples = [run_once(argv) for _ in range(runs)]
+    return statistics.median(s[0] for s in samples) * 1000, max(s[1] for s in samples)
+
+
+def make_apk(size_mb: int, entries: int) -> Path:
+    """Build (once) a synthetic APK of about ``size_mb`` MiB with ``entries`` extra entries."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUT_DIR / f"big-{size_mb}mb-{entries}.apk"
+    if not path.exists():
+        subprocess.run(
+            [sys.executable, str(CORPUS / "make-big-apk.py"), str(SOURCE_APK), str(path),
+             "--size-mb", str(size_mb), "--entries", str(entries), "--seed", "1"],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+    return path
+
+
+def tools(apk: Path) -> dict[str, list[str]]:
+    """The command line of each contender."""
+    bin_dir = Path(sys.executable).parent
+    commands = {
+        "permaudit scan --format json": [str(bin_dir / "permaudit"), "scan", "--format", "json", str(apk)],
+        "androguard APK().get_permissions()": [
+            sys.executable, "-c",
+            "import sys; from androguard.core.apk import APK; APK(sys.argv[1]).get_permissions()",
+            str(apk),
+        ],
+    }
+    aapt = shutil.which("aapt")
+    if aapt:
+        commands["aapt dump permissions"] = [aapt, "dump", "permissions", str(apk)]
+    return commands
+
+
+def main() -> None:
+    """Parse options, build the APKs, print one table row per (APK, tool)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sizes", default="30:2000,150:8000,300:16000",
+                        help="comma-separated SIZE_MB:ENTRIES pairs")
+    args = parser.parse_args()
+    print(f"{'apk':<24} {'tool':<38} {'median ms':>10} {'peak MiB':>9}")
+    for pair in args.sizes.split(","):
+        size_mb, entries = (int(x) for x in pair.split(":"))
+        apk = make_apk(size_mb, entries)
+        label = f"{apk.stat().st_size / 2**20:.0f} MiB, {entries} entries"
+        for name, argv in tools(apk).items():
+            wall, rss = measure(argv, args.runs)
+            print(f"{label:<24} {name:<38} {wall:>10.1f} {rss:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Pieces every command shares: common options, loading inputs, writing output atomically."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from permaudit import __version__
+from permaudit.errors import PermauditError
+from permaudit.model import App, Report, RulesetInfo, ScanResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def device_sdk_option(func: F) -> F:
+    """``--device-sdk N``: the API level of the phone the report describes."""
+    return click.option(
+        "--device-sdk",
+        type=click.IntRange(1, None),
+        default=None,
+        metavar="N",
+        help="API level of the device to evaluate (default: the newest level known).",
+    )(func)
+
+
+def rules_option(func: F) -> F:
+    """``--rules FILE`` (repeatable): extra rule files applied on top of the default set."""
+    return click.option(
+        "--rules",
+        "rules_files",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="FILE",
+        help="Extra ruleset file to add or override rules by id (repeatable).",
+    )(func)
+
+
+def output_option(func: F) -> F:
+    """``--output PATH``: write the report to a file (atomically) instead of stdout."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        metavar="PATH",
+        help="Write the report to PATH instead of standard output.",
+    )(func)
+
+
+def use_color(output: Path | None) -> bool:
+    """Colour only on a terminal, and only when ``NO_COLOR`` is unset."""
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Write ``text`` to ``output`` atomically, or to stdout; a failure is a PermauditError."""
+    if not text.endswith("\n"):
+        text += "\n"
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    directory = output.parent if str(output.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
+    except OSError as exc:
+        raise PermauditError(f"cannot write: {exc.strerror}", path=str(output)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise PermauditError(f"cannot write: {exc.strerror}", path=str(output)) from None
+
+
+def load_apps(paths: Sequence[str]) -> list[App]:
+    """Load every input before any report is written; the first bad one stops the run."""
+    from permaudit.sources import load
+
+    return [load(path) for path in paths]
+
+
+def analyse(
+    apps: Sequence[App], rules_files: Sequence[Path], device_sdk: int | None
+) -> ScanResult:
+    """Evaluate ``apps`` against the default ruleset plus ``rules_files`` on one device level."""
+    from permaudit.android.catalog import NEWEST_API_LEVEL, Catalog
+    from permaudit.engine import evaluate
+    from permaudit.ruleset import load_ruleset
+
+    level = NEWEST_API_LEVEL if device_sdk is None else device_sdk
+    if level > NEWEST_API_LEVEL:
+        raise PermauditError(
+            f"--device-sdk {level}: the permission catalog knows API levels up to "
+            f"{NEWEST_API_LEVEL}"
+        )
+    ruleset = load_ruleset(rules_files)
+    catalog = Catalog.for_api_level(level)
+    reports: tuple[Report, ...] = tuple(
+        evaluate(app, ruleset, level, catalog) for app in apps
+    )
+    return ScanResult(
+        tool_version=__version__,
+        ruleset=RulesetInfo(id=ruleset.id, sha256=ruleset.sha256),
+        device_sdk=level,
+        reports=reports,
+    )

@@ -1,0 +1,51 @@
+"""``permaudit scan``: audit one or more apps and print a report for each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from permaudit.cli import cli
+from permaudit.cli.common import (
+    analyse,
+    device_sdk_option,
+    load_apps,
+    output_option,
+    rules_option,
+    use_color,
+    write_output,
+)
+from permaudit.formatters import SCAN_FORMATS, render_scan
+
+
+@cli.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("inputs", nargs=-1, required=True, metavar="APK...")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(SCAN_FORMATS)),
+    default="table",
+    show_default=True,
+    help="Report format.",
+)
+@device_sdk_option
+@rules_option
+@output_option
+def scan(
+    inputs: tuple[str, ...],
+    fmt: str,
+    device_sdk: int | None,
+    rules_files: tuple[Path, ...],
+    output: Path | None,
+) -> int:
+    """Report what each app can reach on a phone, why, and how risky that is.
+
+    Reads only the manifest of each APK. Every input is checked before any report
+    is written: one unreadable file stops the run with exit code 2.
+    """
+    apps = load_apps(inputs)
+    result = analyse(apps, rules_files, device_sdk)
+    write_output(render_scan(fmt, result, color=use_color(output)), output)
+    return 0

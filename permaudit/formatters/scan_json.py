@@ -1,0 +1,154 @@
+"""The versioned JSON contract of ``permaudit scan`` (documented in README.md).
+
+Byte-identical for the same inputs: keys sorted, lists in a defined order, no timestamps.
+Bump ``SCHEMA_VERSION`` on any change that removes or retypes a field; adding a field
+does not.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from permaudit.model import (
+    IMPLIED,
+    CapabilityHit,
+    Finding,
+    Manifest,
+    PermissionAccess,
+    Report,
+    ScanResult,
+)
+
+SCHEMA_VERSION = 1
+
+
+def permission_json(row: PermissionAccess) -> dict[str, Any]:
+    """One permission row of an app."""
+    data: dict[str, Any] = {
+        "name": row.name,
+        "element": row.element,
+        "max_sdk": row.max_sdk,
+        "applies": row.applies,
+        "protection": list(row.protection),
+        "class": row.protection_class,
+        "capabilities": list(row.capabilities),
+    }
+    if row.element == IMPLIED:
+        data["reason"] = row.reason
+    if row.note:
+        data["note"] = row.note
+    return data
+
+
+def capability_json(hit: CapabilityHit) -> dict[str, Any]:
+    """One capability the app reaches."""
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "severity": hit.severity.label,
+        "via": list(hit.via),
+        "access": list(hit.access),
+        "notes": list(hit.notes),
+    }
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    """One finding; ``fingerprint`` is stable across rewording and severity changes."""
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.label,
+        "title": finding.title,
+        "subject": finding.subject,
+        "category": finding.category,
+        "message": finding.message,
+        "fingerprint": finding.fingerprint,
+        "references": list(finding.references),
+        "line": finding.line,
+    }
+
+
+def manifest_extras_json(manifest: Manifest) -> dict[str, Any]:
+    """Manifest facts beyond permissions: flags, declared permissions, features, components."""
+    app = manifest.application
+    return {
+        "max_sdk": manifest.max_sdk,
+        "compile_sdk": manifest.compile_sdk,
+        "shared_user_id": manifest.shared_user_id,
+        "application": {
+            "debuggable": app.debuggable,
+            "allow_backup": app.allow_backup,
+            "full_backup_content": app.full_backup_content,
+            "data_extraction_rules": app.data_extraction_rules,
+            "uses_cleartext_traffic": app.uses_cleartext_traffic,
+            "network_security_config": app.network_security_config,
+            "request_legacy_external_storage": app.request_legacy_external_storage,
+            "test_only": app.test_only,
+        },
+        "declared_permissions": [
+            {"name": p.name, "protection": list(p.protection), "group": p.group}
+            for p in manifest.permissions
+        ],
+        "features": [
+            {"name": f.name, "required": f.required, "gl_es_version": f.gl_es_version}
+            for f in manifest.features
+        ],
+        "exported_components": [
+            {
+                "kind": c.kind,
+                "name": c.name,
+                "permission": c.permission,
+                "explicit": c.exported_explicit is not None,
+            }
+            for c in manifest.components
+            if c.exported and c.enabled
+        ],
+        "ignored_elements": [
+            {"tag": e.tag, "parent": e.parent, "name": e.name, "line": e.line}
+            for e in manifest.ignored
+        ],
+    }
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """One app's entry in ``apps``."""
+    manifest = report.app.manifest
+    info = report.app.input
+    data: dict[str, Any] = {
+        "input": {"path": info.path, "sha256": info.sha256, "kind": info.kind},
+        "package": manifest.package,
+        "version_code": manifest.version_code,
+        "version_name": manifest.version_name,
+        "min_sdk": manifest.min_sdk,
+        "target_sdk": manifest.target_sdk,
+        "permissions": [permission_json(p) for p in report.permissions],
+        "capabilities": [capability_json(c) for c in report.capabilities],
+        "findings": [finding_json(f) for f in report.findings],
+        "risk": {
+            "score": report.risk.score,
+            "level": report.risk.level,
+            "contributions": [
+                {"rule": c.rule, "subject": c.subject, "points": c.points}
+                for c in report.risk.contributions
+            ],
+        },
+    }
+    data.update(manifest_extras_json(manifest))
+    return data
+
+
+def scan_document(result: ScanResult) -> dict[str, Any]:
+    """The whole scan document as plain data (also embedded by other JSON formats)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "permaudit", "version": result.tool_version},
+        "ruleset": {"id": result.ruleset.id, "sha256": result.ruleset.sha256},
+        "device_sdk": result.device_sdk,
+        "apps": [report_json(r) for r in result.reports],
+    }
+
+
+def render(result: ScanResult, *, color: bool = False) -> str:
+    """Render ``result`` as the JSON contract (``color`` is ignored)."""
+    del color
+    return json.dumps(scan_document(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
