@@ -285,7 +285,10 @@ def load_known_permissions(path: Path = _KNOWN_FILE) -> KnownPermissions:
     permissions = []
     for item in document.get("permissions") or ():
         _check_keys(
-            item, {"name", "suffix", "kind", "note", "source"}, {"kind", "note", "source"}, path,
+            item,
+            {"name", "suffix", "kind", "note", "source"},
+            {"kind", "note", "source"},
+            path,
             "permissions",
         )
         if ("name" in item) == ("suffix" in item):
