@@ -1,0 +1,142 @@
+"""The terminal view of ``permaudit compare``: three blocks of tables for a wide terminal."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from permaudit.compare import Comparison
+from permaudit.formatters._compare_common import (
+    bold,
+    capability_lines,
+    column_header,
+    count_headers,
+    counts_row,
+    groups,
+    paint,
+    risk_severity,
+    ruleset_text,
+    short_list,
+    short_permission,
+    wrap_lines,
+)
+
+#: The terminal width the tables aim for; cells wrap to share it between the apps.
+WIDTH = 160
+FIRST_COLUMN = 24
+
+
+def _cell_width(apps: int) -> int:
+    return max(20, (WIDTH - FIRST_COLUMN) // apps - 3)
+
+
+def _headers(comparison: Comparison, first: list[str]) -> list[str]:
+    return [*first, *("\n".join(filter(None, column_header(a))) for a in comparison.apps)]
+
+
+def _apps_block(comparison: Comparison) -> list[str]:
+    rows = []
+    for index, (app, report) in enumerate(
+        zip(comparison.apps, comparison.reports, strict=True), start=1
+    ):
+        manifest = report.app.manifest
+        rows.append(
+            [
+                index,
+                app.label,
+                app.version,
+                manifest.min_sdk,
+                manifest.target_sdk,
+                app.path,
+            ]
+        )
+    return tabulate(
+        rows, headers=["#", "app", "version", "minSdk", "targetSdk", "input"], tablefmt="simple"
+    ).splitlines()
+
+
+def _capability_block(comparison: Comparison, *, color: bool) -> list[str]:
+    width = _cell_width(len(comparison.apps))
+    rows = []
+    for row in comparison.capability_rows:
+        cells = []
+        for cell in row.cells:
+            lines = wrap_lines(capability_lines(cell), width)
+            lines[0] = paint(lines[0], cell.severity, color=color)
+            cells.append("\n".join(lines))
+        title = f"{row.title}\n({row.id}, {row.severity.label})"
+        rows.append([paint(title, row.severity, color=color), *cells])
+    risk = [
+        paint(f"{r.risk.score} ({r.risk.level})", risk_severity(r.risk.level), color=color)
+        for r in comparison.reports
+    ]
+    rows.append([bold("risk score", color=color), *risk])
+    return tabulate(
+        rows, headers=_headers(comparison, ["capability"]), tablefmt="simple_grid"
+    ).splitlines()
+
+
+def _permission_block(comparison: Comparison) -> list[str]:
+    rows = []
+    for _, title, indexes in groups(comparison):
+        for position, index in enumerate(indexes):
+            row = comparison.permission_rows[index]
+            rows.append(
+                [
+                    title if position == 0 else "",
+                    short_permission(row.name),
+                    row.protection_class,
+                    *(cell.text for cell in row.cells),
+                ]
+            )
+    return tabulate(
+        rows,
+        headers=_headers(comparison, ["capability", "permission", "class"]),
+        tablefmt="simple",
+        maxcolwidths=[
+            FIRST_COLUMN,
+            48,
+            12,
+            *(_cell_width(len(comparison.apps)),) * len(rows[0][3:]),
+        ]
+        if rows
+        else None,
+    ).splitlines()
+
+
+def _exclusives_block(comparison: Comparison) -> list[str]:
+    lines = []
+    width = WIDTH - 18
+    for app, only in zip(comparison.apps, comparison.exclusives, strict=True):
+        lines.append(" ".join(filter(None, column_header(app))) + ":")
+        caps = ", ".join(only.capabilities) or "none"
+        perms = short_list(only.permissions) or "none"
+        lines.extend(wrap_lines([f"  capabilities: {caps}"], width))
+        lines.extend(wrap_lines([f"  permissions:  {perms}"], width))
+    return lines
+
+
+def _counts_block(comparison: Comparison) -> list[str]:
+    rows = [
+        [app.label, *counts_row(counts)]
+        for app, counts in zip(comparison.apps, comparison.counts, strict=True)
+    ]
+    return tabulate(
+        rows, headers=["app", *count_headers(comparison.device_sdk)], tablefmt="simple"
+    ).splitlines()
+
+
+def render(result: Comparison, *, color: bool = False) -> str:
+    """Render ``result`` for a wide terminal; ANSI colour only when ``color`` is true."""
+    title = (
+        f"permaudit compare: {len(result.apps)} apps on a device with API level "
+        f"{result.device_sdk}; ruleset {ruleset_text(result.ruleset)}"
+    )
+    lines = [bold(title, color=color), "", *_apps_block(result), ""]
+    lines += [bold("What each app can reach (capability, how far, through what)", color=color)]
+    lines += [*_capability_block(result, color=color), ""]
+    lines += [bold("Permissions by capability (- = not requested)", color=color)]
+    lines += [*_permission_block(result), ""]
+    lines += [bold("Only in one app (capabilities, then requested permissions)", color=color)]
+    lines += [*_exclusives_block(result), ""]
+    lines += [bold("Permission counts", color=color), *_counts_block(result)]
+    return "\n".join(lines) + "\n"
