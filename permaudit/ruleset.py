@@ -44,7 +44,8 @@ CAPABILITY_PREFIX = "capability."
 SEVERITIES = tuple(s.label for s in Severity)
 
 FOREGROUND_SERVICE_TYPES = (
-    "camera", "connectedDevice", "dataSync", "health", "location", "mediaPlayback",
+    "camera", "connectedDevice", "dataSync", "fileManagement", "health", "location",
+    "mediaPlayback",
     "mediaProcessing", "mediaProjection", "microphone", "phoneCall", "remoteMessaging",
     "shortService", "specialUse", "systemExempted",
 )

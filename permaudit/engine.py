@@ -1,0 +1,534 @@
+"""Evaluate one app against a RuleSet on one device level: capabilities, findings, risk. Pure."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from permaudit.android.catalog import Catalog
+from permaudit.android.effective import effective_permissions
+from permaudit.model import (
+    CLASS_SIGNATURE,
+    IMPLIED,
+    USES_PERMISSION,
+    USES_PERMISSION_SDK_23,
+    App,
+    CapabilityHit,
+    Component,
+    Finding,
+    Manifest,
+    PermissionAccess,
+    Report,
+    Risk,
+    ScoreContribution,
+    Severity,
+)
+from permaudit.ruleset import (
+    AllCapabilities,
+    AppFlags,
+    Capability,
+    CleartextTraffic,
+    ComponentFeature,
+    DeclaredPermission,
+    ExportedComponent,
+    IgnoredElement,
+    Match,
+    PermissionClass,
+    QueriesFeature,
+    RequestedPermission,
+    Rule,
+    RuleSet,
+    SharedUserId,
+    TargetSdkBelow,
+)
+
+CAPABILITY_CATEGORY = "capability"
+LAUNCHER_ACTION = "android.intent.action.MAIN"
+LAUNCHER_CATEGORIES = (
+    "android.intent.category.LAUNCHER",
+    "android.intent.category.LEANBACK_LAUNCHER",
+)
+PERMISSION_PREFIX = "android.permission."
+
+#: ``app_flags`` name -> (manifest attribute, whether the flag means "the attribute is set").
+FLAG_ATTRIBUTES = MappingProxyType({
+    "allow_backup": ("android:allowBackup", False),
+    "data_extraction_rules": ("android:dataExtractionRules", True),
+    "debuggable": ("android:debuggable", False),
+    "full_backup_content": ("android:fullBackupContent", True),
+    "has_code": ("android:hasCode", False),
+    "network_security_config": ("android:networkSecurityConfig", True),
+    "request_legacy_external_storage": ("android:requestLegacyExternalStorage", False),
+    "test_only": ("android:testOnly", False),
+    "uses_cleartext_traffic": ("android:usesCleartextTraffic", False),
+})
+
+# --- risk score ----------------------------------------------------------------------------
+
+#: Points per finding and the most one severity can add (see :func:`risk`).
+POINTS = MappingProxyType({
+    Severity.INFO: 0, Severity.LOW: 3, Severity.MEDIUM: 10, Severity.HIGH: 25,
+    Severity.CRITICAL: 60,
+})
+CAPS = MappingProxyType({
+    Severity.INFO: 0, Severity.LOW: 12, Severity.MEDIUM: 30, Severity.HIGH: 50,
+    Severity.CRITICAL: 100,
+})
+#: Without a critical finding the score stays below the critical band.
+NON_CRITICAL_CAP = 74
+#: (lowest score, level), highest first.
+LEVELS = ((75, "critical"), (50, "high"), (25, "medium"), (1, "low"), (0, "none"))
+
+
+def risk(findings: Sequence[Finding]) -> Risk:
+    """The 0..100 risk score of ``findings``, its level and each finding's points.
+
+    With ``n_s`` findings of severity ``s``::
+
+        C = 60 * n_critical
+        H = min(50, 25 * n_high)
+        M = min(30, 10 * n_medium)
+        L = min(12,  3 * n_low)          (info findings add nothing)
+        score = min(100, C + min(74, H + M + L))
+
+    Levels: 0 none, 1-24 low, 25-49 medium, 50-74 high, 75-100 critical. One critical
+    finding alone is already high (60); only a critical finding reaches the critical band;
+    any number of low findings stays low (12). Every term only grows with a count, so
+    adding a finding never lowers the score. ``contributions`` gives each finding the
+    points it added, in report order, so they sum to the score (findings that added
+    nothing are left out).
+    """
+    used = dict.fromkeys(Severity, 0)
+    non_critical = 0
+    total = 0
+    contributions = []
+    for finding in sorted(findings, key=finding_order):
+        severity = finding.severity
+        points = min(POINTS[severity], CAPS[severity] - used[severity], 100 - total)
+        if severity is not Severity.CRITICAL:
+            points = min(points, NON_CRITICAL_CAP - non_critical)
+            non_critical += max(points, 0)
+        if points <= 0:
+            continue
+        used[severity] += points
+        total += points
+        contributions.append(
+            ScoreContribution(rule=finding.rule, subject=finding.subject, points=points)
+        )
+    level = next(name for floor, name in LEVELS if total >= floor)
+    return Risk(score=total, level=level, contributions=tuple(contributions))
+
+
+# --- finding identity and order ------------------------------------------------------------
+
+
+def fingerprint(rule: str, package: str, subject: str) -> str:
+    """A finding's stable identity: the first 32 hex digits of sha256(rule NUL package NUL subject).
+
+    Never the message, severity or line, so a baseline survives rewording, severity
+    overrides and manifest re-ordering.
+    """
+    data = "\0".join((rule, package, subject)).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def finding_order(finding: Finding) -> tuple[int, str, str]:
+    """Most severe first, then by rule id and subject."""
+    return (-int(finding.severity), finding.rule, finding.subject)
+
+
+def short(name: str) -> str:
+    """``CAMERA`` for ``android.permission.CAMERA``; other names stay whole."""
+    return name.removeprefix(PERMISSION_PREFIX)
+
+
+# --- capabilities --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grant:
+    """One entry of a capability that matched: what, how far, with which caveats."""
+
+    via: tuple[str, ...]
+    access: str | None
+    needs_other: bool
+    notes: tuple[str, ...] = ()
+    line: int | None = None
+
+
+def grants_capability(row: PermissionAccess) -> bool:
+    """A permission row counts when Android grants it here to an ordinary app."""
+    return row.applies and row.protection_class != CLASS_SIGNATURE
+
+
+def permission_notes(rows: Sequence[PermissionAccess], manifest: Manifest) -> tuple[str, ...]:
+    """Caveats of the rows that grant one permission; none when one row is unconditional."""
+    if any(r.element == USES_PERMISSION and r.max_sdk is None for r in rows):
+        notes: list[str] = []
+    else:
+        notes = []
+        for row in rows:
+            name = short(row.name)
+            if row.element == USES_PERMISSION_SDK_23:
+                notes.append(f"{name}: only through uses-permission-sdk-23")
+            if row.element == IMPLIED:
+                notes.append(f"{name}: implied by targetSdk {manifest.target_sdk}")
+            if row.max_sdk is not None:
+                notes.append(f"{name}: only up to API {row.max_sdk} (maxSdkVersion)")
+    if any(u.name == rows[0].name and u.never_for_location for u in manifest.uses_permissions):
+        notes.append(f"{short(rows[0].name)}: neverForLocation")
+    return tuple(notes)
+
+
+def permission_line(manifest: Manifest, name: str) -> int | None:
+    """The manifest line of the first request of ``name``."""
+    return next((u.line for u in manifest.uses_permissions if u.name == name), None)
+
+
+def component_matches(feature: ComponentFeature, component: Component) -> bool:
+    """Every filter of ``feature`` holds for ``component``."""
+    if component.kind not in feature.kinds:
+        return False
+    if feature.permission is not None and component.permission != feature.permission:
+        return False
+    if feature.actions and not any(
+        action in feature.actions for f in component.intent_filters for action in f.actions
+    ):
+        return False
+    return not feature.foreground_service_types or any(
+        t in feature.foreground_service_types for t in component.foreground_service_types
+    )
+
+
+def feature_grants(
+    feature: ComponentFeature | QueriesFeature, manifest: Manifest
+) -> Iterator[Grant]:
+    """What in ``manifest`` matches ``feature``."""
+    if isinstance(feature, QueriesFeature):
+        for intent in manifest.queries.intents:
+            if feature.action is not None and feature.action not in intent.actions:
+                continue
+            if feature.category is not None and feature.category not in intent.categories:
+                continue
+            wanted = "+".join(x for x in (feature.action, feature.category) if x)
+            yield Grant(via=(f"queries:{wanted}",), access=feature.access,
+                        needs_other=feature.needs_other)
+            return
+        return
+    for component in manifest.components:
+        if component_matches(feature, component):
+            via = f"{component.kind}:{component.name}"
+            notes = () if component.enabled else (
+                f"{via}: disabled in the manifest (the app can enable it)",
+            )
+            yield Grant(via=(via,), access=feature.access, needs_other=feature.needs_other,
+                        notes=notes, line=component.line)
+
+
+def capability_grants(
+    capability: Capability, manifest: Manifest, rows: dict[str, list[PermissionAccess]]
+) -> list[Grant]:
+    """Every entry of ``capability`` that matched, in the capability's order."""
+    grants = []
+    for entry in capability.permissions:
+        granting = [r for r in rows.get(entry.name, ()) if grants_capability(r)]
+        if granting:
+            grants.append(Grant(
+                via=(entry.name,), access=entry.access, needs_other=entry.needs_other,
+                notes=permission_notes(granting, manifest),
+                line=permission_line(manifest, entry.name),
+            ))
+    for feature in capability.features:
+        grants.extend(feature_grants(feature, manifest))
+    return grants
+
+
+def capability_hits(
+    manifest: Manifest, ruleset: RuleSet, permissions: Sequence[PermissionAccess]
+) -> tuple[tuple[CapabilityHit, int | None], ...]:
+    """Capabilities reached on the device level (most severe first), each with a line."""
+    rows: dict[str, list[PermissionAccess]] = {}
+    for row in permissions:
+        rows.setdefault(row.name, []).append(row)
+    hits = []
+    for capability in ruleset.capabilities:
+        grants = capability_grants(capability, manifest, rows)
+        if all(g.needs_other for g in grants):
+            continue  # nothing matched, or only entries that widen another entry
+        hit = CapabilityHit(
+            id=capability.id,
+            title=capability.title,
+            severity=capability.severity,
+            via=unique(v for g in grants for v in g.via),
+            access=unique(g.access for g in grants if g.access),
+            notes=unique(n for g in grants for n in g.notes),
+        )
+        line = next((g.line for g in grants if g.line is not None), None)
+        hits.append((hit, line))
+    return tuple(sorted(hits, key=lambda h: (-int(h[0].severity), h[0].id)))
+
+
+def unique(values: Iterable[str | None]) -> tuple[str, ...]:
+    """Values without ``None`` and repeats, first occurrence kept."""
+    return tuple(dict.fromkeys(v for v in values if v is not None))
+
+
+def with_capabilities(
+    permissions: Sequence[PermissionAccess], ruleset: RuleSet
+) -> tuple[PermissionAccess, ...]:
+    """Each permission row with the ids of the capabilities that list it."""
+    by_name: dict[str, list[str]] = {}
+    for capability in ruleset.capabilities:
+        for entry in capability.permissions:
+            by_name.setdefault(entry.name, []).append(capability.id)
+    return tuple(
+        dataclasses.replace(row, capabilities=tuple(by_name.get(row.name, ())))
+        for row in permissions
+    )
+
+
+def capability_finding(hit: CapabilityHit, capability: Capability, package: str,
+                       line: int | None) -> Finding:
+    """The finding ``capability.<id>`` for a reached capability."""
+    access = f" ({', '.join(hit.access)})" if hit.access else ""
+    message = f"{hit.title}{access} via {', '.join(short(v) for v in hit.via)}"
+    if hit.notes:
+        message += "; " + "; ".join(hit.notes)
+    return Finding(
+        rule=capability.rule_id, severity=hit.severity, title=hit.title, subject=hit.id,
+        category=CAPABILITY_CATEGORY, message=message,
+        fingerprint=fingerprint(capability.rule_id, package, hit.id),
+        references=capability.references, line=line,
+    )
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subject:
+    """One thing a rule fired on, with the detail its message may quote."""
+
+    subject: str
+    detail: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """What rules look at: the manifest, the device's permission rows, the capabilities."""
+
+    manifest: Manifest
+    permissions: tuple[PermissionAccess, ...]
+    hits: tuple[CapabilityHit, ...]
+
+
+def is_launcher(component: Component) -> bool:
+    """An activity (or alias) the home screen starts: MAIN with a launcher category."""
+    return component.kind in ("activity", "activity-alias") and any(
+        LAUNCHER_ACTION in f.actions and any(c in f.categories for c in LAUNCHER_CATEGORIES)
+        for f in component.intent_filters
+    )
+
+
+def unguarded(component: Component) -> bool:
+    """No permission protects the component (for providers: neither read nor write)."""
+    if component.kind == "provider":
+        return (component.permission is None and component.read_permission is None
+                and component.write_permission is None)
+    return component.permission is None
+
+
+def match_app_flags(when: AppFlags, ctx: Context) -> Iterator[Subject]:
+    app = ctx.manifest.application
+    parts = []
+    for flag, expected in when.flags:
+        actual = getattr(app, flag)
+        if actual is None or bool(actual) is not expected:
+            return
+        attribute, presence = FLAG_ATTRIBUTES[flag]
+        if presence:
+            parts.append(f"{attribute} {'set' if expected else 'not set'}")
+        else:
+            parts.append(f"{attribute}={'true' if expected else 'false'}")
+    yield Subject(subject=FLAG_ATTRIBUTES[when.flags[0][0]][0], detail=", ".join(parts),
+                  line=app.line)
+
+
+def match_cleartext_traffic(when: CleartextTraffic, ctx: Context) -> Iterator[Subject]:
+    app = ctx.manifest.application
+    subject = "android:usesCleartextTraffic"
+    target = ctx.manifest.target_sdk
+    if app.uses_cleartext_traffic is True:
+        yield Subject(subject=subject, detail=f"{subject}=true", line=app.line)
+    elif (app.uses_cleartext_traffic is None and not app.network_security_config
+          and target < when.default_when_target_below):
+        yield Subject(
+            subject=subject,
+            detail=f"{subject} is not set and defaults to true for targetSdk {target} "
+                   f"(below {when.default_when_target_below})",
+            line=app.line,
+        )
+
+
+def match_target_sdk_below(when: TargetSdkBelow, ctx: Context) -> Iterator[Subject]:
+    target = ctx.manifest.target_sdk
+    if target < when.level:
+        yield Subject(subject="targetSdkVersion",
+                      detail=f"targetSdkVersion {target} is below {when.level}")
+
+
+def match_exported_component(when: ExportedComponent, ctx: Context) -> Iterator[Subject]:
+    for component in ctx.manifest.components:
+        if component.kind not in when.kinds or not component.exported:
+            continue
+        if when.without_permission and not unguarded(component):
+            continue
+        if when.exclude_launcher and is_launcher(component):
+            continue
+        how = "exported" if component.exported_explicit else "exported by its intent filter"
+        detail = f"{component.kind} {component.name} is {how}"
+        if unguarded(component):
+            detail += " and requires no permission"
+        if not component.enabled:
+            detail += " (disabled in the manifest; the app can enable it)"
+        yield Subject(subject=f"{component.kind}:{component.name}", detail=detail,
+                      line=component.line)
+
+
+def match_declared_permission(when: DeclaredPermission, ctx: Context) -> Iterator[Subject]:
+    for declared in ctx.manifest.permissions:
+        base = declared.protection[0] if declared.protection else "normal"
+        if base not in when.protection:
+            continue
+        guarded = [
+            f"{c.kind}:{c.name}" for c in ctx.manifest.components
+            if c.exported and declared.name in (c.permission, c.read_permission, c.write_permission)
+        ]
+        if when.guards_exported and not guarded:
+            continue
+        detail = f"{declared.name} has protectionLevel {base}"
+        if guarded:
+            detail += f" and guards {', '.join(guarded)}"
+        yield Subject(subject=declared.name, detail=detail, line=declared.line)
+
+
+def match_shared_user_id(when: SharedUserId, ctx: Context) -> Iterator[Subject]:
+    value = ctx.manifest.shared_user_id
+    if value:
+        yield Subject(subject="android:sharedUserId", detail=f'android:sharedUserId="{value}"')
+
+
+def match_permission_class(when: PermissionClass, ctx: Context) -> Iterator[Subject]:
+    for row in ctx.permissions:
+        if row.applies and row.protection_class in when.classes:
+            detail = f"{short(row.name)} is a {row.protection_class} permission"
+            if row.note:
+                detail += f" ({row.note})"
+            yield Subject(subject=row.name, detail=detail,
+                          line=permission_line(ctx.manifest, row.name))
+
+
+def match_requested_permission(when: RequestedPermission, ctx: Context) -> Iterator[Subject]:
+    for row in ctx.permissions:
+        if row.applies and row.name in when.names:
+            yield Subject(subject=row.name, detail=f"requests {short(row.name)}",
+                          line=permission_line(ctx.manifest, row.name))
+
+
+def match_ignored_element(when: IgnoredElement, ctx: Context) -> Iterator[Subject]:
+    for element in ctx.manifest.ignored:
+        if when.tags and element.tag not in when.tags:
+            continue
+        named = f" {element.name}" if element.name else ""
+        parent = element.parent.rsplit("/", 1)[-1]
+        suffix = f":{element.name}" if element.name else ""
+        yield Subject(
+            subject=f"{element.parent}/{element.tag}{suffix}",
+            detail=f"<{element.tag}{named}> inside <{parent}> is never read by Android",
+            line=element.line,
+        )
+
+
+def match_all_capabilities(when: AllCapabilities, ctx: Context) -> Iterator[Subject]:
+    reached = {hit.id: hit for hit in ctx.hits}
+    if all(cap_id in reached for cap_id in when.ids):
+        titles = ", ".join(reached[cap_id].title for cap_id in when.ids)
+        yield Subject(subject="+".join(when.ids), detail=f"reaches {titles}")
+
+
+def match(when: Match, ctx: Context) -> Iterator[Subject]:
+    """Dispatch one ``when`` condition to its implementation."""
+    if isinstance(when, AppFlags):
+        return match_app_flags(when, ctx)
+    if isinstance(when, CleartextTraffic):
+        return match_cleartext_traffic(when, ctx)
+    if isinstance(when, TargetSdkBelow):
+        return match_target_sdk_below(when, ctx)
+    if isinstance(when, ExportedComponent):
+        return match_exported_component(when, ctx)
+    if isinstance(when, DeclaredPermission):
+        return match_declared_permission(when, ctx)
+    if isinstance(when, SharedUserId):
+        return match_shared_user_id(when, ctx)
+    if isinstance(when, PermissionClass):
+        return match_permission_class(when, ctx)
+    if isinstance(when, RequestedPermission):
+        return match_requested_permission(when, ctx)
+    if isinstance(when, IgnoredElement):
+        return match_ignored_element(when, ctx)
+    return match_all_capabilities(when, ctx)
+
+
+def rule_findings(rule: Rule, ctx: Context) -> Iterator[Finding]:
+    """One finding per distinct subject ``rule`` fires on."""
+    package = ctx.manifest.package
+    seen: set[str] = set()
+    for hit in match(rule.when, ctx):
+        if hit.subject in seen:
+            continue
+        seen.add(hit.subject)
+        message = rule.message.format(
+            package=package, subject=hit.subject, detail=hit.detail,
+            target_sdk=ctx.manifest.target_sdk,
+        )
+        yield Finding(
+            rule=rule.id, severity=rule.severity, title=rule.title, subject=hit.subject,
+            category=rule.category, message=message,
+            fingerprint=fingerprint(rule.id, package, hit.subject),
+            references=rule.references, line=hit.line,
+        )
+
+
+# --- the entry points ----------------------------------------------------------------------
+
+
+def evaluate(app: App, ruleset: RuleSet, device_sdk: int, catalog: Catalog) -> Report:
+    """Evaluate ``app`` on a device of ``device_sdk`` (``catalog`` must be for that level)."""
+    permissions = effective_permissions(app.manifest, device_sdk, catalog)
+    return evaluate_permissions(app, ruleset, device_sdk, permissions)
+
+
+def evaluate_permissions(
+    app: App, ruleset: RuleSet, device_sdk: int, permissions: Sequence[PermissionAccess]
+) -> Report:
+    """Evaluate ``app`` given its permission rows on the device level (from ``effective``)."""
+    manifest = app.manifest
+    rows = with_capabilities(permissions, ruleset)
+    hits_with_lines = capability_hits(manifest, ruleset, rows)
+    hits = tuple(hit for hit, _ in hits_with_lines)
+    findings = [
+        capability_finding(hit, ruleset.capability(hit.id), manifest.package, line)
+        for hit, line in hits_with_lines
+    ]
+    ctx = Context(manifest=manifest, permissions=rows, hits=hits)
+    for rule in ruleset.rules:
+        findings.extend(rule_findings(rule, ctx))
+    ordered = tuple(sorted(findings, key=finding_order))
+    return Report(
+        app=app, device_sdk=device_sdk, permissions=rows, capabilities=hits,
+        findings=ordered, risk=risk(ordered),
+    )
