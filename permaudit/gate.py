@@ -32,9 +32,11 @@ from permaudit.model import (
     Severity,
 )
 from permaudit.policy import CAPABILITY, PERMISSION, Acceptance, Policy
+from permaudit.ruleset import Capability
 
 if TYPE_CHECKING:
     from permaudit.diff import Change
+    from permaudit.ruleset import RuleSet
 
 DEFAULT_FAIL_ON = Severity.HIGH
 
@@ -372,8 +374,8 @@ def describe_change(change: Change) -> str:
 def accepting(report: Report, subject: str, policy: Policy) -> tuple[Acceptance, ...]:
     """The ``allow`` entries that accept ``subject`` in ``report``; ``()`` when none do.
 
-    A subject is accepted when an entry names it, or when it is a capability every one of
-    whose permissions is allowed, or a permission every one of whose capabilities is.
+    A subject is accepted when an entry names it, or when it is a capability reached through
+    permissions that are all allowed, or a permission whose capabilities are all allowed.
     """
     if not policy.allow:
         return ()
@@ -382,11 +384,14 @@ def accepting(report: Report, subject: str, policy: Policy) -> tuple[Acceptance,
         return direct
     by_permission = {a.target.name: a for a in policy.allow if a.target.kind == PERMISSION}
     by_capability = {a.target.name: a for a in policy.allow if a.target.kind == CAPABILITY}
+    requested = {p.name for p in report.permissions}
     for hit in report.capabilities:
         if hit.id == subject:
-            # Every way of reaching it (permissions and manifest features) must be allowed.
-            if hit.via and all(v in by_permission for v in hit.via):
-                return tuple(dict.fromkeys(by_permission[v] for v in hit.via))
+            # Every permission through which the app reaches it must be allowed; manifest
+            # features (``service:...``) that only widen a permission's reach follow it.
+            via = [v for v in hit.via if v in requested]
+            if via and all(v in by_permission for v in via):
+                return tuple(dict.fromkeys(by_permission[v] for v in via))
             return ()
     capabilities = {c for p in report.permissions if p.name == subject for c in p.capabilities}
     if capabilities and all(c in by_capability for c in capabilities):
@@ -587,3 +592,32 @@ def rule_docs(ruleset_docs: Iterable[RuleDoc], verdicts: Iterable[Verdict]) -> t
                     ),
                 )
     return tuple(sorted(docs.values(), key=lambda d: d.id))
+
+
+def ruleset_docs(ruleset: RuleSet) -> tuple[RuleDoc, ...]:
+    """A ``RuleDoc`` for every rule and capability of ``ruleset``, enabled or disabled."""
+    docs = []
+    for entry in (*ruleset.capabilities, *ruleset.rules, *ruleset.disabled):
+        rule_id = entry.rule_id if isinstance(entry, Capability) else entry.id
+        docs.append(
+            RuleDoc(
+                id=rule_id,
+                title=entry.title,
+                severity=entry.severity,
+                help=" ".join(entry.rationale.split()),
+                references=entry.references,
+            )
+        )
+    return tuple(docs)
+
+
+def known_rule_ids(ruleset: RuleSet) -> frozenset[str]:
+    """Every rule id findings of ``ruleset`` can carry (capabilities as ``capability.<id>``)."""
+    return frozenset(doc.id for doc in ruleset_docs(ruleset))
+
+
+def known_capability_ids(ruleset: RuleSet) -> frozenset[str]:
+    """Every capability id of ``ruleset``, enabled or disabled."""
+    return frozenset(
+        c.id for c in (*ruleset.capabilities, *ruleset.disabled) if isinstance(c, Capability)
+    )
