@@ -145,8 +145,10 @@ def load_policy(path: Path, display: str | None = None) -> Policy:
     """
     name = display or str(path)
     diagnostics = Diagnostics()
-    if not path.is_file():
+    if not path.exists():
         raise RulesError([f"{name}: error: policy file not found"])
+    if path.is_dir():
+        raise RulesError([f"{name}: error: policy file is a directory"])
     text = read_text(path, diagnostics)
     if text is None:
         raise RulesError(diagnostics.lines())

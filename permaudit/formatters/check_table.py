@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from permaudit.formatters.scan_table import Painter, render_report, short_permission, table
+import textwrap
+
+from permaudit.formatters.scan_table import Painter, render_report, short_permission
 from permaudit.gate import (
     ACCEPTED,
     BASELINED,
@@ -18,6 +20,9 @@ from permaudit.gate import (
 
 #: Order of the verdict rows: what failed first, then what passed and why.
 STATUS_ORDER = (FAIL, ACCEPTED, BASELINED, UNCHANGED, DISABLED)
+STATUS_WIDTH = 10
+SEVERITY_WIDTH = 10
+WIDTH = 78
 STATUS_LABEL = {
     FAIL: "FAIL",
     ACCEPTED: "accepted",
@@ -33,6 +38,23 @@ def _why(item: Item) -> str:
     return item.reason
 
 
+def item_lines(item: Item, paint: Painter) -> list[str]:
+    """``STATUS  severity  rule  subject`` then the reason, wrapped and indented."""
+    status = STATUS_LABEL[item.status].ljust(STATUS_WIDTH)
+    severity = paint.severity(item.severity, item.severity.label.ljust(SEVERITY_WIDTH))
+    head = f"{paint.bold(status) if item.failed else status}{severity}{item.rule}"
+    indent = " " * (STATUS_WIDTH + SEVERITY_WIDTH)
+    lines = [head]
+    subject = short_permission(item.subject)
+    if subject not in item.rule:
+        if len(item.rule) + len(subject) + 2 + len(indent) <= WIDTH:
+            lines[0] += f"  {subject}"
+        else:
+            lines.append(indent + subject)
+    why = textwrap.wrap(_why(item), width=WIDTH, initial_indent=indent, subsequent_indent=indent)
+    return [*lines, *why]
+
+
 def verdict_block(verdict: Verdict, paint: Painter) -> list[str]:
     """The verdict of one app: every failing or passed-for-a-reason item, with the reason."""
     state = "PASS" if verdict.passed else "FAIL"
@@ -41,27 +63,15 @@ def verdict_block(verdict: Verdict, paint: Painter) -> list[str]:
         title += f", compared with {verdict.compared_to}"
     title += ")"
     lines = [paint.bold(title)]
-    rows = [
-        (
-            STATUS_LABEL[item.status],
-            paint.severity(item.severity),
-            item.rule,
-            short_permission(item.subject),
-            _why(item),
-        )
-        for status in STATUS_ORDER
-        for item in verdict.items
-        if item.status == status
-    ]
-    if rows:
-        lines.append(
-            table(rows, ("status", "severity", "rule", "subject", "why"), (None, None, 24, 22, 30))
-        )
+    for status in STATUS_ORDER:
+        for item in verdict.items:
+            if item.status == status:
+                lines.extend(item_lines(item, paint))
     below = verdict.count(BELOW)
     if below:
         noun = "finding" if below == 1 else "findings"
         lines.append(f"{below} {noun} below {verdict.fail_on.label} (not gated)")
-    if not rows and not below:
+    if len(lines) == 1:
         lines.append("no findings")
     return lines
 
