@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 
 from tabulate import tabulate
@@ -22,6 +23,7 @@ ANSI = {
     Severity.LOW: "\033[36m",
     Severity.INFO: "\033[2m",
 }
+WIDTH = 80
 BOLD = "\033[1m"
 RESET = "\033[0m"
 LEVEL_SEVERITY = {
@@ -58,11 +60,27 @@ class Painter:
         return f"{BOLD}{text}{RESET}" if self.color else text
 
 
-def table(rows: Iterable[Sequence[object]], headers: Sequence[str], widths: Sequence[int | None]) -> str:
-    """A plain table, wrapping the columns that have a maximum width."""
-    return tabulate(
-        list(rows), headers=list(headers), tablefmt="simple", maxcolwidths=list(widths)
+def wrap(text: str, *, indent: int, width: int = WIDTH) -> str:
+    """``text`` wrapped to ``width`` columns, every line indented by ``indent`` spaces."""
+    pad = " " * indent
+    return textwrap.fill(
+        text, width=width, initial_indent=pad, subsequent_indent=pad + "  ",
+        break_long_words=False, break_on_hyphens=False,
     )
+
+
+def labelled(label: str, text: str, *, width_used: int = 12) -> str:
+    """``label`` then ``text`` wrapped beside it; ``width_used`` is the label's printed width."""
+    body = textwrap.wrap(
+        text, width=WIDTH - width_used, break_long_words=False, break_on_hyphens=False
+    ) or [""]
+    pad = "\n" + " " * (width_used + 2)
+    return f"  {label}  " + pad.join(body)
+
+
+def table(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> str:
+    """A plain, unwrapped table."""
+    return tabulate(list(rows), headers=list(headers), tablefmt="simple", disable_numparse=True)
 
 
 def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
@@ -86,57 +104,64 @@ def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
 
 
 def capabilities_block(report: Report, paint: Painter) -> list[str]:
-    """What the app can reach, most sensitive first."""
+    """What the app can reach, most sensitive first: how far, then through what."""
     if not report.capabilities:
         return ["What it can reach: nothing the ruleset tracks."]
-    rows = []
+    lines = ["What it can reach"]
     for hit in report.capabilities:
-        how = ", ".join(hit.access) if hit.access else ""
+        how = ", ".join(hit.access)
+        text = f"{hit.title}: {how}" if how else hit.title
+        lines.append(labelled(paint.severity(hit.severity, f"{hit.severity.label:<8}"), text))
         via = ", ".join(short_permission(v) for v in hit.via)
-        detail = f"{how}: {via}" if how else via
-        if hit.notes:
-            detail += " (" + "; ".join(hit.notes) + ")"
-        rows.append((paint.severity(hit.severity), hit.title, detail))
-    return ["What it can reach", table(rows, ("severity", "capability", "access and via"), (None, 22, 44))]
+        lines.append(wrap(f"via {via}", indent=12))
+        lines.extend(wrap(f"note: {note}", indent=12) for note in hit.notes)
+    return lines
 
 
 def permissions_block(report: Report) -> list[str]:
-    """Every requested (and implied) permission and whether it applies on the device."""
-    rows = []
-    for perm in report.permissions:
-        rows.append(
-            (
-                short_permission(perm.name),
-                ELEMENT_SHORT.get(perm.element, ""),
-                perm.max_sdk if perm.max_sdk is not None else "",
-                perm.protection_class,
-                ", ".join(perm.capabilities),
-                "yes" if perm.applies else "no",
-            )
+    """Every requested (and implied) permission and whether it applies on the device.
+
+    The name comes last so a long vendor permission runs past the edge instead of
+    being broken in the middle.
+    """
+    rows = [
+        (
+            "yes" if perm.applies else "no",
+            perm.protection_class,
+            ELEMENT_SHORT.get(perm.element, ""),
+            perm.max_sdk if perm.max_sdk is not None else "",
+            ", ".join(perm.capabilities),
+            short_permission(perm.name),
         )
+        for perm in report.permissions
+    ]
     applying = sum(1 for p in report.permissions if p.applies)
     title = f"Permissions ({len(report.permissions)} listed, {applying} apply on this device)"
     if not rows:
         return [f"{title}: none"]
-    headers = ("permission", "element", "max", "class", "capability", "applies")
-    return [title, table(rows, headers, (34, None, None, None, 14, None))]
+    headers = ("applies", "class", "element", "max", "capability", "permission")
+    lines = [title, table(rows, headers)]
+    notes = [p for p in report.permissions if p.reason or p.note]
+    if notes:
+        lines.append("")
+        lines.extend(
+            wrap(f"{short_permission(p.name)}: {p.reason or p.note}", indent=2) for p in notes
+        )
+    return lines
 
 
 def findings_block(report: Report, paint: Painter) -> list[str]:
-    """Findings, most severe first, each with the points it added to the score."""
+    """Findings, most severe first, with the points each added to the risk score."""
     if not report.findings:
         return ["Findings: none"]
     points = {(c.rule, c.subject): c.points for c in report.risk.contributions}
-    rows = [
-        (
-            paint.severity(f.severity),
-            f.title,
-            f.subject,
-            f"+{points[(f.rule, f.subject)]}" if points.get((f.rule, f.subject)) else "",
-        )
-        for f in report.findings
-    ]
-    return ["Findings", table(rows, ("severity", "finding", "subject", "score"), (None, 38, 26, None))]
+    lines = ["Findings (points added to the risk score in brackets)"]
+    for finding in report.findings:
+        added = points.get((finding.rule, finding.subject))
+        score = f"[+{added}]" if added else ""
+        label = paint.severity(finding.severity, f"{finding.severity.label:<8}") + f" {score:>6}"
+        lines.append(labelled(label, f"{finding.title}: {finding.subject}", width_used=19))
+    return lines
 
 
 def render_report(report: Report, device_sdk: int, color: bool) -> str:
@@ -154,5 +179,9 @@ def render_report(report: Report, device_sdk: int, color: bool) -> str:
 def render(result: ScanResult, *, color: bool = False) -> str:
     """Render every report of ``result``, separated by a rule line."""
     separator = "\n\n" + "=" * 78 + "\n\n"
-    footer = f"\n\nruleset {result.ruleset.id} (sha256 {result.ruleset.sha256[:12]}), permaudit {result.tool_version}\n"
-    return separator.join(render_report(r, result.device_sdk, color) for r in result.reports) + footer
+    footer = (
+        f"\n\nruleset {result.ruleset.id} (sha256 {result.ruleset.sha256[:12]}), "
+        f"permaudit {result.tool_version}\n"
+    )
+    body = separator.join(render_report(r, result.device_sdk, color) for r in result.reports)
+    return body + footer

@@ -1,0 +1,158 @@
+"""CLI behaviour of ``scan`` and ``rules``: exit codes, stdout/stderr separation, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+from permaudit.cli import main
+
+MAX_APK = FIXTURES / "apk" / "max-25.8.1.apk"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Call ``main`` and return (exit code, stdout, stderr)."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_scan_json_goes_to_stdout_only(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "scan", "--format", "json", str(MAX_APK))
+    assert code == 0
+    assert err == ""
+    document = json.loads(out)
+    assert document["schema_version"] == 1
+    assert [app["package"] for app in document["apps"]] == ["ru.oneme.app"]
+
+
+def test_scan_json_is_byte_identical_across_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    first = run(capsys, "scan", "--format", "json", str(MAX_APK))[1]
+    second = run(capsys, "scan", "--format", "json", str(MAX_APK))[1]
+    assert first == second
+
+
+def test_scan_table_has_no_colour_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "scan", str(MAX_APK))
+    assert code == 0
+    assert "\033[" not in out
+    assert "ru.oneme.app" in out
+    assert "Microphone" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("scan", "/nonexistent/app.apk"), "/nonexistent/app.apk: "),
+        (("scan", "--format", "yaml", "x.apk"), "Invalid value for '-f' / '--format'"),
+        (("scan",), "Missing argument"),
+        (("scan", "--device-sdk", "0", "x.apk"), "--device-sdk"),
+        (("scan", "--device-sdk", "99", str(MAX_APK)), "--device-sdk 99"),
+        (("nosuchcommand",), "No such command"),
+    ],
+)
+def test_usage_and_input_errors_exit_2_with_one_clear_line(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("permaudit: error: ")
+    assert message in err.splitlines()[0]
+    assert "Traceback" not in err
+
+
+def test_not_a_zip_names_the_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.apk"
+    bogus.write_text("hello, not an apk\n")
+    code, out, err = run(capsys, "scan", str(bogus))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"permaudit: error: {bogus}: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_one_bad_input_among_several_writes_no_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    output = tmp_path / "report.json"
+    code, out, err = run(
+        capsys, "scan", "--format", "json", "-o", str(output), str(MAX_APK), str(tmp_path / "missing.apk")
+    )
+    assert code == 2
+    assert out == ""
+    assert "missing.apk" in err
+    assert not output.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_file_is_written_and_stdout_stays_empty(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    output = tmp_path / "report.json"
+    code, out, err = run(capsys, "scan", "--format", "json", "-o", str(output), str(MAX_APK))
+    assert (code, out, err) == (0, "", "")
+    assert json.loads(output.read_text())["apps"][0]["package"] == "ru.oneme.app"
+
+
+def test_unwritable_output_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "scan", "-o", str(tmp_path / "no" / "such" / "dir.txt"), str(MAX_APK))
+    assert code == 2
+    assert "cannot write" in err
+
+
+def test_internal_error_is_exit_3_without_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import permaudit.cli.common as common
+
+    def explode(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(common, "analyse", explode)
+    monkeypatch.setattr("permaudit.cli.scan.analyse", explode)
+    code, out, err = run(capsys, "scan", str(MAX_APK))
+    assert code == 3
+    assert out == ""
+    assert "internal error: RuntimeError: boom" in err
+    assert "Traceback" not in err
+    code, _, err = run(capsys, "--debug", "scan", str(MAX_APK))
+    assert code == 3
+    assert "Traceback" in err
+
+
+def test_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert "Exit codes" in out
+    assert "scan" in out
+
+
+def test_rules_validate_default(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "rules", "validate", "--default")
+    assert code == 0, err
+    assert "ok" in out
+
+
+def test_rules_validate_reports_every_error_with_position(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("rules:\n  - id: x.y\n    severty: high\n    title: t\n")
+    code, out, err = run(capsys, "rules", "validate", str(bad))
+    assert code == 2
+    assert out == ""
+    assert f"{bad}:3:5: error:" in err
+    assert "severty" in err
+
+
+def test_python_dash_m_entry_point() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "permaudit", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("permaudit, version ")
