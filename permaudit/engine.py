@@ -155,6 +155,9 @@ class Grant:
     via: tuple[str, ...]
     access: str | None
     needs_other: bool
+    #: Conditions it holds under (sdk-23, maxSdkVersion, implied); shown only when every
+    #: route to the capability has some.
+    caveats: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     line: int | None = None
 
@@ -164,23 +167,30 @@ def grants_capability(row: PermissionAccess) -> bool:
     return row.applies and row.protection_class != CLASS_SIGNATURE
 
 
-def permission_notes(rows: Sequence[PermissionAccess], manifest: Manifest) -> tuple[str, ...]:
-    """Caveats of the rows that grant one permission; none when one row is unconditional."""
+def permission_caveats(rows: Sequence[PermissionAccess], manifest: Manifest) -> tuple[str, ...]:
+    """Why the permission of ``rows`` may not hold; none when one row is unconditional."""
     if any(r.element == USES_PERMISSION and r.max_sdk is None for r in rows):
-        notes: list[str] = []
-    else:
-        notes = []
-        for row in rows:
-            name = short(row.name)
-            if row.element == USES_PERMISSION_SDK_23:
-                notes.append(f"{name}: only through uses-permission-sdk-23")
-            if row.element == IMPLIED:
-                notes.append(f"{name}: implied by targetSdk {manifest.target_sdk}")
-            if row.max_sdk is not None:
-                notes.append(f"{name}: only up to API {row.max_sdk} (maxSdkVersion)")
-    if any(u.name == rows[0].name and u.never_for_location for u in manifest.uses_permissions):
-        notes.append(f"{short(rows[0].name)}: neverForLocation")
-    return tuple(notes)
+        return ()
+    caveats = []
+    for row in rows:
+        name = short(row.name)
+        if row.element == USES_PERMISSION_SDK_23:
+            caveats.append(f"{name}: only through uses-permission-sdk-23")
+        if row.element == IMPLIED:
+            if row.reason and "targetSdk" not in row.reason:
+                caveats.append(f"{name}: implied ({row.reason})")
+            else:
+                caveats.append(f"{name}: implied by targetSdk {manifest.target_sdk}")
+        if row.max_sdk is not None:
+            caveats.append(f"{name}: only up to API {row.max_sdk} (maxSdkVersion)")
+    return tuple(caveats)
+
+
+def permission_notes(name: str, manifest: Manifest) -> tuple[str, ...]:
+    """Facts worth showing whatever else grants the capability."""
+    if any(u.name == name and u.never_for_location for u in manifest.uses_permissions):
+        return (f"{short(name)}: neverForLocation",)
+    return ()
 
 
 def permission_line(manifest: Manifest, name: str) -> int | None:
@@ -238,7 +248,8 @@ def capability_grants(
         if granting:
             grants.append(Grant(
                 via=(entry.name,), access=entry.access, needs_other=entry.needs_other,
-                notes=permission_notes(granting, manifest),
+                caveats=permission_caveats(granting, manifest),
+                notes=permission_notes(entry.name, manifest),
                 line=permission_line(manifest, entry.name),
             ))
     for feature in capability.features:
@@ -258,13 +269,15 @@ def capability_hits(
         grants = capability_grants(capability, manifest, rows)
         if all(g.needs_other for g in grants):
             continue  # nothing matched, or only entries that widen another entry
+        conditional = all(g.caveats for g in grants if not g.needs_other)
+        notes = [n for g in grants for n in (*(g.caveats if conditional else ()), *g.notes)]
         hit = CapabilityHit(
             id=capability.id,
             title=capability.title,
             severity=capability.severity,
             via=unique(v for g in grants for v in g.via),
             access=unique(g.access for g in grants if g.access),
-            notes=unique(n for g in grants for n in g.notes),
+            notes=unique(notes),
         )
         line = next((g.line for g in grants if g.line is not None), None)
         hits.append((hit, line))

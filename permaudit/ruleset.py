@@ -45,9 +45,8 @@ SEVERITIES = tuple(s.label for s in Severity)
 
 FOREGROUND_SERVICE_TYPES = (
     "camera", "connectedDevice", "dataSync", "fileManagement", "health", "location",
-    "mediaPlayback",
-    "mediaProcessing", "mediaProjection", "microphone", "phoneCall", "remoteMessaging",
-    "shortService", "specialUse", "systemExempted",
+    "mediaPlayback", "mediaProcessing", "mediaProjection", "microphone", "phoneCall",
+    "remoteMessaging", "shortService", "specialUse", "systemExempted",
 )
 #: ``app_flags`` names: ``model.Application`` fields that are booleans.
 APP_FLAGS = (
@@ -320,6 +319,9 @@ class ParsedFile:
     rules: tuple[Rule, ...] = ()
     overrides: tuple[Override, ...] = ()
     disable: tuple[tuple[str, Origin], ...] = ()
+    #: Capability ids defined in the file, including those of invalid definitions (so a
+    #: reference to them is not reported a second time).
+    declared_capabilities: frozenset[str] = frozenset()
 
 
 class FileParser:
@@ -327,6 +329,18 @@ class FileParser:
 
     def __init__(self, reader: NodeReader) -> None:
         self.r = reader
+        #: Every well-formed id seen in this file, valid item or not: (kind, id) -> origin.
+        self.seen: dict[tuple[str, str], Origin] = {}
+
+    def claim(self, kind: str, item_id: str, node: Node) -> bool:
+        """Record ``item_id``; a second definition in the same file is an error."""
+        first = self.seen.get((kind, item_id))
+        if first is not None:
+            self.r.error(node, f"duplicate {kind} id '{item_id}' (first defined at line "
+                               f"{first.line}); use one definition")
+            return False
+        self.seen[(kind, item_id)] = self.r.origin(node)
+        return True
 
     # -- small typed values --
 
@@ -543,6 +557,8 @@ class FileParser:
                 self.r.error(entries["id"][1], f"capability id '{cap_id}' must be lower-case "
                                                "letters, digits and '_' (no dots)")
                 cap_id = None
+            elif cap_id is not None and not self.claim("capability", cap_id, entries["id"][1]):
+                cap_id = None
         title = self.text(entries["title"][1], "'title'") if "title" in entries else None
         severity = self.severity(entries["severity"][1]) if "severity" in entries else None
         rationale = (
@@ -590,7 +606,8 @@ class FileParser:
         if entries is None:
             return None
         if not entries:
-            self.r.error(node, "'app_flags' needs at least one flag")
+            if isinstance(node, MappingNode) and not node.value:
+                self.r.error(node, "'app_flags' needs at least one flag")
             return None
         flags = []
         for key, (_, value) in entries.items():
@@ -697,31 +714,26 @@ class FileParser:
                                                "words such as 'hardening.debuggable' (and not "
                                                "start with 'capability.')")
                 rule_id = None
+            elif rule_id is not None and not self.claim("rule", rule_id, entries["id"][1]):
+                rule_id = None
         title = self.text(entries["title"][1], "'title'") if "title" in entries else None
         severity = self.severity(entries["severity"][1]) if "severity" in entries else None
         rationale = (
             self.text(entries["rationale"][1], "'rationale'") if "rationale" in entries else None
         )
-        category = None
+        category: str | None = None
         if "category" in entries:
             category = self.r.string(entries["category"][1], "'category'")
             if category is not None and not CAPABILITY_ID.match(category):
                 self.r.error(entries["category"][1], f"category '{category}' must be one "
                                                      "lower-case word")
                 category = None
-            if category is None:
-                return None
-        message = "{detail}"
-        if "message" in entries:
-            parsed = self.message(entries["message"][1])
-            if parsed is None:
-                return None
-            message = parsed
+        message = self.message(entries["message"][1]) if "message" in entries else "{detail}"
         references = self.references(entries["references"][1]) if "references" in entries else ()
         when = self.when(entries["when"][1]) if "when" in entries else None
         if rule_id is None or title is None or severity is None or rationale is None:
             return None
-        if when is None:
+        if when is None or message is None or ("category" in entries and category is None):
             return None
         return Rule(
             id=rule_id, title=title, severity=severity,
@@ -804,6 +816,7 @@ class FileParser:
             info=RulesFile(path=path, id=file_id, version=version, sha256=sha256),
             capabilities=tuple(capabilities), rules=tuple(rules),
             overrides=tuple(overrides), disable=tuple(disable),
+            declared_capabilities=frozenset(i for k, i in self.seen if k == "capability"),
         )
 
     def items(self, entries: dict[str, tuple[ScalarNode, Node]], key: str) -> list[Node]:
@@ -844,6 +857,8 @@ class Merger:
         self.capabilities: dict[str, Capability] = {}
         self.rules: dict[str, Rule] = {}
         self.disabled: dict[str, tuple[Capability | Rule, Origin]] = {}
+        #: Capability ids whose definition had errors (already reported).
+        self.broken: set[str] = set()
 
     def error(self, origin: Origin, message: str) -> None:
         """Record an error."""
@@ -855,6 +870,8 @@ class Merger:
 
     def add(self, parsed: ParsedFile) -> None:
         """Merge one file."""
+        valid = {cap.id for cap in parsed.capabilities}
+        self.broken |= set(parsed.declared_capabilities - valid)
         for cap in parsed.capabilities:
             first = self.capabilities.get(cap.id) or self.disabled_item(cap.id)
             if first is not None:
@@ -954,28 +971,36 @@ class Merger:
 
     def check_references(self) -> None:
         """Every ``all_capabilities`` id names an enabled capability."""
+        needed_by: dict[str, list[str]] = {}
         for rule in self.rules.values():
             if not isinstance(rule.when, AllCapabilities):
                 continue
             origins = rule.when.origins or (rule.origin,) * len(rule.when.ids)
             for cap_id, origin in zip(rule.when.ids, origins, strict=True):
-                if cap_id in self.capabilities:
+                if cap_id in self.capabilities or cap_id in self.broken:
                     continue
-                disabled = self.disabled.get(cap_id)
-                if disabled is not None:
-                    self.error(disabled[1], f"cannot disable capability '{cap_id}': rule "
-                                            f"'{rule.id}' needs it; disable that rule too")
+                if cap_id in self.disabled:
+                    needed_by.setdefault(cap_id, []).append(rule.id)
                 else:
                     self.error(origin, f"rule '{rule.id}' refers to unknown capability "
                                        f"'{cap_id}'{did_you_mean(cap_id, self.capabilities)}")
+        for cap_id, rule_ids in needed_by.items():
+            names = ", ".join(f"'{r}'" for r in rule_ids)
+            self.error(self.disabled[cap_id][1],
+                       f"cannot disable capability '{cap_id}': {names} "
+                       f"{'needs' if len(rule_ids) == 1 else 'need'} it; disable "
+                       f"{'that rule' if len(rule_ids) == 1 else 'those rules'} too")
 
 
 # --- the public API ------------------------------------------------------------------------
 
 
-def default_ruleset_paths() -> tuple[Path, ...]:
-    """The default ruleset files: installed (``permaudit/_rules``) or in the source tree."""
-    package = Path(__file__).resolve().parent
+def default_ruleset_paths(package_dir: Path | None = None) -> tuple[Path, ...]:
+    """The default ruleset files: installed (``permaudit/_rules``) or in the source tree.
+
+    ``package_dir`` is the ``permaudit`` package directory (default: this module's).
+    """
+    package = package_dir if package_dir is not None else Path(__file__).resolve().parent
     for base in (package / "_rules", package.parent / "rules"):
         files = sorted(base.glob("*.yml"))
         if files:

@@ -106,7 +106,11 @@ class NodeReader:
             mark = exc.problem_mark or exc.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             problem = exc.problem or exc.context or "invalid YAML"
-            context = f" ({exc.context})" if exc.context and exc.problem else ""
+            context = ""
+            if exc.context and exc.problem:
+                where = exc.context_mark
+                at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+                context = f" ({exc.context}{at})"
             origin = Origin(path=self.path, line=line, column=column)
             self.diagnostics.error_at(origin, f"YAML syntax error: {problem}{context}")
             return None
