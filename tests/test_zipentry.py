@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 import struct
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from fixtures.axml_writer import Element as AxmlElement
+from fixtures.axml_writer import encode
 from permaudit.errors import InputError, ManifestError
+from permaudit.sources import load
 from permaudit.sources.zipentry import MAX_ENTRY_SIZE, read_entry
 
 NAME = "AndroidManifest.xml"
@@ -207,3 +213,42 @@ def test_declared_size_beyond_the_cap() -> None:
     blob = make_zip([Entry(NAME, b"x", method=8, stored=deflate(b"x"), declared_size=1 << 30)])
     with pytest.raises(ManifestError, match="beyond the"):
         read(blob)
+
+
+# --- load(): the boundary that turns any file into an App or a PermauditError ------------
+
+
+def test_load_decides_kind_by_content_and_hashes_the_file(tmp_path: Path) -> None:
+    axml = encode(AxmlElement("manifest", {"package": "com.example.app"}))
+    as_apk = tmp_path / "manifest.apk"
+    as_apk.write_bytes(axml)
+    app = load(str(as_apk))
+    assert (app.input.kind, app.input.size) == ("axml", len(axml))
+    assert app.input.sha256 == hashlib.sha256(axml).hexdigest()
+    assert app.input.path == str(as_apk)
+    zipped = tmp_path / "app.jar"
+    zipped.write_bytes(make_zip([Entry(NAME, axml)]))
+    assert load(str(zipped)).input.kind == "apk"
+    assert load(str(zipped)).manifest.package == "com.example.app"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        (b"", "empty file"),
+        (b"GIF89a" + b"\0" * 100, "not an APK (zip) or binary AndroidManifest.xml"),
+    ],
+)
+def test_load_errors_name_the_file(tmp_path: Path, content: bytes | None, message: str) -> None:
+    path = tmp_path / "input.apk"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=re.escape(message)) as info:
+        load(str(path))
+    assert str(info.value) == f"{path}: {message}"
+
+
+def test_load_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a directory"):
+        load(str(tmp_path))
