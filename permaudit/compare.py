@@ -51,6 +51,10 @@ CAPABILITY_ORDER: tuple[str, ...] = (
     "boot",
     "install_packages",
     "exact_alarms",
+    "usage_stats",
+    "write_settings",
+    "battery_unrestricted",
+    "biometric",
 )
 
 #: Level text of a capability an app does not reach.
@@ -145,7 +149,10 @@ class PermissionCell:
 
     @property
     def text(self) -> str:
-        """Short text: ``yes``, ``sdk-23``, ``max API 28``, ``implied``, joined by ``; ``."""
+        """Short text: ``yes``, ``sdk-23``, ``max API 28``, ``implied``, joined by ``; ``.
+
+        ``(inactive)`` marks an element Android does not grant on the device level.
+        """
         if not self.entries:
             return NOT_REACHED
         return "; ".join(_entry_text(entry) for entry in self.entries)
@@ -162,7 +169,7 @@ def _entry_text(entry: PermissionEntry) -> str:
     if not parts:
         parts.append("yes")
     if not entry.applies:
-        parts.append("(not on this device)")
+        parts.append("(inactive)")
     return " ".join(parts)
 
 

@@ -39,10 +39,10 @@ CHANGE_KINDS: dict[str, str] = {
     "permission_protection_changed": "subject: permission; old/new: protection class on device",
     "implied_added": "subject: permission; new: why the platform implies it",
     "implied_removed": "subject: permission; old: why it was implied",
-    "component_exported_added": "subject: 'kind name'; old: None or 'not exported'; new: guard",
-    "component_exported_removed": "subject: 'kind name'; old: guard; new: None or 'not exported'",
-    "component_unprotected": "subject: 'kind name'; old: permission; new: None",
-    "component_protected": "subject: 'kind name'; old: None; new: permission",
+    "component_exported_added": "subject: 'kind:name'; old: None or 'not exported'; new: guard",
+    "component_exported_removed": "subject: 'kind:name'; old: guard; new: None or 'not exported'",
+    "component_unprotected": "subject: 'kind:name'; old: permission; new: None",
+    "component_protected": "subject: 'kind:name'; old: None; new: permission",
     "flag_changed": "subject: manifest attribute (debuggable, allowBackup, ...); old/new: value",
     "target_sdk_changed": "subject: targetSdkVersion; old/new: API level",
     "min_sdk_changed": "subject: minSdkVersion; old/new: API level",
@@ -283,6 +283,11 @@ def _implied_changes(old: Report, new: Report) -> Iterable[Change]:
 # --- components ---------------------------------------------------------------------------
 
 
+def component_subject(component: Component) -> str:
+    """``kind:name``, as the engine names a component in findings."""
+    return f"{component.kind}:{component.name}"
+
+
 def _guard(component: Component) -> str | None:
     """The permission a caller needs, providers' read/write permissions included."""
     guards = [component.permission, component.read_permission, component.write_permission]
@@ -291,11 +296,11 @@ def _guard(component: Component) -> str | None:
 
 
 def _exported(manifest: Manifest) -> dict[str, Component]:
-    return {f"{c.kind} {c.name}": c for c in manifest.components if c.exported and c.enabled}
+    return {component_subject(c): c for c in manifest.components if c.exported and c.enabled}
 
 
 def _known(manifest: Manifest) -> set[str]:
-    return {f"{c.kind} {c.name}" for c in manifest.components}
+    return {component_subject(c) for c in manifest.components}
 
 
 def _describe_guard(component: Component) -> str:
@@ -336,9 +341,8 @@ def _component_changes(old: Report, new: Report) -> Iterable[Change]:
 
 
 def _component_severity(report: Report, component: Component) -> Severity:
-    subjects = (component.name, f"{component.kind} {component.name}")
     return max(
-        (f.severity for s in subjects for f in related_findings(report, s)),
+        (f.severity for f in related_findings(report, component_subject(component))),
         default=Severity.INFO,
     )
 

@@ -307,7 +307,7 @@ def test_permission_matrix_grouped_by_capability_with_per_app_elements() -> None
     sms = prow(result, "READ_SMS")
     assert [c.text for c in sms.cells] == [NOT_REACHED, "sdk-23", NOT_REACHED]
     storage = prow(result, "WRITE_EXTERNAL_STORAGE")
-    assert storage.cells[1].text == "max API 28 (not on this device)"
+    assert storage.cells[1].text == "max API 28 (inactive)"
     assert prow(result, "READ_CALL_LOG").cells[2].text == "implied"
     assert prow(result, "SYSTEM_ALERT_WINDOW").protection_class == "special"
 

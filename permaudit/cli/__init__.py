@@ -37,7 +37,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _register_commands() -> None:
     # Imported here, not at the top, so each command module can import `cli` from this one.
-    from permaudit.cli import rules_cmd, scan  # noqa: F401
+    from permaudit.cli import baseline_cmd, check, compare, diff, rules_cmd, scan  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:

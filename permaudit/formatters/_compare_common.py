@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 from collections.abc import Sequence
 
 from permaudit.compare import (
@@ -12,7 +13,8 @@ from permaudit.compare import (
     PermissionCell,
     PermissionCounts,
 )
-from permaudit.model import IMPLIED, RulesetInfo, Severity
+from permaudit.diff import Change, Diff
+from permaudit.model import COMPONENT_KINDS, IMPLIED, RulesetInfo, Severity
 
 PREFIXES = ("android.permission.", "android.permission-group.")
 #: Risk levels as the engine names them, mapped to a severity for colouring.
@@ -38,6 +40,14 @@ def short_permission(name: str) -> str:
     for prefix in PREFIXES:
         name = name.replace(prefix, "")
     return name
+
+
+def short_via(name: str) -> str:
+    """A ``via`` entry for tables: no permission prefix; ``kind:a.b.Class`` -> ``kind:Class``."""
+    kind, sep, component = name.partition(":")
+    if sep and kind in COMPONENT_KINDS:
+        return f"{kind}:{component.rsplit('.', 1)[-1]}"
+    return short_permission(name)
 
 
 def short_list(names: Sequence[str]) -> str:
@@ -83,17 +93,24 @@ def capability_lines(cell: CapabilityCell) -> list[str]:
         return [cell.level]
     lines = [cell.level]
     if cell.via:
-        lines.append(f"via {short_list(cell.via)}")
+        lines.append("via " + ", ".join(short_via(v) for v in cell.via))
     lines.extend(f"note: {note}" for note in cell.notes)
     return lines
 
 
-def wrap_lines(lines: Sequence[str], width: int) -> list[str]:
-    """Wrap every line to ``width``, continuation lines indented by two spaces."""
+def wrap_lines(lines: Sequence[str], width: int, indent: str = "  ") -> list[str]:
+    """Wrap every line to ``width`` between words, continuation lines indented by ``indent``."""
     wrapped: list[str] = []
     for line in lines:
         wrapped.extend(
-            textwrap.wrap(line, width=width, subsequent_indent="  ", break_on_hyphens=False) or [""]
+            textwrap.wrap(
+                line,
+                width=width,
+                subsequent_indent=indent,
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+            or [""]
         )
     return wrapped
 
@@ -170,3 +187,19 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]
     ]
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
     return lines
+
+
+def change_label(kind: str) -> str:
+    """``permission_added`` -> ``permission added``."""
+    return kind.replace("_", " ")
+
+
+def change_subject(change: Change) -> str:
+    """The change's subject with the ``android.permission.`` prefix dropped."""
+    return short_permission(change.subject)
+
+
+def change_counts(diff: Diff) -> str:
+    """``2 high, 1 info``: how many changes of each severity, worst first."""
+    counts = Counter(change.severity for change in diff.changes)
+    return ", ".join(f"{counts[s]} {s.label}" for s in sorted(counts, reverse=True))

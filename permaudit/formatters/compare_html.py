@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from permaudit.compare import CapabilityCell, Comparison
+from permaudit.compare import CapabilityCell, Comparison, PermissionCell
 from permaudit.formatters._compare_common import (
     column_header,
     count_headers,
@@ -37,7 +37,7 @@ p { margin: 6px 0; }
 .meta, .hint { color: var(--muted); }
 .hint { font-size: .9em; }
 code { font: .88em/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: 8px 0; }
 table { border-collapse: collapse; font-size: .92em; }
 th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; }
@@ -46,7 +46,10 @@ th[scope=row] { background: var(--head); font-weight: 600; position: sticky; lef
 th .sub, td .sub { display: block; font-weight: 400; color: var(--muted); font-size: .85em; }
 thead th.app { min-width: 9em; overflow-wrap: anywhere; }
 td .via { display: block; margin-top: 2px; }
+td[class^="sev-"] .sub { color: inherit; opacity: .9; }
 td .note { display: block; margin-top: 2px; font-style: italic; color: var(--muted); }
+table.heatmap { width: 100%; table-layout: fixed; }
+table.heatmap thead th:first-child { width: 12em; }
 table.heatmap td { text-align: center; vertical-align: middle; font-weight: 600; min-width: 7em; }
 table.heatmap tfoot td, table.heatmap tfoot th { border-top: 2px solid var(--fg); }
 .sev-critical { background: #7f1d1d; color: #fff; }
@@ -62,14 +65,17 @@ td.sev-none {
 .legend li { padding: 2px 8px; border: 1px solid var(--line); border-radius: 3px; }
 td.yes { color: #0a3069; font-weight: 600; }
 td.no { color: #8c959f; }
+td.inactive { color: var(--muted); font-style: italic; }
 tr.group-start > * { border-top: 2px solid #8c959f; }
 @media (max-width: 640px) {
   body { padding: 10px; font-size: 14px; }
   h1 { font-size: 1.3em; }
   th, td { padding: 4px 5px; }
-  thead th.app { min-width: 6.5em; }
-  table.heatmap td { min-width: 5.5em; }
-  th[scope=row] { max-width: 9em; }
+  thead th.app { min-width: 0; }
+  th[scope=row] { min-width: 6.5em; max-width: 9em; }
+  table.heatmap { font-size: .8em; }
+  table.heatmap thead th:first-child { width: 7.5em; }
+  table.heatmap td { min-width: 0; padding: 4px 3px; hyphens: auto; }
 }
 @media print {
   body { max-width: none; padding: 0; font-size: 9.5pt; }
@@ -87,6 +93,11 @@ tr.group-start > * { border-top: 2px solid #8c959f; }
 def sev_class(severity: Severity | None) -> str:
     """The CSS class of a severity; ``sev-none`` when nothing is reached."""
     return NONE_CLASS if severity is None else f"sev-{severity.label}"
+
+
+def breakable(name: str) -> str:
+    """``name`` escaped, with a line-break opportunity after each dot and colon."""
+    return escape(name).replace(".", ".<wbr>").replace(":", ":<wbr>")
 
 
 def page(title: str, body: Iterable[str]) -> str:
@@ -139,13 +150,13 @@ def _app_headers(comparison: Comparison) -> list[str]:
     for app in comparison.apps:
         label, version = column_header(app)
         sub = f'<span class="sub">{escape(version)}</span>' if version else ""
-        cells.append(f'<th scope="col" class="app">{escape(label)}{sub}</th>')
+        cells.append(f'<th scope="col" class="app">{breakable(label)}{sub}</th>')
     return cells
 
 
 def _row_header(title: str, sub: str = "") -> str:
     extra = f'<span class="sub">{escape(sub)}</span>' if sub else ""
-    return f'<th scope="row">{escape(title)}{extra}</th>'
+    return f'<th scope="row">{breakable(title)}{extra}</th>'
 
 
 def _apps(comparison: Comparison) -> list[str]:
@@ -192,7 +203,7 @@ def _detail_cell(cell: CapabilityCell) -> str:
         return f'<td class="no">{escape(cell.level)}</td>'
     parts = [f'<strong class="level">{escape(cell.level)}</strong>']
     if cell.via:
-        via = ", ".join(f"<code>{escape(short_permission(v))}</code>" for v in cell.via)
+        via = ", ".join(f"<code>{breakable(short_permission(v))}</code>" for v in cell.via)
         parts.append(f'<span class="via">via {via}</span>')
     parts.extend(f'<span class="note">{escape(note)}</span>' for note in cell.notes)
     return f"<td>{''.join(parts)}</td>"
@@ -209,6 +220,12 @@ def _capabilities(comparison: Comparison) -> list[str]:
     return table(['<th scope="col">capability</th>', *_app_headers(comparison)], rows)
 
 
+def _permission_class(cell: PermissionCell) -> str:
+    if not cell.requested:
+        return "no"
+    return "yes" if cell.applies else "inactive"
+
+
 def _permissions(comparison: Comparison) -> list[str]:
     rows = []
     for _, title, indexes in groups(comparison):
@@ -217,12 +234,12 @@ def _permissions(comparison: Comparison) -> list[str]:
             css = ' class="group-start"' if position == 0 else ""
             group = escape(title) if position == 0 else ""
             cells = "".join(
-                f'<td class="{"yes" if cell.requested else "no"}">{escape(cell.text)}</td>'
+                f'<td class="{_permission_class(cell)}">{escape(cell.text)}</td>'
                 for cell in row.cells
             )
             rows.append(
                 f"<tr{css}><td>{group}</td>"
-                f'<th scope="row"><code>{escape(short_permission(row.name))}</code></th>'
+                f'<th scope="row"><code>{breakable(short_permission(row.name))}</code></th>'
                 f"<td>{escape(row.protection_class)}</td>{cells}</tr>"
             )
     headers = [
@@ -237,7 +254,7 @@ def _permissions(comparison: Comparison) -> list[str]:
 def _code_list(names: Sequence[str]) -> str:
     if not names:
         return '<span class="meta">none</span>'
-    return ", ".join(f"<code>{escape(short_permission(n))}</code>" for n in names)
+    return ", ".join(f"<code>{breakable(short_permission(n))}</code>" for n in names)
 
 
 def _exclusives(comparison: Comparison) -> list[str]:
@@ -305,6 +322,7 @@ def render(result: Comparison, *, color: bool = False) -> str:
         "<h2>Permissions by capability</h2>",
         '<p class="hint"><code>sdk-23</code>: requested only on API 23+; <code>max API N</code>: '
         "only up to API N; <code>implied</code>: added by the platform; "
+        f"<code>(inactive)</code>: not granted on API {result.device_sdk}; "
         "<code>-</code>: not requested.</p>",
         *_permissions(result),
         "</section>",

@@ -25,8 +25,10 @@ WIDTH = 160
 FIRST_COLUMN = 24
 
 
-def _cell_width(apps: int) -> int:
-    return max(20, (WIDTH - FIRST_COLUMN) // apps - 3)
+def _cell_width(apps: int, first: int = FIRST_COLUMN) -> int:
+    """Width of one app's cell so that the grid table stays within ``WIDTH``."""
+    borders = 3 * (apps + 1) + 1
+    return max(20, (WIDTH - first - borders) // apps)
 
 
 def _headers(comparison: Comparison, first: list[str]) -> list[str]:
@@ -63,7 +65,9 @@ def _capability_block(comparison: Comparison, *, color: bool) -> list[str]:
             lines = wrap_lines(capability_lines(cell), width)
             lines[0] = paint(lines[0], cell.severity, color=color)
             cells.append("\n".join(lines))
-        title = f"{row.title}\n({row.id}, {row.severity.label})"
+        title = "\n".join(
+            wrap_lines([row.title, f"({row.id}, {row.severity.label})"], FIRST_COLUMN, indent="")
+        )
         rows.append([paint(title, row.severity, color=color), *cells])
     risk = [
         paint(f"{r.risk.score} ({r.risk.level})", risk_severity(r.risk.level), color=color)
@@ -75,43 +79,32 @@ def _capability_block(comparison: Comparison, *, color: bool) -> list[str]:
     ).splitlines()
 
 
-def _permission_block(comparison: Comparison) -> list[str]:
-    rows = []
+def _permission_block(comparison: Comparison, *, color: bool) -> list[str]:
+    rows: list[list[str]] = []
     for _, title, indexes in groups(comparison):
-        for position, index in enumerate(indexes):
+        rows.append([bold(f"-- {title}", color=color), "", *("" for _ in comparison.apps)])
+        for index in indexes:
             row = comparison.permission_rows[index]
             rows.append(
                 [
-                    title if position == 0 else "",
                     short_permission(row.name),
                     row.protection_class,
                     *(cell.text for cell in row.cells),
                 ]
             )
     return tabulate(
-        rows,
-        headers=_headers(comparison, ["capability", "permission", "class"]),
-        tablefmt="simple",
-        maxcolwidths=[
-            FIRST_COLUMN,
-            48,
-            12,
-            *(_cell_width(len(comparison.apps)),) * len(rows[0][3:]),
-        ]
-        if rows
-        else None,
+        rows, headers=_headers(comparison, ["capability / permission", "class"]), tablefmt="simple"
     ).splitlines()
 
 
 def _exclusives_block(comparison: Comparison) -> list[str]:
     lines = []
-    width = WIDTH - 18
     for app, only in zip(comparison.apps, comparison.exclusives, strict=True):
         lines.append(" ".join(filter(None, column_header(app))) + ":")
         caps = ", ".join(only.capabilities) or "none"
         perms = short_list(only.permissions) or "none"
-        lines.extend(wrap_lines([f"  capabilities: {caps}"], width))
-        lines.extend(wrap_lines([f"  permissions:  {perms}"], width))
+        lines.extend(wrap_lines([f"  capabilities: {caps}"], WIDTH, indent=" " * 16))
+        lines.extend(wrap_lines([f"  permissions:  {perms}"], WIDTH, indent=" " * 16))
     return lines
 
 
@@ -134,8 +127,19 @@ def render(result: Comparison, *, color: bool = False) -> str:
     lines = [bold(title, color=color), "", *_apps_block(result), ""]
     lines += [bold("What each app can reach (capability, how far, through what)", color=color)]
     lines += [*_capability_block(result, color=color), ""]
-    lines += [bold("Permissions by capability (- = not requested)", color=color)]
-    lines += [*_permission_block(result), ""]
+    lines += [
+        bold("Permissions by capability", color=color),
+        *wrap_lines(
+            [
+                "sdk-23: only through uses-permission-sdk-23 (API 23+); max API N: "
+                "maxSdkVersion; implied: added by the platform for an old target SDK; "
+                f"(inactive): not granted on API {result.device_sdk}; -: not requested",
+            ],
+            WIDTH,
+            indent="",
+        ),
+    ]
+    lines += [*_permission_block(result, color=color), ""]
     lines += [bold("Only in one app (capabilities, then requested permissions)", color=color)]
     lines += [*_exclusives_block(result), ""]
     lines += [bold("Permission counts", color=color), *_counts_block(result)]

@@ -1,0 +1,62 @@
+"""``permaudit compare``: several apps side by side, grouped by what they can reach."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from permaudit.cli import cli
+from permaudit.cli.common import (
+    analyse,
+    device_sdk_option,
+    load_apps,
+    output_option,
+    rules_option,
+    use_color,
+    write_output,
+)
+from permaudit.compare import compare as compare_reports
+from permaudit.errors import PermauditError
+from permaudit.formatters import COMPARE_FORMATS, renderer
+
+
+@cli.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("inputs", nargs=-1, required=True, metavar="APP APP [APP...]")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(COMPARE_FORMATS)),
+    default="table",
+    show_default=True,
+    help="Report format.",
+)
+@device_sdk_option
+@rules_option
+@output_option
+def compare(
+    inputs: tuple[str, ...],
+    fmt: str,
+    device_sdk: int | None,
+    rules_files: tuple[Path, ...],
+    output: Path | None,
+) -> int:
+    """Compare what two or more apps can reach, capability by capability.
+
+    Columns are the apps in the order given; two versions of one package are
+    labelled by version. Every input is read before anything is written: one
+    unreadable file stops the run with exit code 2.
+    """
+    if len(inputs) < 2:
+        raise PermauditError(
+            f"compare needs at least two apps, got one ({inputs[0]}); "
+            "use 'permaudit scan' for a single app"
+        )
+    apps = load_apps(inputs)
+    scanned = analyse(apps, rules_files, device_sdk)
+    result = compare_reports(
+        scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version
+    )
+    write_output(renderer(COMPARE_FORMATS, fmt)(result, color=use_color(output)), output)
+    return 0

@@ -1,0 +1,64 @@
+"""``permaudit diff``: what a new build of an app adds, removes or loosens, worst first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from permaudit.cli import cli
+from permaudit.cli.common import (
+    analyse,
+    device_sdk_option,
+    load_apps,
+    output_option,
+    rules_option,
+    use_color,
+    write_output,
+)
+from permaudit.diff import diff as diff_reports
+from permaudit.formatters import DIFF_FORMATS, renderer
+
+
+@cli.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(DIFF_FORMATS)),
+    default="table",
+    show_default=True,
+    help="Report format.",
+)
+@device_sdk_option
+@rules_option
+@output_option
+def diff(
+    old: str,
+    new: str,
+    fmt: str,
+    device_sdk: int | None,
+    rules_files: tuple[Path, ...],
+    output: Path | None,
+) -> int:
+    """Show what changed from build OLD to build NEW of one app.
+
+    Permissions and capabilities gained or lost, maxSdkVersion and element changes,
+    implied permissions, exported components, application flags and SDK levels;
+    each change with a severity from the ruleset, worst first.
+    """
+    apps = load_apps([old, new])
+    scanned = analyse(apps, rules_files, device_sdk)
+    result = diff_reports(
+        *scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version
+    )
+    if not result.same_package:
+        click.echo(
+            f"permaudit: warning: {old} is {result.old.package} but {new} is "
+            f"{result.new.package}; diffing two different apps",
+            err=True,
+        )
+    write_output(renderer(DIFF_FORMATS, fmt)(result, color=use_color(output)), output)
+    return 0
