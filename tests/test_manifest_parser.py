@@ -12,8 +12,10 @@ from collections.abc import Mapping
 import pytest
 
 from fixtures.axml_writer import Element, Hex, Ref, Value, encode
+from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS
 from permaudit.errors import ManifestError
 from permaudit.model import USES_PERMISSION, USES_PERMISSION_SDK_23, Manifest
+from permaudit.sources import xmltree as tree
 from permaudit.sources.axml import parse_axml
 from permaudit.sources.manifest_parser import CUR_DEVELOPMENT, parse_manifest
 
@@ -321,4 +323,29 @@ def test_framework_package_name_is_exempt() -> None:
     assert (
         parse_manifest(parse_axml(encode(Element("manifest", {"package": "android"})))).package
         == "android"
+    )
+
+
+def test_deep_nesting_within_the_decoder_bound_does_not_recurse() -> None:
+    """999 nested elements (the decoder allows 1000) end in a Manifest, not RecursionError.
+    Built as an xmltree directly: the fixture writer itself recurses."""
+    name = tree.Attribute(
+        namespace=ANDROID_NS,
+        name="name",
+        resource_id=ATTRIBUTE_IDS["name"],
+        value=tree.TypedValue(type=tree.TYPE_STRING, string=P + "CAMERA"),
+    )
+    inner = tree.Element(tag="uses-permission", attributes=(name,))
+    for _ in range(997):
+        inner = tree.Element(tag="x", children=(inner,))
+    package = tree.Attribute(namespace=None, name="package", raw=PKG)
+    manifest = parse_manifest(
+        tree.Element(tag="manifest", attributes=(package,), children=(inner,))
+    )
+    assert manifest.uses_permissions == ()
+    (ignored,) = manifest.ignored
+    assert (ignored.tag, ignored.parent.count("/"), ignored.name) == (
+        "uses-permission",
+        997,
+        P + "CAMERA",
     )

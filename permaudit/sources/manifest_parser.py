@@ -601,20 +601,27 @@ class _Reader:
             line=self.line(element),
         )
 
-    def collect_ignored(self, element: Element, path: str) -> None:
-        """Record manifest-level and component elements Android's parser never reads."""
-        for child in element.children:
-            interesting = child.tag in MANIFEST_LEVEL_TAGS or child.tag in COMPONENT_TAGS
-            if interesting and id(child) not in self.consumed:
-                self.ignored.append(
-                    IgnoredElement(
-                        tag=child.tag,
-                        parent=path,
-                        name=_string(child, "name"),
-                        line=self.line(child),
+    def collect_ignored(self, root: Element, path: str) -> None:
+        """Record manifest-level and component elements Android's parser never reads.
+
+        Iterative (an explicit stack), so 1000 levels of nesting cannot hit Python's
+        recursion limit; document order is kept.
+        """
+        stack = [(root, path)]
+        while stack:
+            element, where = stack.pop()
+            for child in element.children:
+                interesting = child.tag in MANIFEST_LEVEL_TAGS or child.tag in COMPONENT_TAGS
+                if interesting and id(child) not in self.consumed:
+                    self.ignored.append(
+                        IgnoredElement(
+                            tag=child.tag,
+                            parent=where,
+                            name=_string(child, "name"),
+                            line=self.line(child),
+                        )
                     )
-                )
-            self.collect_ignored(child, f"{path}/{child.tag}")
+            stack.extend((c, f"{where}/{c.tag}") for c in reversed(element.children))
 
 
 def _has_data_type(element: Element) -> bool:
