@@ -77,7 +77,7 @@ class Component:
     kind: str
     name: str
     #: What Android decides: explicit ``android:exported``, else implied by intent filters
-    #: (only for target SDK < 31; from 31 on an intent filter without ``exported`` is an install error).
+    #: (target SDK < 31; from 31 an intent filter without ``exported`` is an install error).
     exported: bool
     #: The raw attribute; ``None`` when absent (``exported`` is then implied).
     exported_explicit: bool | None = None
@@ -167,9 +167,78 @@ class InputInfo:
 
     path: str
     sha256: str
-    #: ``apk`` for now; later also ``apks``, ``xapk``, ``aab``, ``xml``, ``axml``.
+    #: ``apk``, ``axml`` (binary manifest), ``xml`` (text manifest), ``apks``, ``xapk``,
+    #: ``apkm``, ``splits`` (a directory or list of split APKs), ``aab``.
     kind: str
     size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Certificate:
+    """One X.509 signer certificate, identified by the SHA-256 of its DER encoding."""
+
+    sha256: str
+    subject: str
+    issuer: str
+    #: Validity as ISO-8601 dates (UTC).
+    not_before: str
+    not_after: str
+    #: The Android SDK debug key (subject ``CN=Android Debug``).
+    debug: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signer:
+    """A signer as one signature scheme records it."""
+
+    #: ``v1`` (JAR), ``v2``, ``v3`` or ``v3.1`` (APK Signature Scheme blocks).
+    scheme: str
+    #: The signer's certificate first, then any chain certificates.
+    certificates: tuple[Certificate, ...]
+    #: v3/v3.1 signers apply to a platform range.
+    min_sdk: int | None = None
+    max_sdk: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SigningInfo:
+    """Which signature schemes an APK carries, and who signed it under each."""
+
+    schemes: tuple[str, ...] = ()
+    signers: tuple[Signer, ...] = ()
+    #: Evidence of ambiguous signing: differing signers across schemes, several v1
+    #: certificates, duplicate signing-block ids, ... One plain sentence each.
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TamperEvidence:
+    """A trick found in the file that makes tools disagree with what Android installs."""
+
+    #: Stable id, e.g. ``zip.duplicate_entry``, ``axml.string_pool_count``.
+    id: str
+    #: What was found, in one sentence, and what Android does with it.
+    detail: str
+    #: Archive member (for bundles) the evidence was found in; ``None`` for the input itself.
+    member: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitInfo:
+    """One split APK or module of a bundle, and what it declares."""
+
+    #: ``base``, the split name (``config.arm64_v8a``) or the feature module name.
+    name: str
+    #: Member path inside the bundle, or the file path for a directory of splits.
+    path: str
+    #: ``base``, ``config`` or ``feature``.
+    kind: str
+    package: str | None = None
+    uses_permissions: tuple[UsesPermission, ...] = ()
+    components: int = 0
+    #: What Android does with what this split declares, e.g. that a config split's
+    #: permissions are ignored.
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,6 +247,14 @@ class App:
 
     input: InputInfo
     manifest: Manifest
+    #: Splits or modules of a bundle (empty for a single APK or manifest).
+    splits: tuple[SplitInfo, ...] = ()
+    #: ``None`` when the input kind has no signature (text manifest, app bundle module).
+    signing: SigningInfo | None = None
+    tamper: tuple[TamperEvidence, ...] = ()
+    #: Caveats about the input a reader must know, e.g. that a source manifest was not
+    #: merged with its libraries' manifests.
+    notes: tuple[str, ...] = ()
 
 
 # --- what the engine concludes ------------------------------------------------------------
