@@ -21,9 +21,10 @@ import hashlib
 import json
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -749,7 +750,7 @@ class FileParser:
         if entries is None or "id" not in entries:
             return None
         target = self.r.string(entries["id"][1], "'id'")
-        parsers = {
+        parsers: dict[str, Callable[[Node], object]] = {
             "severity": self.severity,
             "title": lambda n: self.text(n, "'title'"),
             "rationale": lambda n: self.text(n, "'rationale'"),
@@ -915,7 +916,8 @@ class Merger:
         target = self.resolve(override.id, override.origin, "override")
         if target is None:
             return
-        changes: dict[str, object] = {}
+        # Values were typed by FileParser.override; Any lets dataclasses.replace take them.
+        changes: dict[str, Any] = {}
         is_rule = isinstance(target, Rule)
         for change in override.changes:
             if is_rule and change.key in CAPABILITY_ONLY:
