@@ -419,3 +419,40 @@ def test_the_action_step_runs_permaudit_check(tmp_path: Path, apks: dict[str, st
     assert (
         (tmp_path / "github_output").read_text(encoding="utf-8").endswith("sarif=results.sarif\n")
     )
+
+
+# --- docs/ci.md works as written -----------------------------------------------------------
+
+
+def doc_commands() -> list[list[str]]:
+    """Every ``permaudit check|baseline`` command line in docs/ci.md's code blocks."""
+    import re
+    import shlex
+
+    text = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S)
+    commands = []
+    for block in blocks:
+        for line in block.splitlines():
+            line = re.sub(r"^\s*(- run: |- )", "", line).strip()
+            if re.match(r"permaudit (check|baseline) ", line) and "..." not in line:
+                commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def test_docs_commands_run_against_the_fixtures(run: Run, apks: dict[str, str]) -> None:
+    commands = doc_commands()
+    assert len(commands) >= 6
+    names = {
+        "app-release.apk": apks["mic"],
+        "last-release.apk": apks["base"],
+    }
+    code, _, err = run("baseline", "create", apks["base"], "-o", "permaudit-baseline.json")
+    assert code == 0, err
+    for argv in commands:
+        argv = [names.get(a, a) for a in argv]
+        if argv[:2] == ["baseline", "create"]:
+            argv += ["--force"]
+        code, _, err = run(*argv)
+        assert code in (0, 1), (argv, err)
+        assert err.startswith(("permaudit: PASS", "permaudit: FAIL", "permaudit: wrote")), err
