@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -68,56 +69,54 @@ FLAG_ATTRIBUTES = MappingProxyType({
 
 # --- risk score ----------------------------------------------------------------------------
 
-#: Points per finding and the most one severity can add (see :func:`risk`).
-POINTS = MappingProxyType({
-    Severity.INFO: 0, Severity.LOW: 3, Severity.MEDIUM: 10, Severity.HIGH: 25,
-    Severity.CRITICAL: 60,
+#: How much of the remaining headroom one finding of each severity takes (see :func:`risk`).
+WEIGHTS = MappingProxyType({
+    Severity.INFO: 0.0, Severity.LOW: 0.02, Severity.MEDIUM: 0.08, Severity.HIGH: 0.25,
+    Severity.CRITICAL: 0.5,
 })
-CAPS = MappingProxyType({
-    Severity.INFO: 0, Severity.LOW: 12, Severity.MEDIUM: 30, Severity.HIGH: 50,
-    Severity.CRITICAL: 100,
-})
-#: Without a critical finding the score stays below the critical band.
-NON_CRITICAL_CAP = 74
+#: Without a critical finding the score stays at or below this (the top of the high band).
+NON_CRITICAL_CEILING = 74
 #: (lowest score, level), highest first.
 LEVELS = ((75, "critical"), (50, "high"), (25, "medium"), (1, "low"), (0, "none"))
+
+
+def _score(severities: Sequence[Severity]) -> int:
+    """The score of a set of findings, from their severities alone."""
+    remaining = 1.0
+    for severity in severities:
+        remaining *= 1.0 - WEIGHTS[severity]
+    reach = 1.0 - remaining
+    if Severity.CRITICAL in severities:
+        return 75 + math.floor(25 * reach + 0.5)
+    return math.floor(NON_CRITICAL_CEILING * reach + 0.5)
 
 
 def risk(findings: Sequence[Finding]) -> Risk:
     """The 0..100 risk score of ``findings``, its level and each finding's points.
 
-    With ``n_s`` findings of severity ``s``::
+    Each finding takes a share of what is left, by severity: critical 50 %, high 25 %,
+    medium 8 %, low 2 %, info nothing. With ``reach = 1 - prod(1 - weight)``::
 
-        C = 60 * n_critical
-        H = min(50, 25 * n_high)
-        M = min(30, 10 * n_medium)
-        L = min(12,  3 * n_low)          (info findings add nothing)
-        score = min(100, C + min(74, H + M + L))
+        score = 75 + 25 * reach   if any finding is critical
+        score = 74 * reach        otherwise          (rounded half up)
 
-    Levels: 0 none, 1-24 low, 25-49 medium, 50-74 high, 75-100 critical. One critical
-    finding alone is already high (60); only a critical finding reaches the critical band;
-    any number of low findings stays low (12). Every term only grows with a count, so
-    adding a finding never lowers the score. ``contributions`` gives each finding the
-    points it added, in report order, so they sum to the score (findings that added
-    nothing are left out).
+    Levels: 0 none, 1-24 low, 25-49 medium, 50-74 high, 75-100 critical. Only a critical
+    finding reaches the critical band; below it, every further finding still moves the
+    score (with diminishing steps), so apps with many capabilities stay comparable
+    instead of all stopping at one cap. Adding a finding never lowers the score.
+    ``contributions`` gives each finding, most severe first, the points it added, so
+    they sum to the score (findings that added nothing are left out).
     """
-    used = dict.fromkeys(Severity, 0)
-    non_critical = 0
-    total = 0
+    ordered = sorted(findings, key=finding_order)
     contributions = []
-    for finding in sorted(findings, key=finding_order):
-        severity = finding.severity
-        points = min(POINTS[severity], CAPS[severity] - used[severity], 100 - total)
-        if severity is not Severity.CRITICAL:
-            points = min(points, NON_CRITICAL_CAP - non_critical)
-            non_critical += max(points, 0)
-        if points <= 0:
-            continue
-        used[severity] += points
-        total += points
-        contributions.append(
-            ScoreContribution(rule=finding.rule, subject=finding.subject, points=points)
-        )
+    total = 0
+    for index, finding in enumerate(ordered, start=1):
+        score = _score([f.severity for f in ordered[:index]])
+        if score > total:
+            contributions.append(
+                ScoreContribution(rule=finding.rule, subject=finding.subject, points=score - total)
+            )
+            total = score
     level = next(name for floor, name in LEVELS if total >= floor)
     return Risk(score=total, level=level, contributions=tuple(contributions))
 

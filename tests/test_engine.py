@@ -482,15 +482,18 @@ def findings_of(*severities: Severity) -> list[Finding]:
     [
         ((), 0, "none"),
         ((Severity.INFO,) * 5, 0, "none"),
-        ((Severity.LOW,), 3, "low"),
-        ((Severity.LOW,) * 50, 12, "low"),
-        ((Severity.MEDIUM,), 10, "low"),
-        ((Severity.HIGH,), 25, "medium"),
-        ((Severity.HIGH,) * 2, 50, "high"),
-        ((Severity.HIGH,) * 9 + (Severity.MEDIUM,) * 9 + (Severity.LOW,) * 9, 74, "high"),
-        ((Severity.CRITICAL,), 60, "high"),
-        ((Severity.CRITICAL, Severity.HIGH), 85, "critical"),
-        ((Severity.CRITICAL,) * 2, 100, "critical"),
+        ((Severity.LOW,), 1, "low"),
+        ((Severity.LOW,) * 50, 47, "medium"),
+        ((Severity.MEDIUM,), 6, "low"),
+        ((Severity.HIGH,), 19, "low"),
+        ((Severity.HIGH,) * 2, 32, "medium"),
+        ((Severity.HIGH,) * 4, 51, "high"),
+        ((Severity.HIGH,) * 7, 64, "high"),
+        ((Severity.HIGH,) * 8, 67, "high"),
+        ((Severity.HIGH,) * 9 + (Severity.MEDIUM,) * 9 + (Severity.LOW,) * 9, 72, "high"),
+        ((Severity.CRITICAL,), 88, "critical"),
+        ((Severity.CRITICAL, Severity.HIGH), 91, "critical"),
+        ((Severity.CRITICAL,) * 2, 94, "critical"),
     ],
 )
 def test_risk_examples(severities: tuple[Severity, ...], score: int, level: str) -> None:
@@ -502,7 +505,7 @@ def test_risk_examples(severities: tuple[Severity, ...], score: int, level: str)
 def test_contributions_name_each_finding_in_report_order() -> None:
     result = risk(findings_of(Severity.LOW, Severity.CRITICAL, Severity.HIGH))
     assert [(c.rule, c.points) for c in result.contributions] == [
-        ("test.rule001", 60), ("test.rule002", 25), ("test.rule000", 3),
+        ("test.rule001", 88), ("test.rule002", 3),
     ]
 
 
