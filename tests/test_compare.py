@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -445,3 +448,112 @@ def test_every_capability_and_permission_of_every_app_has_a_row(apps: list[Repor
             assert row(result, cap.id).cells[index].via == cap.via
         for access in app.permissions:
             assert prow(result, access.name).cells[index].requested
+
+
+# --- the command line ---------------------------------------------------------------------
+
+FIXTURE_APK = Path(__file__).resolve().parents[1] / "fixtures" / "apk"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Call ``main`` and return (exit code, stdout, stderr)."""
+    from permaudit.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fixture(name: str) -> str:
+    path = FIXTURE_APK / name
+    if not path.is_file():
+        pytest.skip(f"fixture {name} not built")
+    return str(path)
+
+
+needs_engine = pytest.mark.skipif(
+    importlib.util.find_spec("permaudit.engine") is None, reason="engine not built yet"
+)
+
+
+def test_cli_one_input_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "compare", fixture("max-25.8.1.apk"))
+    assert code == 2
+    assert out == ""
+    assert err.startswith("permaudit: error: compare needs at least two apps, got one (")
+    assert "Traceback" not in err
+
+
+def test_cli_no_input_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "compare")
+    assert (code, out) == (2, "")
+    assert "Missing argument" in err
+
+
+@needs_engine
+def test_cli_unreadable_input_names_the_file_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.apk"
+    not_a_zip = tmp_path / "garbage.apk"
+    not_a_zip.write_bytes(b"this is not a zip file")
+    output = tmp_path / "out" / "report.html"
+    output.parent.mkdir()
+    for bad in (missing, not_a_zip):
+        code, out, err = run(
+            capsys,
+            "compare",
+            "--format",
+            "html",
+            "--output",
+            str(output),
+            fixture("max-25.8.1.apk"),
+            str(bad),
+        )
+        assert code == 2
+        assert out == ""
+        assert err.startswith(f"permaudit: error: {bad}: ")
+        assert "Traceback" not in err
+        assert list(output.parent.iterdir()) == []
+
+
+@needs_engine
+def test_cli_two_versions_of_one_package_are_labelled_by_version(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(
+        capsys,
+        "compare",
+        "--format",
+        "json",
+        fixture("max-25.8.1.apk"),
+        fixture("max-26.19.2.apk"),
+    )
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert [a["column"]["label"] for a in document["apps"]] == [
+        "ru.oneme.app 25.8.1",
+        "ru.oneme.app 26.19.2",
+    ]
+    assert document["apps"][0]["input"]["path"].endswith("max-25.8.1.apk")
+
+
+@needs_engine
+def test_cli_output_file_holds_the_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    output = tmp_path / "compare.md"
+    code, out, err = run(
+        capsys,
+        "compare",
+        "-f",
+        "markdown",
+        "-o",
+        str(output),
+        fixture("whatsapp-2.24.24.78.apk"),
+        fixture("telegram-11.13.0.apk"),
+    )
+    assert (code, out, err) == (0, "", "")
+    text = output.read_text(encoding="utf-8")
+    assert text.startswith("## permaudit compare: 2 apps")
+    assert "| com.whatsapp<br>2.24.24.78" in text

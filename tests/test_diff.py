@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -414,3 +415,67 @@ def test_requested_permission_changes_agree_with_aapt(corpus: Path, old: str, ne
     added = {c.subject for c in result.changes if c.kind == "permission_added"}
     removed = {c.subject for c in result.changes if c.kind == "permission_removed"}
     assert (added, removed) == (after - before, before - after)
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def _fixture(name: str) -> str:
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "apk" / name
+    if not path.is_file():
+        pytest.skip(f"fixture {name} not built")
+    return str(path)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from permaudit.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@needs_engine
+def test_cli_diff_json_of_two_max_builds(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(
+        capsys, "diff", "-f", "json", _fixture("max-25.8.1.apk"), _fixture("max-26.19.2.apk")
+    )
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    changes = {(c["kind"], c["subject"]) for c in document["changes"]}
+    # From fixtures/profiles: 26.19.2 adds NFC and drops REQUEST_INSTALL_PACKAGES.
+    assert ("permission_added", P + "NFC") in changes
+    assert ("permission_removed", P + "REQUEST_INSTALL_PACKAGES") in changes
+    assert ("capability_lost", "install_packages") in changes
+    assert ("target_sdk_changed", "targetSdkVersion") in changes
+
+
+@needs_engine
+def test_cli_diff_of_two_packages_warns_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = _fixture("whatsapp-2.24.24.78.apk"), _fixture("telegram-11.13.0.apk")
+    code, out, err = _run(capsys, "diff", old, new)
+    assert code == 0
+    assert err == (
+        f"permaudit: warning: {old} is com.whatsapp but {new} is org.telegram.messenger; "
+        "diffing two different apps\n"
+    )
+    assert out.startswith("permaudit diff: com.whatsapp")
+
+
+@needs_engine
+def test_cli_diff_unreadable_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    output = tmp_path / "diff.json"
+    missing = tmp_path / "missing.apk"
+    code, out, err = _run(
+        capsys, "diff", "-o", str(output), _fixture("max-25.8.1.apk"), str(missing)
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith(f"permaudit: error: {missing}: ")
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_diff_needs_two_inputs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "diff", "only-one.apk")
+    assert (code, out) == (2, "")
+    assert "Missing argument 'NEW'" in err

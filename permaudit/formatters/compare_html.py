@@ -75,6 +75,16 @@ tr.group-start > * { border-top: 2px solid #8c959f; }
   th[scope=row] { min-width: 6.5em; max-width: 9em; }
   table.heatmap { font-size: .8em; }
   table.heatmap thead th:first-child { width: 7.5em; }
+  table.changes thead { display: none; }
+  table.changes, table.changes tbody, table.changes tr, table.changes td,
+  table.changes th { display: block; width: 100%; }
+  table.changes tr { border: 1px solid var(--line); margin: 0 0 8px; }
+  table.changes td, table.changes th[scope=row] { border: 0; padding: 3px 8px;
+    position: static; max-width: none; }
+  table.changes th[scope=row] { background: none; }
+  table.changes [data-label]::before { content: attr(data-label) ": "; color: var(--muted);
+    font-weight: 400; font-style: normal; }
+  table.changes td[class^="sev-"]::before { color: inherit; }
   table.heatmap td { min-width: 0; padding: 4px 3px; hyphens: auto; }
 }
 @media print {

@@ -19,7 +19,7 @@ from permaudit.formatters._compare_common import (
     ruleset_text,
     value_text,
 )
-from permaudit.formatters.compare_html import legend, page, sev_class, table
+from permaudit.formatters.compare_html import breakable, legend, page, sev_class, table
 from permaudit.model import Report
 
 
@@ -83,11 +83,13 @@ def _report_risk(report: Report) -> str:
 def _changes(diff: Diff) -> list[str]:
     rows = [
         "<tr>"
-        f'<td class="{sev_class(change.severity)}">{change.severity.label}</td>'
-        f"<td>{escape(change_label(change.kind))}</td>"
-        f'<th scope="row"><code>{escape(change_subject(change))}</code></th>'
-        f"<td>{escape(value_text(change.old))}</td>"
-        f"<td>{escape(value_text(change.new))}</td>"
+        f'<td class="{sev_class(change.severity)}" data-label="severity">'
+        f"{change.severity.label}</td>"
+        f'<td data-label="change">{escape(change_label(change.kind))}</td>'
+        f'<th scope="row" data-label="subject"><code>{breakable(change_subject(change))}'
+        "</code></th>"
+        f'<td data-label="old">{escape(value_text(change.old))}</td>'
+        f'<td data-label="new">{escape(value_text(change.new))}</td>'
         "</tr>"
         for change in diff.changes
     ]

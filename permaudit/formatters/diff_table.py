@@ -69,6 +69,6 @@ def render(result: Diff, *, color: bool = False) -> str:
         rows,
         headers=["severity", "change", "subject", "old", "new"],
         tablefmt="simple",
-        maxcolwidths=[None, None, 56, None, None],
+        maxcolwidths=[None, None, 72, None, None],
     ).splitlines()
     return "\n".join(lines) + "\n"
