@@ -4,7 +4,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEMO_FIXTURES := fixtures/apk/max-25.8.1.apk
+DEMO_FIXTURES := fixtures/apk/max-25.8.1.apk fixtures/apk/whatsapp-2.24.24.78.apk \
+                 fixtures/apk/telegram-11.13.0.apk
 
 .PHONY: demo test lint fixtures bench clean
 
@@ -21,7 +22,7 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/permaudit scan $(DEMO_FIXTURES)
+	$(BIN)/permaudit compare $(DEMO_FIXTURES)
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check permaudit tests fixtures bench

@@ -31,7 +31,14 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from permaudit.errors import RulesError
 from permaudit.model import COMPONENT_KINDS, PROTECTION_CLASSES, Severity
-from permaudit.yamlpos import Diagnostics, NodeReader, Origin, did_you_mean, read_text
+from permaudit.yamlpos import (
+    FAST_LOADER,
+    Diagnostics,
+    NodeReader,
+    Origin,
+    did_you_mean,
+    read_text,
+)
 
 # --- the vocabulary ------------------------------------------------------------------------
 
@@ -829,7 +836,7 @@ class FileParser:
 
 def canonical_sha256(text: str) -> str:
     """sha256 of the file's data as canonical JSON: comments, layout and key order do not count."""
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 -- a safe loader (C or pure)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                            default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -11,6 +11,10 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+#: libyaml's parser when PyYAML was built with it: ~20x faster than the pure-Python one and
+#: it keeps the same node marks (line, column), so diagnostics do not change.
+FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 STR_TAG = "tag:yaml.org,2002:str"
 INT_TAG = "tag:yaml.org,2002:int"
 BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -101,7 +105,11 @@ class NodeReader:
     def compose(self, text: str) -> Node | None:
         """Compose ``text`` into one node tree; syntax errors become diagnostics."""
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            try:
+                node = yaml.compose(text, Loader=FAST_LOADER)
+            except yaml.YAMLError:
+                # libyaml's messages are terser; the pure parser explains the same error better.
+                node = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -7,13 +7,12 @@ from pathlib import Path
 import click
 
 from permaudit import baseline as baselines
-from permaudit.cli import cli
 from permaudit.cli.check import analyse_with_policy, policy_option, resolve_policy
 from permaudit.cli.common import device_sdk_option, rules_option, write_output
 from permaudit.errors import PermauditError
 
 
-@cli.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def baseline() -> None:
     """Record today's findings so 'permaudit check --baseline' fails only on new ones.
 

@@ -9,11 +9,11 @@ import click
 
 from permaudit import gate
 from permaudit.baseline import Baseline, load_baseline
-from permaudit.cli import cli
 from permaudit.cli.common import (
     analyse,
     device_sdk_option,
     load_apps,
+    load_rules,
     output_option,
     rules_option,
     use_color,
@@ -69,20 +69,16 @@ def analyse_with_policy(
     device_sdk: int | None,
 ) -> tuple[ScanResult, tuple[gate.RuleDoc, ...]]:
     """Scan every input with the policy's rule files and device level; check its references."""
-    from permaudit.ruleset import load_ruleset
-
     files = (*policy.rules_files, *rules_files)
     level = device_sdk if device_sdk is not None else policy.device_sdk
-    # Loaded here for the rule documentation (SARIF, JUnit) and to check the policy's rule
-    # and capability ids; analyse() loads the same files for the reports.
-    ruleset = load_ruleset(files)
+    ruleset = load_rules(files)
     errors = unknown_references(
         policy, gate.known_rule_ids(ruleset), gate.known_capability_ids(ruleset)
     )
     if errors:
         raise RulesError(errors)
     apps = load_apps(apps_and_olds)
-    return analyse(apps, files, level), gate.ruleset_docs(ruleset)
+    return analyse(apps, ruleset, level), gate.ruleset_docs(ruleset)
 
 
 def pair_against(reports: Sequence[Report], olds: Sequence[Report]) -> list[tuple[Report, Report]]:
@@ -108,7 +104,7 @@ def pair_against(reports: Sequence[Report], olds: Sequence[Report]) -> list[tupl
     return pairs
 
 
-@cli.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=CHECK_HELP)
+@click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=CHECK_HELP)
 @click.argument("inputs", nargs=-1, required=True, metavar="APP...")
 @policy_option
 @click.option(

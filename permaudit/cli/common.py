@@ -7,13 +7,16 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from permaudit import __version__
 from permaudit.errors import PermauditError
 from permaudit.model import App, Report, RulesetInfo, ScanResult
+
+if TYPE_CHECKING:
+    from permaudit.ruleset import RuleSet
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +77,10 @@ def write_output(text: str, output: Path | None) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        # mkstemp creates 0600; give the report the mode any new file would get.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, output)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -87,13 +94,17 @@ def load_apps(paths: Sequence[str]) -> list[App]:
     return [load(path) for path in paths]
 
 
-def analyse(
-    apps: Sequence[App], rules_files: Sequence[Path], device_sdk: int | None
-) -> ScanResult:
-    """Evaluate ``apps`` against the default ruleset plus ``rules_files`` on one device level."""
+def load_rules(rules_files: Sequence[Path]) -> RuleSet:
+    """The default ruleset with ``rules_files`` applied on top, in order."""
+    from permaudit.ruleset import load_ruleset
+
+    return load_ruleset(rules_files)
+
+
+def analyse(apps: Sequence[App], ruleset: RuleSet, device_sdk: int | None) -> ScanResult:
+    """Evaluate ``apps`` against ``ruleset`` on one device level (default: the newest)."""
     from permaudit.android.catalog import NEWEST_API_LEVEL, Catalog
     from permaudit.engine import evaluate
-    from permaudit.ruleset import load_ruleset
 
     level = NEWEST_API_LEVEL if device_sdk is None else device_sdk
     if level > NEWEST_API_LEVEL:
@@ -101,11 +112,8 @@ def analyse(
             f"--device-sdk {level}: the permission catalog knows API levels up to "
             f"{NEWEST_API_LEVEL}"
         )
-    ruleset = load_ruleset(rules_files)
     catalog = Catalog.for_api_level(level)
-    reports: tuple[Report, ...] = tuple(
-        evaluate(app, ruleset, level, catalog) for app in apps
-    )
+    reports: tuple[Report, ...] = tuple(evaluate(app, ruleset, level, catalog) for app in apps)
     return ScanResult(
         tool_version=__version__,
         ruleset=RulesetInfo(id=ruleset.id, sha256=ruleset.sha256),

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from permaudit.cli import cli
 from permaudit.cli.common import (
     analyse,
     device_sdk_option,
     load_apps,
+    load_rules,
     output_option,
     rules_option,
     use_color,
@@ -21,7 +21,7 @@ from permaudit.errors import PermauditError
 from permaudit.formatters import COMPARE_FORMATS, renderer
 
 
-@cli.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, metavar="APP APP [APP...]")
 @click.option(
     "-f",
@@ -54,7 +54,7 @@ def compare(
             "use 'permaudit scan' for a single app"
         )
     apps = load_apps(inputs)
-    scanned = analyse(apps, rules_files, device_sdk)
+    scanned = analyse(apps, load_rules(rules_files), device_sdk)
     result = compare_reports(
         scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version
     )

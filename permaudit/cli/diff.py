@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from permaudit.cli import cli
 from permaudit.cli.common import (
     analyse,
     device_sdk_option,
     load_apps,
+    load_rules,
     output_option,
     rules_option,
     use_color,
@@ -20,7 +20,7 @@ from permaudit.diff import diff as diff_reports
 from permaudit.formatters import DIFF_FORMATS, renderer
 
 
-@cli.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
 @click.option(
@@ -50,7 +50,7 @@ def diff(
     each change with a severity from the ruleset, worst first.
     """
     apps = load_apps([old, new])
-    scanned = analyse(apps, rules_files, device_sdk)
+    scanned = analyse(apps, load_rules(rules_files), device_sdk)
     result = diff_reports(
         *scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version
     )

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import click
 
-from permaudit.cli import cli
 from permaudit.cli.common import output_option, rules_option, write_output
 
 
-@cli.group("rules", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("rules", context_settings={"help_option_names": ["-h", "--help"]})
 def rules_group() -> None:
     """Validate rule files and list the rules in force."""
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from permaudit.cli import cli
 from permaudit.cli.common import (
     analyse,
     device_sdk_option,
     load_apps,
+    load_rules,
     output_option,
     rules_option,
     use_color,
@@ -19,7 +19,7 @@ from permaudit.cli.common import (
 from permaudit.formatters import SCAN_FORMATS, render_scan
 
 
-@cli.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, metavar="APK...")
 @click.option(
     "-f",
@@ -46,6 +46,6 @@ def scan(
     is written: one unreadable file stops the run with exit code 2.
     """
     apps = load_apps(inputs)
-    result = analyse(apps, rules_files, device_sdk)
+    result = analyse(apps, load_rules(rules_files), device_sdk)
     write_output(render_scan(fmt, result, color=use_color(output)), output)
     return 0
