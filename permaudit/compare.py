@@ -40,6 +40,7 @@ CAPABILITY_ORDER: tuple[str, ...] = (
     "body_sensors",
     "activity_recognition",
     "nearby_devices",
+    "nfc",
     "notifications",
     "accounts",
     "installed_apps",
