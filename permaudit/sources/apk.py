@@ -12,6 +12,7 @@ from permaudit.errors import InputError, ManifestError, PermauditError
 from permaudit.model import App, InputInfo, Manifest
 from permaudit.sources.axml import parse_axml
 from permaudit.sources.manifest_parser import parse_manifest
+from permaudit.sources.xmltree import Element
 from permaudit.sources.zipentry import MAX_ENTRY_SIZE, read_entry
 
 MANIFEST_ENTRY = "AndroidManifest.xml"
@@ -70,6 +71,19 @@ def _sniff(stream: BinaryIO, size: int) -> str:
 
 
 def _read_manifest(stream: BinaryIO, size: int, kind: str) -> Manifest:
+    root = read_tree(stream, size, kind)
+    try:
+        return parse_manifest(root, with_lines=False)
+    except (struct.error, zlib.error, UnicodeDecodeError, IndexError, ValueError) as exc:
+        raise ManifestError(f"AndroidManifest.xml cannot be decoded ({exc})") from exc
+
+
+def read_tree(stream: BinaryIO, size: int, kind: str = KIND_APK) -> Element:
+    """Decode the manifest element tree of the APK (or binary manifest) in ``stream``.
+
+    ``size`` is the length of the content; ``stream`` only needs ``seek``/``read``, so a
+    bundle passes a window over one member APK. Errors as for ``load`` (without the path).
+    """
     if kind == KIND_APK:
         data = read_entry(stream, size, MANIFEST_ENTRY)
     else:
@@ -80,7 +94,7 @@ def _read_manifest(stream: BinaryIO, size: int, kind: str) -> Manifest:
     if data[:1] == b"<" or data[:3] == b"\xef\xbb\xbf":
         raise ManifestError("AndroidManifest.xml is text XML, not binary XML as Android requires")
     try:
-        return parse_manifest(parse_axml(data), with_lines=False)
+        return parse_axml(data)
     except (struct.error, zlib.error, UnicodeDecodeError, IndexError, ValueError) as exc:
         raise ManifestError(f"AndroidManifest.xml cannot be decoded ({exc})") from exc
 
