@@ -15,6 +15,7 @@ from permaudit.cli.common import (
     load_apps,
     load_rules,
     output_option,
+    recursive_option,
     rules_option,
     use_color,
     write_output,
@@ -137,6 +138,7 @@ def pair_against(reports: Sequence[Report], olds: Sequence[Report]) -> list[tupl
     show_default=True,
     help="Report format.",
 )
+@recursive_option
 @device_sdk_option
 @rules_option
 @output_option

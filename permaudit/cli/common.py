@@ -87,11 +87,43 @@ def write_output(text: str, output: Path | None) -> None:
         raise PermauditError(f"cannot write: {exc.strerror}", path=str(output)) from None
 
 
-def load_apps(paths: Sequence[str]) -> list[App]:
-    """Load every input before any report is written; the first bad one stops the run."""
-    from permaudit.sources import load
+#: Where ``--recursive`` leaves its value for ``load_apps`` (the click context's meta).
+RECURSIVE_META = "permaudit.recursive"
 
-    return [load(path) for path in paths]
+
+def recursive_option(func: F) -> F:
+    """``--recursive``: directory arguments are scanned with their subdirectories.
+
+    The value goes to the click context (``ctx.meta``) rather than to the command's
+    parameters, so a command only needs this one decorator line; ``load_apps`` reads it.
+    """
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        ctx.meta[RECURSIVE_META] = value
+        return value
+
+    return click.option(
+        "--recursive",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Scan directory arguments with their subdirectories.",
+    )(func)
+
+
+def load_apps(paths: Sequence[str], *, recursive: bool | None = None) -> list[App]:
+    """Load every input before any report is written; the first bad one stops the run.
+
+    A directory stands for every supported file in it (sorted; ``recursive`` descends,
+    default: the command's ``--recursive``); split APKs given together with their base
+    APK become one app. See ``permaudit.sources.load_inputs``.
+    """
+    from permaudit.sources import load_inputs
+
+    if recursive is None:
+        ctx = click.get_current_context(silent=True)
+        recursive = bool(ctx is not None and ctx.meta.get(RECURSIVE_META))
+    return load_inputs(paths, recursive=recursive)
 
 
 def load_rules(rules_files: Sequence[Path]) -> RuleSet:

@@ -12,6 +12,7 @@ from permaudit.cli.common import (
     load_apps,
     load_rules,
     output_option,
+    recursive_option,
     rules_option,
     use_color,
     write_output,
@@ -32,6 +33,7 @@ from permaudit.formatters import DIFF_FORMATS, renderer
     show_default=True,
     help="Report format.",
 )
+@recursive_option
 @device_sdk_option
 @rules_option
 @output_option

@@ -12,6 +12,7 @@ from permaudit.cli.common import (
     load_apps,
     load_rules,
     output_option,
+    recursive_option,
     rules_option,
     use_color,
     write_output,
@@ -30,6 +31,7 @@ from permaudit.formatters import SCAN_FORMATS, render_scan
     show_default=True,
     help="Report format.",
 )
+@recursive_option
 @device_sdk_option
 @rules_option
 @output_option

@@ -1,7 +1,360 @@
-"""Input readers: one module per input kind, each producing a ``permaudit.model.App``."""
+"""Input readers: decide each input's kind by content and load it into a ``permaudit.model.App``.
+
+Kinds (``InputInfo.kind``), decided by content, never by the file name alone:
+
+* a zip with ``AndroidManifest.xml`` -> ``apk`` (``sources.apk``);
+* a zip with ``base/manifest/AndroidManifest.xml`` -> ``aab`` (``sources.aab``);
+* a zip of APKs -> ``xapk`` (with ``manifest.json``), ``apkm`` (with ``info.json``) or
+  ``apks`` (bundletool ``toc.pb`` or SAI-style ``base.apk`` + splits) (``sources.bundle``);
+* binary XML (a chunk header of size 8) -> ``axml``; text XML (``<`` after an optional BOM
+  and whitespace) -> ``xml`` (``sources.textxml``);
+* several APK files that are one app's base and splits -> one ``splits`` app;
+* an encrypted APKMirror ``.apkm`` and anything else -> ``InputError``.
+
+Heavy modules (zipfile, protobuf, expat) are imported only when their kind is seen.
+"""
 
 from __future__ import annotations
 
-from permaudit.sources.apk import load
+import dataclasses
+import hashlib
+import os
+import struct
+from collections.abc import Sequence
+from typing import BinaryIO
 
-__all__ = ["load"]
+from permaudit.errors import InputError, PermauditError
+from permaudit.model import App, InputInfo
+
+__all__ = ["expand_inputs", "load", "load_inputs", "sniff"]
+
+KIND_ZIP = "zip"
+KIND_AXML = "axml"
+KIND_XML = "xml"
+_HEAD = 4096
+_HASH_CHUNK = 1024 * 1024
+_EOCD_SEARCH = 65557
+#: Encrypted APKM header (unapkm ``processHeader``): version byte, libsodium pwhash
+#: algorithm (1 or 2), opslimit, memlimit and chunk size as little-endian 64-bit values.
+_APKM_HEADER = struct.Struct("<BBQQQ")
+
+
+def load(path: str) -> App:
+    """Load one input file, whatever its kind, into an ``App``; ``InputError`` otherwise."""
+    try:
+        kind = sniff(path)
+        if kind == KIND_XML:
+            return _load_text(path)
+        if kind == KIND_AXML:
+            return _load_apk(path)
+        return _load_zip(path)
+    except PermauditError as exc:
+        if exc.path is None:
+            raise type(exc)(exc.detail, path=path) from None
+        raise
+    except FileNotFoundError:
+        raise InputError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not an APK", path=path) from None
+    except PermissionError:
+        raise InputError("permission denied", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+
+
+def sniff(path: str) -> str:
+    """``zip``, ``axml`` or ``xml`` by content; ``InputError`` for empty, encrypted or unknown."""
+    with open(path, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not os.path.stat.S_ISREG(info.st_mode):
+            raise InputError("not a regular file")
+        if info.st_size == 0:
+            raise InputError("empty file")
+        head = stream.read(_HEAD)
+        kind = _kind_of_head(head)
+        if kind is not None:
+            return kind
+        stream.seek(max(0, info.st_size - _EOCD_SEARCH))
+        if b"PK\x05\x06" in stream.read():
+            return KIND_ZIP  # zip with data in front: the APK reader says why Android refuses
+    if _encrypted_apkm(head, path):
+        raise InputError(
+            "encrypted APKMirror .apkm file: its contents cannot be read without decrypting "
+            "it first (APKMirror Installer can export the APKs)"
+        )
+    raise InputError(
+        "unknown input kind: not an APK (zip) or binary AndroidManifest.xml, nor an app "
+        "bundle, split set or text manifest"
+    )
+
+
+def _kind_of_head(head: bytes) -> str | None:
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return KIND_ZIP
+    if len(head) >= 8 and head[2:4] == b"\x08\x00":
+        return KIND_AXML  # ResXMLTree checks only the header size, not the chunk type
+    if _looks_like_text_xml(head):
+        return KIND_XML
+    return None
+
+
+def _looks_like_text_xml(head: bytes) -> bool:
+    """``<`` first, after an optional UTF-8/UTF-16 byte-order mark and whitespace."""
+    boms = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+    for bom, encoding in boms:
+        if head.startswith(bom):
+            return head[len(bom) :].decode(encoding, errors="ignore").lstrip().startswith("<")
+    return head.lstrip().startswith(b"<")
+
+
+def _encrypted_apkm(head: bytes, path: str) -> bool:
+    if len(head) < _APKM_HEADER.size + 40:
+        return path.lower().endswith(".apkm")
+    _version, algorithm, _ops, memory, chunk = _APKM_HEADER.unpack_from(head)
+    plausible = algorithm in (1, 2) and 0 < memory <= 1 << 32 and 0 < chunk <= 1 << 26
+    return plausible or path.lower().endswith(".apkm")
+
+
+def _load_apk(path: str) -> App:
+    from permaudit.sources import apk
+
+    return apk.load(path)
+
+
+def _load_zip(path: str) -> App:
+    """An APK first (the fast path); a zip without a root manifest may be a bundle."""
+    try:
+        return _load_apk(path)
+    except InputError:
+        kind = _bundle_kind(path)
+        if kind is None:
+            raise
+    return _load_bundle(path, kind)
+
+
+def _bundle_kind(path: str) -> str | None:
+    """``aab``/``apks``/``xapk``/``apkm`` for a zip of that shape without a root manifest."""
+    from permaudit.sources.aab import KIND_AAB, is_bundle
+    from permaudit.sources.bundle import archive_kind
+
+    names = _zip_names(path)
+    if names is None or "AndroidManifest.xml" in names:
+        return None
+    return KIND_AAB if is_bundle(names) else archive_kind(names)
+
+
+def _load_bundle(path: str, kind: str) -> App:
+    from permaudit.sources.aab import KIND_AAB, read_aab
+    from permaudit.sources.bundle import read_archive
+
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        result = read_aab(stream) if kind == KIND_AAB else read_archive(stream, size, kind)
+        digest = _sha256(stream)
+    return App(
+        input=InputInfo(path=path, sha256=digest, kind=kind, size=size),
+        manifest=result.manifest,
+        splits=result.splits,
+        notes=result.notes,
+    )
+
+
+def _zip_names(path: str) -> list[str] | None:
+    """Entry names by Python's zipfile (central directory only); ``None`` if not a zip."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+
+
+def _load_text(path: str) -> App:
+    from permaudit.sources.textxml import MAX_TEXT_SIZE, read_text_manifest
+
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > MAX_TEXT_SIZE:
+            raise InputError(f"text manifest is larger than {MAX_TEXT_SIZE} bytes")
+        data = stream.read()
+    result = read_text_manifest(data)
+    return App(
+        input=InputInfo(path=path, sha256=hashlib.sha256(data).hexdigest(), kind="xml", size=size),
+        manifest=result.manifest,
+        notes=result.notes,
+    )
+
+
+def _sha256(stream: BinaryIO) -> str:
+    stream.seek(0)
+    digest = hashlib.sha256()
+    while chunk := stream.read(_HASH_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- several inputs: directories and split sets -----------------------------------------
+
+
+def expand_inputs(paths: Sequence[str], *, recursive: bool = False) -> list[str]:
+    """Replace each directory in ``paths`` by the supported files in it, in sorted order.
+
+    Files named directly are kept as given (``load`` judges them). A directory contributes
+    every file whose content is an input kind (``--recursive`` descends into
+    subdirectories); one with nothing to scan is an ``InputError``.
+    """
+    files: list[str] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        found = [f for f in _walk(path, recursive) if _supported(f)]
+        if not found:
+            hint = "" if recursive else " (--recursive descends into subdirectories)"
+            raise InputError(
+                "nothing to scan: no APK, app bundle, split set or AndroidManifest.xml in "
+                f"this directory{hint}",
+                path=path,
+            )
+        files.extend(found)
+    return files
+
+
+def _walk(directory: str, recursive: bool) -> list[str]:
+    if not recursive:
+        entries = sorted(os.listdir(directory))
+        return [os.path.join(directory, e) for e in entries]
+    found = []
+    for root, dirs, names in os.walk(directory):
+        dirs.sort()
+        found.extend(os.path.join(root, name) for name in names)
+    return sorted(found, key=lambda p: os.path.relpath(p, directory).split(os.sep))
+
+
+def _supported(path: str) -> bool:
+    """Whether a file found in a directory is worth loading (its content is an input kind)."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        kind = sniff(path)
+        if kind == KIND_XML:
+            with open(path, "rb") as stream:
+                return b"<manifest" in stream.read(64 * 1024)
+        if kind == KIND_ZIP:
+            from permaudit.sources.aab import is_bundle
+            from permaudit.sources.bundle import archive_kind
+
+            names = _zip_names(path)
+            return names is not None and (
+                "AndroidManifest.xml" in names or is_bundle(names) or bool(archive_kind(names))
+            )
+    except (PermauditError, OSError):
+        return False
+    return True
+
+
+def load_inputs(paths: Sequence[str], *, recursive: bool = False) -> list[App]:
+    """Expand directories, load every input, and merge split APKs with their base APK.
+
+    Loose APKs with a ``split`` attribute join the base APK (no ``split``) of the same
+    package among the inputs, as one ``splits`` app at the base's position: its
+    ``InputInfo`` is the base file's, ``App.splits`` lists every member. A split without
+    its base is an ``InputError`` (Android: "Missing base APK"). Everything is loaded
+    before anything is reported, so one bad input fails the whole run.
+    """
+    files = expand_inputs(paths, recursive=recursive)
+    if len(files) == 1 and not os.path.isdir(paths[0]):
+        return [load(files[0])]
+    identities = {path: _apk_identity(path) for path in files}
+    groups = _split_groups(identities)
+    consumed = {split for members in groups.values() for split in members}
+    apps = []
+    for path in files:
+        if path in consumed:
+            continue
+        app = load(path)
+        if path in groups:
+            app = _merge_loose_splits(app, path, groups[path])
+        apps.append(app)
+    return apps
+
+
+def _apk_identity(path: str) -> tuple[str | None, str | None] | None:
+    """(package, split) of a plain APK file, ``None`` for other kinds or unreadable files."""
+    from permaudit.sources.bundle import package_name, split_name
+
+    root = _apk_tree(path, quiet=True)
+    if root is None:
+        return None
+    return package_name(root), split_name(root)
+
+
+def _apk_tree(path: str, *, quiet: bool):  # type: ignore[no-untyped-def]
+    from permaudit.sources.apk import read_tree
+
+    try:
+        if sniff(path) != KIND_ZIP:
+            return None
+        with open(path, "rb") as stream:
+            return read_tree(stream, os.fstat(stream.fileno()).st_size)
+    except (PermauditError, OSError):
+        if quiet:
+            return None
+        raise
+
+
+def _split_groups(
+    identities: dict[str, tuple[str | None, str | None] | None],
+) -> dict[str, list[str]]:
+    """Base path -> its split paths, for every package that has splits among the inputs."""
+    by_package: dict[str | None, list[tuple[str, str | None]]] = {}
+    for path, identity in identities.items():
+        if identity is not None:
+            by_package.setdefault(identity[0], []).append((path, identity[1]))
+    groups: dict[str, list[str]] = {}
+    for package, members in by_package.items():
+        splits = [path for path, split in members if split is not None]
+        if not splits:
+            continue
+        bases = [path for path, split in members if split is None]
+        if not bases:
+            raise InputError(
+                f"split APK of {package} without its base APK among the inputs: Android "
+                'installs splits only together with their base ("Missing base APK")',
+                path=splits[0],
+            )
+        if len(bases) > 1:
+            raise InputError(
+                f"several base APKs of {package} among inputs that also hold its splits: "
+                + ", ".join(bases),
+                path=splits[0],
+            )
+        groups[bases[0]] = splits
+    return groups
+
+
+def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App:
+    from permaudit.sources.bundle import KIND_SPLITS, SplitApk, merge_splits
+
+    try:
+        base_root = _apk_tree(base_path, quiet=False)
+        splits = [SplitApk(path=p, root=_apk_tree(p, quiet=False)) for p in split_paths]
+        result = merge_splits(
+            base_root=base_root,
+            base_manifest=app.manifest,
+            base_path=base_path,
+            splits=splits,
+            container="set of split APKs",
+        )
+    except PermauditError as exc:
+        if exc.path is None:
+            raise type(exc)(exc.detail, path=base_path) from None
+        raise
+    return dataclasses.replace(
+        app,
+        input=dataclasses.replace(app.input, kind=KIND_SPLITS),
+        manifest=result.manifest,
+        splits=result.splits,
+        notes=(*app.notes, *result.notes),
+    )
