@@ -6,19 +6,32 @@ import hashlib
 import os
 import struct
 import zlib
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from permaudit.errors import InputError, ManifestError, PermauditError
-from permaudit.model import App, InputInfo, Manifest
-from permaudit.sources.axml import parse_axml
+from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
+from permaudit.sources.axml import Decoded, decode_axml
 from permaudit.sources.manifest_parser import parse_manifest
+from permaudit.sources.signing import V1_PREFIX, read_signing
 from permaudit.sources.xmltree import Element
-from permaudit.sources.zipentry import MAX_ENTRY_SIZE, read_entry
+from permaudit.sources.zipentry import MAX_ENTRY_SIZE, read_directory, read_member
 
 MANIFEST_ENTRY = "AndroidManifest.xml"
 KIND_APK = "apk"
 KIND_AXML = "axml"
 _HASH_CHUNK = 1024 * 1024
+_GPB_ENCRYPTED = 0x1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApkContents:
+    """What one APK (or binary manifest) holds for us: the tree, tricks found, signers."""
+
+    root: Element
+    evidence: tuple[TamperEvidence, ...] = ()
+    #: ``None`` for a standalone binary manifest, or when signing was not asked for.
+    signing: SigningInfo | None = None
 
 
 def load(path: str) -> App:
@@ -27,7 +40,8 @@ def load(path: str) -> App:
         with open(path, "rb") as stream:
             size = _check_regular(stream)
             kind = _sniff(stream, size)
-            manifest = _read_manifest(stream, size, kind)
+            contents = read_apk(stream, size, kind)
+            manifest = _parse(contents.root)
             digest = _sha256(stream)
     except PermauditError as exc:
         if exc.path is None:
@@ -44,6 +58,8 @@ def load(path: str) -> App:
     return App(
         input=InputInfo(path=path, sha256=digest, kind=kind, size=size),
         manifest=manifest,
+        signing=contents.signing,
+        tamper=contents.evidence,
     )
 
 
@@ -70,8 +86,7 @@ def _sniff(stream: BinaryIO, size: int) -> str:
     raise InputError("not an APK (zip) or binary AndroidManifest.xml")
 
 
-def _read_manifest(stream: BinaryIO, size: int, kind: str) -> Manifest:
-    root = read_tree(stream, size, kind)
+def _parse(root: Element) -> Manifest:
     try:
         return parse_manifest(root, with_lines=False)
     except (struct.error, zlib.error, UnicodeDecodeError, IndexError, ValueError) as exc:
@@ -84,17 +99,54 @@ def read_tree(stream: BinaryIO, size: int, kind: str = KIND_APK) -> Element:
     ``size`` is the length of the content; ``stream`` only needs ``seek``/``read``, so a
     bundle passes a window over one member APK. Errors as for ``load`` (without the path).
     """
-    if kind == KIND_APK:
-        data = read_entry(stream, size, MANIFEST_ENTRY)
-    else:
+    return read_apk(stream, size, kind, signing=False).root
+
+
+def read_apk(
+    stream: BinaryIO, size: int, kind: str = KIND_APK, *, signing: bool = True
+) -> ApkContents:
+    """``read_tree`` plus tamper evidence and (for an APK, when ``signing``) signer identity.
+
+    Evidence comes in reading order: zip structure, the manifest entry's local header,
+    the binary XML, then the local headers of the v1 signature files.
+    """
+    if kind != KIND_APK:
         if size > MAX_ENTRY_SIZE:
             raise ManifestError(f"binary manifest is larger than {MAX_ENTRY_SIZE} bytes")
         stream.seek(0)
-        data = stream.read()
+        decoded = _decode(stream.read(), encrypted=False)
+        return ApkContents(root=decoded.root, evidence=decoded.evidence)
+    directory = read_directory(
+        stream, size, names=(MANIFEST_ENTRY,), prefix=V1_PREFIX if signing else None
+    )
+    entry = directory.entry(MANIFEST_ENTRY)
+    if entry is None:
+        raise InputError(f"no {MANIFEST_ENTRY} in the archive")
+    encrypted = bool(entry.flags & _GPB_ENCRYPTED)
+    try:
+        member = read_member(stream, directory, entry)
+    except ManifestError:
+        if encrypted:
+            raise InputError(f"{MANIFEST_ENTRY} is encrypted") from None
+        raise
+    decoded = _decode(member.data, encrypted=encrypted)
+    evidence = (*directory.evidence, *member.evidence, *decoded.evidence)
+    if not signing:
+        return ApkContents(root=decoded.root, evidence=evidence)
+    info, signing_evidence = read_signing(stream, size, directory)
+    return ApkContents(root=decoded.root, evidence=(*evidence, *signing_evidence), signing=info)
+
+
+def _decode(data: bytes, *, encrypted: bool) -> Decoded:
+    """The binary XML in ``data``; an encrypted entry that does not decode is said to be so."""
     if data[:1] == b"<" or data[:3] == b"\xef\xbb\xbf":
         raise ManifestError("AndroidManifest.xml is text XML, not binary XML as Android requires")
     try:
-        return parse_axml(data)
+        return decode_axml(data)
+    except ManifestError:
+        if encrypted:
+            raise InputError(f"{MANIFEST_ENTRY} is encrypted") from None
+        raise
     except (struct.error, zlib.error, UnicodeDecodeError, IndexError, ValueError) as exc:
         raise ManifestError(f"AndroidManifest.xml cannot be decoded ({exc})") from exc
 

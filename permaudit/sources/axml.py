@@ -26,13 +26,35 @@ Behaviour follows ``ResXMLTree::setTo``/``ResXMLParser::nextNode``/``ResStringPo
 
 Hostile input ends in bounded time: at most ``MAX_ELEMENTS`` elements and ``MAX_DEPTH``
 nesting, every loop advances by a validated, non-zero chunk size.
+
+``decode_axml`` also returns tamper evidence: tricks Android reads through (so the tree
+above is what Android sees) but that make other tools see something else. Chunk level:
+``axml.chunk_type`` (outer type is not RES_XML_TYPE), ``axml.trailing_data`` (bytes past
+the declared document size), ``axml.string_pool_count`` (the offset table has room for
+more strings than the count says), ``axml.bad_string`` (a referenced string Android
+reads as NULL: index past the count, length past the pool, no terminator),
+``axml.multiple_string_pools``/``axml.multiple_resource_maps`` (Android keeps the last),
+``axml.unknown_chunk`` (skipped chunk types), ``axml.data_between_elements`` (node chunks
+larger than their content, with data hidden in the slack), ``axml.attribute_layout``
+(attribute start/size other than 20, which Android honours), ``axml.invalid_after_root``
+(malformed chunks after the root closes, never read). Tree level: ``axml.namespaced_tag``
+(element tags in the android namespace or carrying a prefix),
+``axml.namespace_undeclared`` (attributes in a namespace no node declares: stripped
+declarations defeat prefix-mapping tools), ``axml.attribute_name``
+(a framework attribute whose name string or namespace does not match its resource id:
+Android reads by id), ``axml.attribute_without_id`` (an ``android:`` attribute Android
+ignores because it has no resource id), ``axml.attribute_order`` (ids out of order, so
+Android's merge walk misses some).
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
+from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS
 from permaudit.errors import ManifestError
+from permaudit.model import TamperEvidence
 from permaudit.sources.xmltree import Attribute, Element, TypedValue
 
 RES_STRING_POOL_TYPE = 0x0001
@@ -67,12 +89,110 @@ _MIN_EXT = {
 }
 
 
+#: Framework attribute resource ids start with the android package id 0x01.
+_FRAMEWORK_ID_MASK = 0xFF000000
+_FRAMEWORK_PACKAGE = 0x01000000
+_ATTRIBUTE_NAMES = {v: k for k, v in ATTRIBUTE_IDS.items()}
+#: Examples named in one piece of evidence.
+_SHOWN = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decoded:
+    """The element tree Android reads, and the tricks found on the way."""
+
+    root: Element
+    evidence: tuple[TamperEvidence, ...] = ()
+
+
 def parse_axml(data: bytes) -> Element:
     """Decode ``data`` and return the root element; ``ManifestError`` if Android would fail."""
+    return decode_axml(data).root
+
+
+def decode_axml(data: bytes) -> Decoded:
+    """Decode ``data`` like ``parse_axml`` and collect tamper evidence (see the module doc)."""
     try:
-        return _Decoder(data).root()
+        decoder = _Decoder(data)
+        root = decoder.root()
     except (struct.error, IndexError, ValueError, OverflowError) as exc:
         raise ManifestError(f"binary XML is corrupt ({exc})") from exc
+    notes = decoder.notes
+    if decoder.strings is not None and decoder.strings.bad:
+        shown = ", ".join(str(i) for i in sorted(decoder.strings.bad)[:_SHOWN])
+        notes["axml.bad_string"] = (
+            f"string index {shown} ({len(decoder.strings.bad)} in all) read as missing: out "
+            "of the pool's declared range or not terminated; Android sees no value, tools "
+            "that read past the bounds see text"
+        )
+    notes.update(_tree_notes(root, decoder.declared))
+    evidence = tuple(TamperEvidence(id=key, detail=text) for key, text in notes.items())
+    return Decoded(root=root, evidence=evidence)
+
+
+def _tree_notes(root: Element, declared: set[str | None]) -> dict[str, str]:
+    """Element and attribute tricks, over the whole tree (iteratively)."""
+    undeclared: list[str] = []
+    tags: list[str] = []
+    names: list[str] = []
+    without_id: list[str] = []
+    unordered: list[str] = []
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        stack.extend(element.children)
+        if element.namespace == ANDROID_NS or ":" in element.tag:
+            tags.append(element.tag)
+        last = 0
+        for attribute in element.attributes:
+            if attribute.namespace is not None and attribute.namespace not in declared:
+                undeclared.append(attribute.namespace)
+            res_id = attribute.resource_id
+            if res_id:
+                if res_id < last:
+                    unordered.append(f"<{element.tag}> {attribute.name}")
+                last = max(last, res_id)
+                expected = _ATTRIBUTE_NAMES.get(res_id)
+                if (res_id & _FRAMEWORK_ID_MASK) == _FRAMEWORK_PACKAGE and expected and (
+                    attribute.name != expected or attribute.namespace != ANDROID_NS
+                ):
+                    names.append(f"{attribute.name!r} carries the id of android:{expected}")
+            elif attribute.namespace == ANDROID_NS and attribute.name in ATTRIBUTE_IDS:
+                without_id.append(f"<{element.tag}> android:{attribute.name}")
+    notes = {}
+    if undeclared:
+        notes["axml.namespace_undeclared"] = (
+            f"attributes use namespace {_examples(undeclared)} that the document never "
+            "declares; Android resolves attributes by id, tools that map prefixes fail"
+        )
+    if tags:
+        notes["axml.namespaced_tag"] = (
+            f"element tags with a namespace or prefix: {_examples(tags)}; Android matches "
+            "the bare tag string, tools that print or strip prefixes see other elements"
+        )
+    if names:
+        notes["axml.attribute_name"] = (
+            f"attributes whose name does not match their resource id: {_examples(names)}; "
+            "Android reads framework attributes by id only, tools that read names are misled"
+        )
+    if without_id:
+        notes["axml.attribute_without_id"] = (
+            f"android: attributes without a resource id: {_examples(without_id)}; Android "
+            "ignores them, tools that read names do not"
+        )
+    if unordered:
+        notes["axml.attribute_order"] = (
+            f"attributes out of resource-id order: {_examples(unordered)}; Android's lookup "
+            "assumes sorted ids and misses some of them, tools that scan all attributes do not"
+        )
+    return notes
+
+
+def _examples(items: list[str]) -> str:
+    unique = list(dict.fromkeys(items))
+    text = ", ".join(unique[:_SHOWN])
+    more = len(unique) - _SHOWN
+    return text + (f" and {more} more" if more > 0 else "")
 
 
 def _validate_chunk(data: bytes, pos: int, min_size: int, end: int, what: str) -> tuple[int, int]:
@@ -106,6 +226,12 @@ class _StringPool:
         self._utf8 = bool(flags & UTF8_FLAG)
         self._count = count
         self._cache: dict[int, str | None] = {}
+        #: Referenced indices that read as NULL (not counting the NO_INDEX "none" marker).
+        self.bad: set[int] = set()
+        #: Offset-table slots beyond the declared counts (the "tampered count" trick).
+        self.hidden = 0
+        if strings_start > header_size:
+            self.hidden = max(0, (strings_start - header_size) // 4 - count - style_count)
         self._start = pos + strings_start
         self._pool_size = 0  # in characters (bytes for UTF-8, 16-bit units for UTF-16)
         char_size = 1 if self._utf8 else 2
@@ -137,9 +263,13 @@ class _StringPool:
     def get(self, index: int) -> str | None:
         """``stringAt(index)``: the string, or ``None`` where Android gets NULL."""
         if index >= self._count:
+            if index != NO_INDEX:
+                self.bad.add(index)
             return None
         if index not in self._cache:
             self._cache[index] = self._decode(index)
+            if self._cache[index] is None:
+                self.bad.add(index)
         return self._cache[index]
 
     def _decode(self, index: int) -> str | None:
@@ -209,6 +339,14 @@ class _Decoder:
         self.data = data
         self.strings: _StringPool | None = None
         self.res_ids: tuple[int, ...] = ()
+        #: Tamper evidence by id, one sentence each (first occurrence wins).
+        self.notes: dict[str, str] = {}
+        #: Namespace URIs declared by START_NAMESPACE nodes.
+        self.declared: set[str | None] = set()
+
+    def note(self, key: str, text: str) -> None:
+        """Record evidence ``key`` once."""
+        self.notes.setdefault(key, text)
 
     def root(self) -> Element:
         data = self.data
@@ -221,6 +359,13 @@ class _Decoder:
                 f"is larger than the data size {len(data)}"
             )
         end = size
+        if _type != RES_XML_TYPE:
+            self.note("axml.chunk_type", f"the document chunk has type 0x{_type:04x}, not "
+                      "RES_XML_TYPE (0x0003); Android does not check it, strict tools refuse")
+        if size < len(data):
+            self.note("axml.trailing_data", f"{len(data) - size} bytes follow the declared "
+                      f"document size {size}; Android never reads them, tools that parse the "
+                      "whole file do")
         first = self._find_first_node(header_size, end)
         if self.strings is None:
             raise ManifestError("binary XML has no string pool")
@@ -237,8 +382,19 @@ class _Decoder:
             header_size, size = _validate_chunk(data, pos, 8, end, "XML chunk")
             (kind,) = struct.unpack_from("<H", data, pos)
             if kind == RES_STRING_POOL_TYPE:
+                if self.strings is not None:
+                    self.note("axml.multiple_string_pools", "the document has several string "
+                              "pools; Android uses the last one, many tools the first")
                 self.strings = _StringPool(data, pos, size)
+                if self.strings.hidden:
+                    self.note("axml.string_pool_count", f"the string pool's offset table has "
+                              f"{self.strings.hidden} more slots than its declared count; "
+                              "Android reads only the declared strings, tools that count "
+                              "the table see more")
             elif kind == RES_XML_RESOURCE_MAP_TYPE:
+                if self.res_ids:
+                    self.note("axml.multiple_resource_maps", "the document has several "
+                              "resource maps; Android uses the last one, many tools the first")
                 count = (size - header_size) // 4
                 self.res_ids = struct.unpack_from(f"<{count}I", data, pos + header_size)
             elif RES_XML_FIRST_CHUNK_TYPE <= kind <= RES_XML_LAST_CHUNK_TYPE:
@@ -248,6 +404,9 @@ class _Decoder:
                 # very first chunk of the document.
                 (last_size,) = struct.unpack_from("<I", data, last + 4)
                 return last + last_size
+            else:
+                self.note("axml.unknown_chunk", f"chunk type 0x{kind:04x} at offset {pos} is "
+                          "not part of binary XML; Android skips it")
             last = pos
             pos += size
         raise ManifestError("binary XML has no root element node")
@@ -285,11 +444,20 @@ class _Decoder:
                     raise ManifestError(f"binary XML nests deeper than {MAX_DEPTH} elements")
                 (line, _comment) = _NODE.unpack_from(data, pos + 8)
                 stack.append(self._start_element(ext, end, line))
+            elif kind == RES_XML_START_NAMESPACE_TYPE and self.strings is not None:
+                (uri,) = struct.unpack_from("<I", data, ext + 4)
+                self.declared.add(self.strings.get(uri))
             elif kind == RES_XML_END_ELEMENT_TYPE and stack:
                 element = stack.pop().freeze()
                 if not stack:
+                    self._check_after_root(pos + size, end)
                     return element
                 stack[-1].children.append(element)
+            if min_ext is None:
+                self.note("axml.unknown_chunk", f"chunk type 0x{kind:04x} at offset {pos} is "
+                          "not an XML node; Android skips it")
+            else:
+                self._check_slack(pos, header_size, size, kind)
             pos += size
         # END_DOCUMENT before the root closed: the framework's loops simply stop here.
         while stack:
@@ -299,6 +467,38 @@ class _Decoder:
         if root is None:
             raise ManifestError("binary XML has no start element")
         return root
+
+    def _check_slack(self, pos: int, header_size: int, size: int, kind: int) -> None:
+        """Node chunks bigger than their content hide data Android skips over."""
+        used = header_size + _MIN_EXT[kind]
+        if kind == RES_XML_START_ELEMENT_TYPE:
+            _ns, _name, start, attr_size, count = _ATTR_EXT.unpack_from(
+                self.data, pos + header_size
+            )
+            used = header_size + max(20, start + attr_size * count)
+            if count and (start != 20 or attr_size != 20):
+                self.note("axml.attribute_layout", f"element at offset {pos} lays out its "
+                          f"attributes at start {start} with size {attr_size} (not 20/20); "
+                          "Android follows the file, tools that assume 20 misread")
+        if size > used or header_size > _NODE_HEADER_SIZE:
+            self.note("axml.data_between_elements", f"the node at offset {pos} is "
+                      f"{size} bytes but its content needs {used}; Android skips the rest, "
+                      "tools that parse sequentially read the hidden data")
+
+    def _check_after_root(self, pos: int, end: int) -> None:
+        """Chunks after the root closes are never read; malformed ones are evidence."""
+        data = self.data
+        while pos < end:
+            if pos + 8 > end:
+                break
+            _kind, header_size, size = _CHUNK.unpack_from(data, pos)
+            bad_size = header_size > size or size > end - pos or (header_size | size) & 3
+            if header_size < 8 or bad_size:
+                self.note("axml.invalid_after_root", f"a malformed chunk follows the root "
+                          f"element at offset {pos} (header {header_size}, size {size}); "
+                          "Android stops at the root's end, tools that read on fail")
+                return
+            pos += size
 
     def _start_element(self, ext: int, end: int, line: int) -> _Builder:
         data = self.data

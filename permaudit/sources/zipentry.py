@@ -27,19 +27,39 @@ Semantics follow libziparchive (system/libziparchive/zip_archive.cc,
   which is how the manifest is opened for the package parser;
 * zip64 archives are not supported here (``InputError``); no real APK needs them.
 
-Encrypted entries (general-purpose flag bit 0) are an ``InputError``. Inflation is
-incremental with ``max_length`` and capped at ``MAX_ENTRY_SIZE``, so a zip bomb costs
-bounded memory and time.
+Encrypted entries (general-purpose flag bit 0) are an ``InputError`` for ``read_entry``.
+libziparchive never looks at that bit (``FindEntry`` only copies ``gpb_flags``), so
+``read_member`` reads such an entry as Android does and records ``zip.encrypted_flag``
+("fake encryption": tools that honour the bit refuse the file, Android installs it);
+the caller decides whether the data is usable. Inflation is incremental with
+``max_length`` and capped at ``MAX_ENTRY_SIZE``, so a zip bomb costs bounded memory and
+time.
+
+Tamper evidence (``TamperEvidence``) is collected on the way, for tricks Android accepts
+but other tools read differently; each kind is reported once, naming a few entries:
+``zip.multiple_eocd`` (another end record after the central directory, or a second
+self-consistent one in the searched tail), ``zip.gap_before_eocd`` (bytes between the
+central directory and the end record), ``zip.unknown_compression`` (method neither
+stored nor deflate), ``zip.empty_name``, ``zip.control_character_name``,
+``zip.path_traversal`` (``..`` components or absolute names), ``zip.path_collision`` (a
+file name also used as a directory), ``zip.manifest_lookalike`` (another spelling of
+``AndroidManifest.xml``) from the central directory walk; ``zip.header_mismatch`` (local
+header disagrees with the central directory on method, data-descriptor flag or sizes)
+and ``zip.encrypted_flag`` for the entries actually read. Local headers of other entries
+are not read: that would cost a seek per entry.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from permaudit.errors import InputError, ManifestError
+from permaudit.model import TamperEvidence
 
 EOCD_SIGNATURE = 0x06054B50
 CD_SIGNATURE = 0x02014B50
@@ -53,6 +73,12 @@ _LFH = struct.Struct("<IHHHHHIIIHH")
 _GPB_ENCRYPTED = 0x1
 _GPB_DATA_DESCRIPTOR = 0x8
 _CHUNK = 64 * 1024
+_EOCD_MAGIC = b"PK\x05\x06"
+#: Names shown in one piece of evidence before "and N more".
+_SHOWN = 3
+_CONTROL = re.compile(rb"[\x01-\x1f\x7f]")
+_TRAVERSAL = re.compile(rb"(?:^|[/\\])\.\.(?:[/\\]|$)|^[/\\]")
+MANIFEST_NAME = b"AndroidManifest.xml"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,11 +94,74 @@ class ZipEntry:
     local_header_offset: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CentralDirectory:
+    """One walk of the central directory: where it lies, the entries asked for, tricks seen."""
+
+    offset: int
+    size: int
+    eocd_offset: int
+    count: int
+    #: The entries whose names were asked for, in directory order.
+    entries: tuple[ZipEntry, ...] = ()
+    evidence: tuple[TamperEvidence, ...] = ()
+
+    def entry(self, name: str) -> ZipEntry | None:
+        """The wanted entry called ``name``, if the archive has it."""
+        return next((e for e in self.entries if e.name == name), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Member:
+    """The data of one entry as Android reads it, and what its local header gave away."""
+
+    data: bytes
+    evidence: tuple[TamperEvidence, ...] = ()
+
+
 def read_entry(stream: BinaryIO, file_size: int, name: str) -> bytes:
     """Return the contents of entry ``name``; ``InputError``/``ManifestError`` otherwise."""
-    cd_offset, cd_size, count = _find_central_directory(stream, file_size)
-    entry = _find_entry(stream, cd_offset, cd_size, count, name.encode())
-    return _read_data(stream, entry, cd_offset)
+    directory = read_directory(stream, file_size, names=(name,))
+    entry = directory.entry(name)
+    if entry is None:
+        raise InputError(f"no {name} in the archive")
+    if entry.flags & _GPB_ENCRYPTED:
+        raise InputError(f"{entry.name} is encrypted")
+    return read_member(stream, directory, entry).data
+
+
+def read_directory(
+    stream: BinaryIO, file_size: int, *, names: Iterable[str] = (), prefix: str | None = None
+) -> CentralDirectory:
+    """Walk the central directory as ``ParseZipArchive`` does (errors where it fails).
+
+    ``names`` (exact) and ``prefix`` select the entries returned; every entry is checked.
+    """
+    end = _find_central_directory(stream, file_size)
+    wanted = frozenset(n.encode() for n in names)
+    entries, walk_evidence = _walk(
+        stream, end.cd_offset, end.cd_size, end.count, wanted,
+        prefix.encode() if prefix is not None else None,
+    )
+    return CentralDirectory(
+        offset=end.cd_offset, size=end.cd_size, eocd_offset=end.eocd_offset, count=end.count,
+        entries=entries, evidence=(*end.evidence, *walk_evidence),
+    )
+
+
+def read_member(
+    stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry, limit: int = MAX_ENTRY_SIZE
+) -> Member:
+    """Read ``entry`` as Android does (encryption bit ignored), at most ``limit`` bytes."""
+    evidence = []
+    if entry.flags & _GPB_ENCRYPTED:
+        evidence.append(TamperEvidence(
+            id="zip.encrypted_flag",
+            detail=f"entry {entry.name!r} is flagged as encrypted; Android ignores the flag "
+                   "and reads the data, while tools that honour it refuse the file",
+        ))
+    data, lfh_evidence = _read_data(stream, entry, directory.offset, limit)
+    return Member(data=data, evidence=(*evidence, *lfh_evidence))
 
 
 def _read_at(stream: BinaryIO, offset: int, size: int) -> bytes:
@@ -83,15 +172,27 @@ def _read_at(stream: BinaryIO, offset: int, size: int) -> bytes:
     return data
 
 
-def _find_central_directory(stream: BinaryIO, file_size: int) -> tuple[int, int, int]:
+@dataclass(frozen=True, slots=True)
+class _End:
+    """The end-of-central-directory record Android uses, and what the tail gave away."""
+
+    cd_offset: int
+    cd_size: int
+    count: int
+    eocd_offset: int
+    evidence: tuple[TamperEvidence, ...]
+
+
+def _find_central_directory(stream: BinaryIO, file_size: int) -> _End:
     if file_size < _EOCD.size:
         raise InputError("not a zip file: too small for an end-of-central-directory record")
     search = min(file_size, MAX_COMMENT + _EOCD.size)
-    tail = _read_at(stream, file_size - search, search)
-    index = tail.rfind(b"PK\x05\x06", 0, len(tail) - _EOCD.size + 4)
+    tail_start = file_size - search
+    tail = _read_at(stream, tail_start, search)
+    index = tail.rfind(_EOCD_MAGIC, 0, len(tail) - _EOCD.size + 4)
     if index < 0:
         raise InputError("not a zip file: no end-of-central-directory record")
-    eocd_offset = file_size - search + index
+    eocd_offset = tail_start + index
     (_sig, _disk, _cd_disk, on_disk, count, cd_size, cd_offset, comment) = _EOCD.unpack_from(
         tail, index
     )
@@ -110,17 +211,65 @@ def _find_central_directory(stream: BinaryIO, file_size: int) -> tuple[int, int,
         )
     if count == 0:
         raise InputError("empty zip archive (no entries)")
-    return cd_offset, cd_size, count
+    evidence = _tail_evidence(tail, tail_start, index, cd_offset + cd_size)
+    return _End(cd_offset, cd_size, count, eocd_offset, evidence)
 
 
-def _find_entry(
-    stream: BinaryIO, cd_offset: int, cd_size: int, count: int, name: bytes
-) -> ZipEntry:
-    """Walk the whole central directory as ``ParseZipArchive`` does, then pick ``name``."""
+def _tail_evidence(
+    tail: bytes, tail_start: int, index: int, cd_end: int
+) -> tuple[TamperEvidence, ...]:
+    """Other end records and gaps near the one Android picked (the last in the file)."""
+    evidence = []
+    eocd_offset = tail_start + index
+    if eocd_offset > cd_end:
+        evidence.append(TamperEvidence(
+            id="zip.gap_before_eocd",
+            detail=f"{eocd_offset - cd_end} bytes sit between the central directory and the "
+                   "end record; Android's zip reader skips them, tools that expect the end "
+                   "record right after the directory do not (and APK Signature Scheme v2+ "
+                   "verification fails)",
+        ))
+    others = []
+    pos = tail.rfind(_EOCD_MAGIC, 0, index)
+    while pos >= 0 and len(others) < 16:
+        absolute = tail_start + pos
+        if absolute >= cd_end or _self_consistent(tail, pos, absolute):
+            others.append(absolute)
+        pos = tail.rfind(_EOCD_MAGIC, 0, pos)
+    if others:
+        where = ", ".join(str(o) for o in sorted(others)[:_SHOWN])
+        evidence.append(TamperEvidence(
+            id="zip.multiple_eocd",
+            detail=f"another end-of-central-directory record at offset {where} besides the one "
+                   f"Android uses at {eocd_offset}; tools that pick a different one see a "
+                   "different archive",
+        ))
+    return tuple(evidence)
+
+
+def _self_consistent(tail: bytes, pos: int, absolute: int) -> bool:
+    """An end record whose central directory ends right where the record starts."""
+    if pos + _EOCD.size > len(tail):
+        return False
+    fields = _EOCD.unpack_from(tail, pos)
+    cd_size, cd_offset = fields[5], fields[6]
+    return fields[4] > 0 and cd_offset + cd_size == absolute
+
+
+def _walk(
+    stream: BinaryIO,
+    cd_offset: int,
+    cd_size: int,
+    count: int,
+    wanted: frozenset[bytes],
+    prefix: bytes | None,
+) -> tuple[tuple[ZipEntry, ...], tuple[TamperEvidence, ...]]:
+    """Walk the whole central directory as ``ParseZipArchive`` does; pick the wanted entries."""
     cd = _read_at(stream, cd_offset, cd_size)
     pos = 0
     seen: set[bytes] = set()
-    found: tuple[int, ...] | None = None
+    picked: list[ZipEntry] = []
+    odd_methods: list[tuple[bytes, int]] = []
     for i in range(count):
         if pos > cd_size - _CDR.size:
             raise InputError(f"not a valid zip: central directory ends inside entry #{i}")
@@ -143,8 +292,18 @@ def _find_entry(
                 f"{entry_name.decode(errors='replace')!r}: Android rejects such archives"
             )
         seen.add(entry_name)
-        if entry_name == name:
-            found = record
+        if record[4] not in (0, 8):
+            odd_methods.append((entry_name, record[4]))
+        if entry_name in wanted or (prefix is not None and entry_name.startswith(prefix)):
+            picked.append(ZipEntry(
+                name=entry_name.decode(),
+                flags=record[3],
+                method=record[4],
+                crc32=record[7],
+                compressed_size=record[8],
+                uncompressed_size=record[9],
+                local_header_offset=local_offset,
+            ))
         pos = start + name_len + extra_len + comment_len
         if pos > cd_size:
             raise InputError(f"not a valid zip: bad central directory advance at entry #{i}")
@@ -153,17 +312,81 @@ def _find_entry(
             "not a zip Android accepts: the file does not start with a local file header "
             "(data prepended to the archive)"
         )
-    if found is None:
-        raise InputError(f"no {name.decode()} in the archive")
-    return ZipEntry(
-        name=name.decode(),
-        flags=found[3],
-        method=found[4],
-        crc32=found[7],
-        compressed_size=found[8],
-        uncompressed_size=found[9],
-        local_header_offset=found[16],
-    )
+    return tuple(picked), (*_method_evidence(odd_methods), *_name_evidence(seen))
+
+
+def _shown(names: Iterable[bytes]) -> str:
+    """A few entry names for a message, with how many more there are."""
+    ordered = sorted(names)
+    text = ", ".join(repr(n.decode(errors="replace")) for n in ordered[:_SHOWN])
+    more = len(ordered) - _SHOWN
+    return text + (f" and {more} more" if more > 0 else "")
+
+
+def _method_evidence(odd: list[tuple[bytes, int]]) -> tuple[TamperEvidence, ...]:
+    if not odd:
+        return ()
+    methods = ", ".join(str(m) for m in sorted({m for _, m in odd}))
+    manifest = any(n == MANIFEST_NAME for n, _ in odd)
+    return (TamperEvidence(
+        id="zip.unknown_compression",
+        detail=f"compression method {methods} (neither stored nor deflate) on "
+               f"{_shown(n for n, _ in odd)}; "
+               + ("Android opens the manifest as stored data, " if manifest else "")
+               + "tools that trust the method fail or read something else",
+    ),)
+
+
+def _name_evidence(names: set[bytes]) -> tuple[TamperEvidence, ...]:
+    """Name tricks: empty, control characters, traversal, collisions, manifest look-alikes."""
+    evidence = []
+    if b"" in names:
+        evidence.append(TamperEvidence(
+            id="zip.empty_name",
+            detail="an entry has an empty name; Android accepts it, extracting tools stumble",
+        ))
+    blob = b"\0".join(names)  # names never hold NUL (checked above)
+    if _CONTROL.search(blob):
+        odd = [n for n in names if _CONTROL.search(n)]
+        evidence.append(TamperEvidence(
+            id="zip.control_character_name",
+            detail=f"entry names with control characters: {_shown(odd)}",
+        ))
+    if b".." in blob or b"\0/" in blob or blob.startswith(b"/") or b"\\" in blob:
+        odd = [n for n in names if _TRAVERSAL.search(n)]
+        if odd:
+            evidence.append(TamperEvidence(
+                id="zip.path_traversal",
+                detail=f"entry names that climb out of the extraction directory: {_shown(odd)}; "
+                       "Android never extracts by name, unpacking tools may write elsewhere",
+            ))
+    parents = {n.rpartition(b"/")[0] for n in names if b"/" in n}
+    ancestors = set(parents)
+    for parent in parents:
+        while b"/" in parent:
+            parent = parent.rpartition(b"/")[0]
+            ancestors.add(parent)
+    collisions = (ancestors & names) - {b""}
+    if collisions:
+        evidence.append(TamperEvidence(
+            id="zip.path_collision",
+            detail=f"entries that are both a file and a directory: {_shown(collisions)}; "
+                   "Android reads each by its full name, extracting tools overwrite or fail",
+        ))
+    if b"ndroid" in blob.lower():
+        lookalikes = [n for n in names if n != MANIFEST_NAME and _looks_like_manifest(n)]
+        if lookalikes:
+            evidence.append(TamperEvidence(
+                id="zip.manifest_lookalike",
+                detail=f"entries that resemble {MANIFEST_NAME.decode()}: {_shown(lookalikes)}; "
+                       "Android reads only the exact name, tools that match loosely may not",
+            ))
+    return tuple(evidence)
+
+
+def _looks_like_manifest(name: bytes) -> bool:
+    base = name.lower().lstrip(b"./\\").rstrip(b"/\\ \t\r\n")
+    return base == MANIFEST_NAME.lower()
 
 
 def _valid_utf8(name: bytes) -> bool:
@@ -174,9 +397,9 @@ def _valid_utf8(name: bytes) -> bool:
     return True
 
 
-def _read_data(stream: BinaryIO, entry: ZipEntry, cd_offset: int) -> bytes:
-    if entry.flags & _GPB_ENCRYPTED:
-        raise InputError(f"{entry.name} is encrypted")
+def _read_data(
+    stream: BinaryIO, entry: ZipEntry, cd_offset: int, limit: int = MAX_ENTRY_SIZE
+) -> tuple[bytes, tuple[TamperEvidence, ...]]:
     offset = entry.local_header_offset
     if offset + _LFH.size >= cd_offset:
         raise InputError(f"not a valid zip: bad local header offset for {entry.name}")
@@ -200,21 +423,44 @@ def _read_data(stream: BinaryIO, entry: ZipEntry, cd_offset: int) -> bytes:
     data_offset = offset + _LFH.size + name_len + extra_len
     if data_offset > cd_offset or entry.compressed_size > cd_offset - data_offset:
         raise InputError(f"not a valid zip: data of {entry.name} overlaps the central directory")
-    if entry.uncompressed_size > MAX_ENTRY_SIZE:
+    if entry.uncompressed_size > limit:
         raise ManifestError(
             f"{entry.name} declares {entry.uncompressed_size} bytes, beyond the "
-            f"{MAX_ENTRY_SIZE} byte limit"
+            f"{limit} byte limit"
         )
+    evidence = _header_evidence(entry, lfh)
     if entry.method != 8:
         # Not deflate: AssetsProvider maps uncompressed_length bytes as stored data.
         if entry.uncompressed_size > cd_offset - data_offset:
             raise InputError(f"not a valid zip: {entry.name} overlaps the central directory")
-        return _read_at(stream, data_offset, entry.uncompressed_size)
-    return _inflate(stream, data_offset, entry)
+        return _read_at(stream, data_offset, entry.uncompressed_size), evidence
+    return _inflate(stream, data_offset, entry, limit), evidence
 
 
-def _inflate(stream: BinaryIO, offset: int, entry: ZipEntry) -> bytes:
-    """Raw-deflate ``entry`` chunk by chunk; output capped at ``MAX_ENTRY_SIZE`` + 1 bytes."""
+def _header_evidence(entry: ZipEntry, lfh: tuple[int, ...]) -> tuple[TamperEvidence, ...]:
+    """Where the local header disagrees with the central directory in ways Android tolerates."""
+    differences = []
+    if lfh[3] != entry.method:
+        differences.append(f"compression method {lfh[3]} locally, {entry.method} centrally "
+                           "(Android uses the central one)")
+    if (lfh[2] ^ entry.flags) & _GPB_DATA_DESCRIPTOR:
+        differences.append("the data-descriptor flag differs (Android follows the local one)")
+    if lfh[2] & _GPB_DATA_DESCRIPTOR and (lfh[6], lfh[7], lfh[8]) not in (
+        (0, 0, 0), (entry.crc32, entry.compressed_size, entry.uncompressed_size)
+    ):
+        differences.append("local sizes/CRC differ (ignored by Android: a data descriptor "
+                           "follows)")
+    if not differences:
+        return ()
+    return (TamperEvidence(
+        id="zip.header_mismatch",
+        detail=f"local header of {entry.name!r} disagrees with the central directory: "
+               + "; ".join(differences),
+    ),)
+
+
+def _inflate(stream: BinaryIO, offset: int, entry: ZipEntry, limit: int = MAX_ENTRY_SIZE) -> bytes:
+    """Raw-deflate ``entry`` chunk by chunk; output capped at ``limit`` + 1 bytes."""
     stream.seek(offset)
     inflater = zlib.decompressobj(-15)
     out: list[bytes] = []
@@ -230,11 +476,11 @@ def _inflate(stream: BinaryIO, offset: int, entry: ZipEntry) -> bytes:
                 if not pending:
                     break
                 remaining -= len(pending)
-            piece = inflater.decompress(pending, MAX_ENTRY_SIZE + 1 - produced)
+            piece = inflater.decompress(pending, limit + 1 - produced)
             produced += len(piece)
             out.append(piece)
-            if produced > MAX_ENTRY_SIZE:
-                raise ManifestError(f"{entry.name} inflates beyond {MAX_ENTRY_SIZE} bytes")
+            if produced > limit:
+                raise ManifestError(f"{entry.name} inflates beyond {limit} bytes")
     except zlib.error as exc:
         raise ManifestError(f"{entry.name} cannot be inflated ({exc})") from exc
     if not inflater.eof:

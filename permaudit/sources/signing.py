@@ -1,0 +1,504 @@
+"""Signer identity of an APK: signature schemes present, signer certificates, ambiguous signing.
+
+What is read, and how Android reads it:
+
+* **v1 (JAR signing)**: ``StrictJarFile`` collects the entries under ``META-INF/`` and
+  ``StrictJarVerifier.readCertificates`` takes every name ending in ``.RSA``, ``.DSA`` or
+  ``.EC`` (case-sensitive) that has a matching ``.SF`` file; of each PKCS#7 block only
+  the *first* SignerInfo counts ("to be compatible with older Android platforms"), and
+  its certificate chain is built from the block's certificates by issuer and serial.
+* **v2, v3, v3.1** (APK Signature Scheme blocks, ids ``0x7109871a``, ``0xf05368c0``,
+  ``0x1b93ad61``): the APK Signing Block sits right before the central directory and
+  ends with ``"APK Sig Block 42"``; ``ApkSigningBlockUtils.findApkSigningBlock`` finds it
+  only when the central directory is immediately followed by the end record. Within it
+  ``findApkSignatureSchemeBlock`` takes the *first* pair with the wanted id. v2 signers
+  are all required; a v3/v3.1 signer applies to its ``[minSdk, maxSdk]`` range and two
+  signers covering the same platform are a ``SecurityException``.
+
+The block is read by seeking: the footer, then the 12-byte header of each pair, then only
+the values of the scheme blocks (bounded). Certificates are parsed with ``asn1crypto``
+(an androguard dependency), imported only when there is something to parse.
+
+This module does **not** verify signatures cryptographically: it reports who claims to
+have signed the APK, under which schemes, and where different readers (Android versions,
+tools) would see different signers. ``SigningInfo.problems`` says why in plain words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from permaudit.errors import PermauditError
+from permaudit.model import Certificate, Signer, SigningInfo, TamperEvidence
+from permaudit.sources.zipentry import CentralDirectory, ZipEntry, read_directory, read_member
+
+if TYPE_CHECKING:
+    from asn1crypto import x509
+
+MAGIC = b"APK Sig Block 42"
+V2_BLOCK_ID = 0x7109871A
+V3_BLOCK_ID = 0xF05368C0
+V31_BLOCK_ID = 0x1B93AD61
+PROOF_OF_ROTATION_ID = 0x3BA06F8C
+SCHEME_IDS = {V2_BLOCK_ID: "v2", V3_BLOCK_ID: "v3", V31_BLOCK_ID: "v3.1"}
+SCHEME_ORDER = ("v1", "v2", "v3", "v3.1")
+#: Entries ``read_directory`` must pick for v1: everything under this prefix.
+V1_PREFIX = "META-INF/"
+V1_BLOCK = re.compile(r"^META-INF/.*\.(RSA|DSA|EC)$", re.S)
+DEBUG_SUBJECT = "CN=Android Debug"
+
+#: Bounds: a scheme block value, a v1 signature block file, pairs, signers, certificates.
+MAX_SCHEME_BLOCK = 8 * 1024 * 1024
+MAX_SIGNATURE_FILE = 1024 * 1024
+MAX_PAIRS = 256
+MAX_ITEMS = 64
+
+_FOOTER = struct.Struct("<Q16s")
+_PAIR = struct.Struct("<QI")
+#: asn1crypto raises these on malformed DER (lazily, on first access to a field).
+_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+_DN_NAMES = {
+    "common_name": "CN", "organization_name": "O", "organizational_unit_name": "OU",
+    "locality_name": "L", "state_or_province_name": "ST", "country_name": "C",
+    "email_address": "E", "serial_number": "SERIALNUMBER", "domain_component": "DC",
+    "street_address": "STREET", "title": "T", "given_name": "G", "surname": "SN",
+}  # fmt: skip
+
+
+class _Malformed(Exception):
+    """A scheme block or signature file cannot be read; the message says what."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _SchemeSigner:
+    """One signer of a scheme block, before it becomes a model ``Signer``."""
+
+    signer: Signer
+    #: sha256 of the certificates in a v3 proof-of-rotation lineage.
+    lineage: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SigningBlock:
+    """What the APK Signing Block holds: the pair ids in order and the parsed scheme blocks."""
+
+    ids: tuple[int, ...]
+    signers: tuple[_SchemeSigner, ...]
+    problems: tuple[str, ...]
+    #: False when Android will not look at the block (the directory is not followed by the
+    #: end record); the signers are still listed.
+    reachable: bool = True
+
+
+def read_signing(
+    stream: BinaryIO, size: int, directory: CentralDirectory | None = None
+) -> tuple[SigningInfo, tuple[TamperEvidence, ...]]:
+    """Signer identity of the APK in ``stream`` (``size`` bytes), and local-header evidence.
+
+    ``directory`` must come from ``read_directory(..., prefix=V1_PREFIX)`` (it is read when
+    ``None``). ``stream`` needs only ``seek``/``read``: a bundle can pass a window over a
+    member APK. Zip errors raise as in ``zipentry``; signing problems never raise.
+    """
+    if directory is None:
+        directory = read_directory(stream, size, prefix=V1_PREFIX)
+    v1, v1_problems, evidence = _read_v1(stream, directory)
+    reachable = directory.offset + directory.size == directory.eocd_offset
+    block = read_signing_block(stream, directory.offset, reachable=reachable)
+    signers = [*v1, *(s.signer for s in block.signers)]
+    schemes = tuple(s for s in SCHEME_ORDER if any(x.scheme == s for x in signers))
+    lineage = frozenset().union(*(s.lineage for s in block.signers))
+    problems = [*v1_problems, *block.problems, *_cross_scheme_problems(signers, lineage)]
+    info = SigningInfo(schemes=schemes, signers=tuple(signers), problems=tuple(problems))
+    return info, evidence
+
+
+def read_signing_block(
+    stream: BinaryIO, cd_offset: int, *, reachable: bool = True
+) -> SigningBlock:
+    """Read the APK Signing Block before ``cd_offset`` by seeking; empty when there is none.
+
+    ``reachable=False`` says the central directory is not immediately followed by the end
+    record, so Android will not look for the block (it is still read and reported).
+    """
+    if cd_offset < _FOOTER.size + 8:
+        return SigningBlock(ids=(), signers=(), problems=())
+    stream.seek(cd_offset - _FOOTER.size)
+    footer = stream.read(_FOOTER.size)
+    if len(footer) != _FOOTER.size:
+        return SigningBlock(ids=(), signers=(), problems=())
+    block_size, magic = _FOOTER.unpack(footer)
+    if magic != MAGIC:
+        return SigningBlock(ids=(), signers=(), problems=())
+    try:
+        ids, values = _pairs(stream, cd_offset, block_size)
+    except _Malformed as exc:
+        return SigningBlock(ids=(), signers=(), problems=(f"APK Signing Block: {exc}",))
+    problems = []
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    for block_id in duplicates:
+        name = SCHEME_IDS.get(block_id, "unknown")
+        problems.append(
+            f"the APK Signing Block holds {ids.count(block_id)} blocks with id "
+            f"0x{block_id:08x} ({name}); Android uses the first, other tools may use another"
+        )
+    signers: list[_SchemeSigner] = []
+    seen: set[int] = set()
+    for block_id, value in values:
+        scheme = SCHEME_IDS[block_id]
+        try:
+            parsed = _scheme_signers(scheme, value)
+        except _Malformed as exc:
+            problems.append(f"{scheme} signature block is malformed: {exc}")
+            continue
+        if block_id in seen:
+            first = {c for s in signers if s.signer.scheme == scheme for c in _ids(s.signer)}
+            other = {c for s in parsed for c in _ids(s.signer)}
+            if first != other:
+                problems.append(
+                    f"the {scheme} blocks name different signers: Android uses "
+                    f"{_short(first)}, the ignored duplicate names {_short(other)}"
+                )
+            continue
+        seen.add(block_id)
+        signers.extend(parsed)
+        problems.extend(_range_problems(scheme, parsed))
+    if not reachable and signers:
+        problems.append(
+            "Android does not find the APK Signing Block: the central directory is not "
+            "immediately followed by the end-of-central-directory record"
+        )
+    return SigningBlock(ids=ids, signers=tuple(signers), problems=tuple(problems),
+                        reachable=reachable)
+
+
+def _pairs(
+    stream: BinaryIO, cd_offset: int, block_size: int
+) -> tuple[tuple[int, ...], list[tuple[int, bytes]]]:
+    """Pair ids in order, and the values of the scheme blocks (``findApkSigningBlock``)."""
+    if block_size < _FOOTER.size or block_size > 0x7FFFFFFF - 8:
+        raise _Malformed(f"size {block_size} out of range")
+    start = cd_offset - (block_size + 8)
+    if start < 0:
+        raise _Malformed(f"size {block_size} reaches before the start of the file")
+    stream.seek(start)
+    header = stream.read(8)
+    if len(header) != 8 or struct.unpack("<Q", header)[0] != block_size:
+        raise _Malformed("sizes in its header and footer differ")
+    pos, end = start + 8, cd_offset - _FOOTER.size
+    ids: list[int] = []
+    values: list[tuple[int, bytes]] = []
+    while pos < end:
+        if len(ids) >= MAX_PAIRS:
+            raise _Malformed(f"more than {MAX_PAIRS} entries")
+        if end - pos < _PAIR.size:
+            raise _Malformed(f"entry #{len(ids) + 1} is truncated")
+        stream.seek(pos)
+        raw = stream.read(_PAIR.size)
+        if len(raw) != _PAIR.size:
+            raise _Malformed(f"entry #{len(ids) + 1} is truncated")
+        length, block_id = _PAIR.unpack(raw)
+        if length < 4 or length > end - pos - 8:
+            raise _Malformed(f"entry #{len(ids) + 1} has a bad length {length}")
+        ids.append(block_id)
+        if block_id in SCHEME_IDS:
+            if length - 4 > MAX_SCHEME_BLOCK:
+                raise _Malformed(f"entry #{len(ids)} is larger than {MAX_SCHEME_BLOCK} bytes")
+            value = stream.read(length - 4)
+            if len(value) != length - 4:
+                raise _Malformed(f"entry #{len(ids)} is truncated")
+            values.append((block_id, value))
+        pos += 8 + length
+    return tuple(ids), values
+
+
+# --- scheme blocks -------------------------------------------------------------------------
+
+
+class _Reader:
+    """Little-endian, length-prefixed fields of a scheme block (``getLengthPrefixedSlice``)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def remaining(self) -> bool:
+        return self.pos < len(self.data)
+
+    def uint32(self) -> int:
+        if self.pos + 4 > len(self.data):
+            raise _Malformed("a field is truncated")
+        (value,) = struct.unpack_from("<I", self.data, self.pos)
+        self.pos += 4
+        return int(value)
+
+    def slice(self) -> _Reader:
+        length = self.uint32()
+        if length > len(self.data) - self.pos:
+            raise _Malformed(f"a length prefix ({length}) runs past its container")
+        piece = self.data[self.pos : self.pos + length]
+        self.pos += length
+        return _Reader(piece)
+
+    def items(self) -> Iterator[_Reader]:
+        count = 0
+        while self.remaining():
+            count += 1
+            if count > MAX_ITEMS:
+                raise _Malformed(f"more than {MAX_ITEMS} items in a sequence")
+            yield self.slice()
+
+
+def _scheme_signers(scheme: str, value: bytes) -> list[_SchemeSigner]:
+    """Signers of a v2/v3/v3.1 block: certificates, sdk range, rotation lineage."""
+    signers = []
+    for signer in _Reader(value).slice().items():
+        signed = signer.slice()
+        signed.slice()  # digests
+        ders = [c.data for c in signed.slice().items()]
+        min_sdk = max_sdk = None
+        if scheme != "v2":
+            signed.uint32()
+            signed.uint32()  # the signed copy of the range; the outer one is checked below
+            min_sdk, max_sdk = signer.uint32(), signer.uint32()
+        lineage = _lineage(signed.slice()) if scheme != "v2" else frozenset()
+        if not ders:
+            raise _Malformed("a signer has no certificate")
+        certificates = tuple(_certificate(der) for der in ders)
+        signers.append(_SchemeSigner(
+            signer=Signer(scheme=scheme, certificates=certificates, min_sdk=min_sdk,
+                          max_sdk=max_sdk),
+            lineage=lineage,
+        ))
+    if not signers:
+        raise _Malformed("no signers")
+    return signers
+
+
+def _lineage(attributes: _Reader) -> frozenset[str]:
+    """Certificates of a proof-of-rotation attribute (``SigningCertificateLineage``)."""
+    found: set[str] = set()
+    for attribute in attributes.items():
+        if attribute.uint32() != PROOF_OF_ROTATION_ID:
+            continue
+        attribute.uint32()  # version
+        for node in attribute.items():
+            signed = node.slice()
+            found.add(hashlib.sha256(signed.slice().data).hexdigest())
+    return frozenset(found)
+
+
+def _range_problems(scheme: str, signers: list[_SchemeSigner]) -> list[str]:
+    problems = []
+    if scheme == "v2" and len(signers) > 1:
+        problems.append(f"the v2 block has {len(signers)} signers; tools that show one of "
+                        "them hide the others")
+    ranged = [s.signer for s in signers if s.signer.min_sdk is not None]
+    for i, first in enumerate(ranged):
+        for second in ranged[i + 1 :]:
+            low = max(first.min_sdk or 0, second.min_sdk or 0)
+            high = min(_sdk(first.max_sdk), _sdk(second.max_sdk))
+            if low <= high:
+                problems.append(
+                    f"two {scheme} signers cover the same platform levels ({low}..{high}); "
+                    "Android refuses such an APK there, tools may show either signer"
+                )
+    return problems
+
+
+def _sdk(value: int | None) -> int:
+    return 0x7FFFFFFF if value is None else value
+
+
+# --- v1 ------------------------------------------------------------------------------------
+
+
+def _read_v1(
+    stream: BinaryIO, directory: CentralDirectory
+) -> tuple[list[Signer], list[str], tuple[TamperEvidence, ...]]:
+    names = {e.name: e for e in directory.entries if e.name.startswith(V1_PREFIX)}
+    signers: list[Signer] = []
+    problems: list[str] = []
+    evidence: list[TamperEvidence] = []
+    for name, entry in names.items():
+        if not V1_BLOCK.match(name):
+            continue
+        if name.rsplit(".", 1)[0] + ".SF" not in names:
+            problems.append(f"{name} has no matching .SF file: Android ignores it, other "
+                            "tools may take it for the signer")
+            continue
+        try:
+            data, found = _read_signature_file(stream, directory, entry)
+            evidence.extend(found)
+            signer, notes = _pkcs7_signer(name, data)
+        except _Malformed as exc:
+            problems.append(f"v1 signature block {name} cannot be read: {exc}")
+            continue
+        signers.append(signer)
+        problems.extend(notes)
+    if len(signers) > 1:
+        problems.append(f"{len(signers)} v1 signers; tools that show one of them hide the others")
+    return signers, problems, tuple(evidence)
+
+
+def _read_signature_file(
+    stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry
+) -> tuple[bytes, tuple[TamperEvidence, ...]]:
+    try:
+        member = read_member(stream, directory, entry, limit=MAX_SIGNATURE_FILE)
+    except PermauditError as exc:
+        raise _Malformed(exc.detail) from None
+    return member.data, member.evidence
+
+
+def _pkcs7_signer(name: str, data: bytes) -> tuple[Signer, list[str]]:
+    """The first SignerInfo's certificate chain, and notes on what else the block holds."""
+    from asn1crypto import cms
+
+    try:
+        info = cms.ContentInfo.load(data)
+        if info["content_type"].native != "signed_data":
+            raise _Malformed("not PKCS#7 SignedData")
+        signed = info["content"]
+        certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
+        signer_infos = list(signed["signer_infos"])
+        if not signer_infos:
+            raise _Malformed("no SignerInfo")
+        sid = signer_infos[0]["sid"]
+        signer_cert = _find_signer(certs, sid)
+        if signer_cert is None:
+            raise _Malformed("the SignerInfo names no certificate in the block")
+        chain = _chain(signer_cert, certs)
+    except _ASN1_ERRORS as exc:
+        raise _Malformed(f"bad DER ({type(exc).__name__})") from None
+    notes = []
+    if len(signer_infos) > 1:
+        notes.append(f"{name} holds {len(signer_infos)} SignerInfos; Android uses only the "
+                     "first, other tools may show another")
+    extra = [c for c in certs if all(c is not k for k in chain)]
+    if extra or certs[0] is not signer_cert:
+        notes.append(
+            f"{name} holds {len(certs)} certificates and the signer's is "
+            f"{'not the first' if certs[0] is not signer_cert else 'first'}"
+            + (f", with {len(extra)} unrelated to it" if extra else "")
+            + "; tools that take the first certificate may show a different signer"
+        )
+    certificates = tuple(_from_x509(c) for c in chain)
+    return Signer(scheme="v1", certificates=certificates), notes
+
+
+def _find_signer(certs: list[x509.Certificate], sid: Any) -> x509.Certificate | None:
+    if sid.name != "issuer_and_serial_number":
+        wanted = sid.chosen.native
+        return next((c for c in certs if c.key_identifier == wanted), None)
+    issuer = sid.chosen["issuer"]
+    serial = sid.chosen["serial_number"].native
+    # Name equality is asn1crypto's RFC 5280 comparison (string types and case folded), as
+    # X500Principal.equals: the SignerInfo may encode the issuer differently from the cert.
+    return next((c for c in certs if c.serial_number == serial and c.issuer == issuer), None)
+
+
+def _chain(signer: x509.Certificate, certs: list[x509.Certificate]) -> list[x509.Certificate]:
+    """The signer, then its issuers found among ``certs`` (as ``getCertificateChain``)."""
+    chain = [signer]
+    current = signer
+    while len(chain) < len(certs) and current.issuer != current.subject:
+        parent = next(
+            (c for c in certs if c.subject == current.issuer and all(c is not k for k in chain)),
+            None,
+        )
+        if parent is None:
+            break
+        chain.append(parent)
+        current = parent
+    return chain
+
+
+# --- certificates --------------------------------------------------------------------------
+
+
+def _certificate(der: bytes) -> Certificate:
+    """A model ``Certificate`` from DER (fields marked unreadable when the DER is bad)."""
+    from asn1crypto import x509
+
+    try:
+        return _from_x509(x509.Certificate.load(der), der)
+    except (_Malformed, *_ASN1_ERRORS):
+        return Certificate(sha256=hashlib.sha256(der).hexdigest(), subject="(unreadable)",
+                           issuer="(unreadable)", not_before="", not_after="")
+
+
+def _from_x509(cert: x509.Certificate, der: bytes | None = None) -> Certificate:
+    try:
+        raw = der if der is not None else cert.dump()
+        tbs = cert["tbs_certificate"]
+        subject = _dn(tbs["subject"])
+        validity = tbs["validity"]
+        return Certificate(
+            sha256=hashlib.sha256(raw).hexdigest(),
+            subject=subject,
+            issuer=_dn(tbs["issuer"]),
+            not_before=_time(validity["not_before"].native),
+            not_after=_time(validity["not_after"].native),
+            debug=DEBUG_SUBJECT in subject.split(", "),
+        )
+    except _ASN1_ERRORS as exc:
+        raise _Malformed(f"certificate is not valid DER ({type(exc).__name__})") from None
+
+
+def _dn(name: Any) -> str:
+    """A distinguished name as RFC 4514 writes it (most specific first): ``CN=.., O=..``."""
+    parts = []
+    for rdn in name.chosen:
+        for ava in rdn:
+            key = ava["type"].native
+            value = ava["value"].native
+            text = value if isinstance(value, str) else str(value)
+            parts.append(f"{_DN_NAMES.get(key, key)}={_escape(text)}")
+    return ", ".join(reversed(parts))
+
+
+def _escape(text: str) -> str:
+    return re.sub(r'([,+"\\<>;])', r"\\\1", text)
+
+
+def _time(value: Any) -> str:
+    """ISO-8601 UTC, ``YYYY-MM-DDTHH:MM:SSZ`` (works for asn1crypto's extended datetimes)."""
+    if value is None:
+        return ""
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+            f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z")
+
+
+# --- across schemes ------------------------------------------------------------------------
+
+
+def _ids(signer: Signer) -> set[str]:
+    return {signer.certificates[0].sha256} if signer.certificates else set()
+
+
+def _short(ids: set[str] | frozenset[str]) -> str:
+    return ", ".join(sorted(i[:16] for i in ids)) or "nobody"
+
+
+def _cross_scheme_problems(signers: list[Signer], lineage: frozenset[str]) -> list[str]:
+    """Schemes whose signers differ, unless a v3 rotation lineage links them."""
+    by_scheme: dict[str, set[str]] = {}
+    for signer in signers:
+        by_scheme.setdefault(signer.scheme, set()).update(_ids(signer))
+    present = [s for s in SCHEME_ORDER if s in by_scheme]
+    problems = []
+    for i, first in enumerate(present):
+        for second in present[i + 1 :]:
+            a, b = by_scheme[first], by_scheme[second]
+            if a != b and not (a | b) <= lineage:
+                problems.append(
+                    f"{first} and {second} name different signers ({_short(a)} vs "
+                    f"{_short(b)}) with no rotation proof linking them: which one a reader "
+                    "shows depends on the Android version or tool"
+                )
+    return problems
