@@ -19,12 +19,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import stat
 import struct
 from collections.abc import Sequence
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from permaudit.errors import InputError, PermauditError
 from permaudit.model import App, InputInfo
+
+if TYPE_CHECKING:
+    from permaudit.sources.xmltree import Element
 
 __all__ = ["expand_inputs", "load", "load_inputs", "sniff"]
 
@@ -66,7 +70,7 @@ def sniff(path: str) -> str:
     """``zip``, ``axml`` or ``xml`` by content; ``InputError`` for empty, encrypted or unknown."""
     with open(path, "rb") as stream:
         info = os.fstat(stream.fileno())
-        if not os.path.stat.S_ISREG(info.st_mode):
+        if not stat.S_ISREG(info.st_mode):
             raise InputError("not a regular file")
         if info.st_size == 0:
             raise InputError("empty file")
@@ -225,7 +229,7 @@ def _walk(directory: str, recursive: bool) -> list[str]:
     if not recursive:
         entries = sorted(os.listdir(directory))
         return [os.path.join(directory, e) for e in entries]
-    found = []
+    found: list[str] = []
     for root, dirs, names in os.walk(directory):
         dirs.sort()
         found.extend(os.path.join(root, name) for name in names)
@@ -284,24 +288,30 @@ def _apk_identity(path: str) -> tuple[str | None, str | None] | None:
     """(package, split) of a plain APK file, ``None`` for other kinds or unreadable files."""
     from permaudit.sources.bundle import package_name, split_name
 
-    root = _apk_tree(path, quiet=True)
+    try:
+        root = _apk_tree(path)
+    except (PermauditError, OSError):
+        return None  # load() reports it
     if root is None:
         return None
     return package_name(root), split_name(root)
 
 
-def _apk_tree(path: str, *, quiet: bool):  # type: ignore[no-untyped-def]
+def _apk_tree(path: str) -> Element | None:
+    """The manifest tree of a plain APK (zip) file; ``None`` for other kinds."""
     from permaudit.sources.apk import read_tree
 
-    try:
-        if sniff(path) != KIND_ZIP:
-            return None
-        with open(path, "rb") as stream:
-            return read_tree(stream, os.fstat(stream.fileno()).st_size)
-    except (PermauditError, OSError):
-        if quiet:
-            return None
-        raise
+    if sniff(path) != KIND_ZIP:
+        return None
+    with open(path, "rb") as stream:
+        return read_tree(stream, os.fstat(stream.fileno()).st_size)
+
+
+def _required_tree(path: str) -> Element:
+    root = _apk_tree(path)
+    if root is None:
+        raise InputError("not an APK", path=path)
+    return root
 
 
 def _split_groups(
@@ -338,8 +348,8 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
     from permaudit.sources.bundle import KIND_SPLITS, SplitApk, merge_splits
 
     try:
-        base_root = _apk_tree(base_path, quiet=False)
-        splits = [SplitApk(path=p, root=_apk_tree(p, quiet=False)) for p in split_paths]
+        base_root = _required_tree(base_path)
+        splits = [SplitApk(path=p, root=_required_tree(p)) for p in split_paths]
         result = merge_splits(
             base_root=base_root,
             base_manifest=app.manifest,

@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 from permaudit.android.attributes import ANDROID_NS
 from permaudit.errors import InputError, ManifestError, PermauditError
@@ -186,7 +186,8 @@ def _open_member(
     if info.file_size > MAX_MEMBER_SIZE:
         raise InputError(f"{name} declares {info.file_size} bytes, beyond {MAX_MEMBER_SIZE}")
     if info.compress_type == _STORED:
-        yield Window(stream, _data_offset(stream, size, info), info.file_size), info.file_size
+        window = Window(stream, _data_offset(stream, size, info), info.file_size)
+        yield cast(BinaryIO, window), info.file_size
         return
     if info.compress_type != _DEFLATED:
         raise InputError(f"{name} uses compression method {info.compress_type}")
@@ -206,7 +207,7 @@ def _data_offset(stream: BinaryIO, size: int, info: Any) -> int:
     offset = info.header_offset + _LFH.size + fields[9] + fields[10]
     if offset + info.file_size > size:
         raise InputError(f"{info.filename}: member data runs past the end of the file")
-    return offset
+    return int(offset)
 
 
 def _inflate_into(archive: Any, info: Any, out: IO[bytes]) -> None:
