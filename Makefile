@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEMO_FIXTURES := fixtures/apk/max-25.8.1.apk fixtures/apk/whatsapp-2.24.24.78.apk \
                  fixtures/apk/telegram-11.13.0.apk
 
-.PHONY: demo test lint fixtures bench clean
+.PHONY: demo test lint fixtures bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ fixtures: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_scan.py
+
+# Coverage-guided fuzzing (atheris) of the APK reader, the AXML and protobuf decoders for
+# FUZZ_SECONDS in total, split evenly; seeds come from PERMAUDIT_CORPUS (see fuzz/README.md).
+FUZZ_SECONDS ?= 600
+fuzz: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet atheris
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

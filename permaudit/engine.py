@@ -26,6 +26,8 @@ from permaudit.model import (
     Risk,
     ScoreContribution,
     Severity,
+    SigningInfo,
+    TamperEvidence,
 )
 from permaudit.ruleset import (
     AllCapabilities,
@@ -43,6 +45,8 @@ from permaudit.ruleset import (
     Rule,
     RuleSet,
     SharedUserId,
+    SigningCondition,
+    Tamper,
     TargetSdkBelow,
 )
 
@@ -336,6 +340,9 @@ class Context:
     manifest: Manifest
     permissions: tuple[PermissionAccess, ...]
     hits: tuple[CapabilityHit, ...]
+    #: ``None`` when the input kind has no signature (``App.signing``).
+    signing: SigningInfo | None = None
+    tamper: tuple[TamperEvidence, ...] = ()
 
 
 def is_launcher(component: Component) -> bool:
@@ -472,6 +479,34 @@ def match_all_capabilities(when: AllCapabilities, ctx: Context) -> Iterator[Subj
         yield Subject(subject="+".join(when.ids), detail=f"reaches {titles}")
 
 
+def match_signing(when: SigningCondition, ctx: Context) -> Iterator[Subject]:
+    signing = ctx.signing
+    if signing is None:
+        return
+    if when.condition == "unsigned" and not signing.schemes:
+        yield Subject(subject="signature", detail="the APK carries no v1, v2, v3 or v3.1 "
+                      "signature; Android refuses to install it, and nothing tells who built it")
+    elif when.condition == "debug_certificate":
+        for signer in signing.signers:
+            for cert in signer.certificates[:1]:
+                if cert.debug:
+                    yield Subject(
+                        subject=f"certificate:{cert.sha256}",
+                        detail=f"{signer.scheme} signer is the Android SDK debug certificate "
+                               f"({cert.subject}, SHA-256 {cert.sha256})",
+                    )
+    elif when.condition == "ambiguous" and signing.problems:
+        yield Subject(subject="signature", detail="; ".join(signing.problems))
+
+
+def match_tamper(when: Tamper, ctx: Context) -> Iterator[Subject]:
+    for evidence in ctx.tamper:
+        if when.matches(evidence.id):
+            where = f"{evidence.member}: " if evidence.member else ""
+            suffix = f"@{evidence.member}" if evidence.member else ""
+            yield Subject(subject=f"{evidence.id}{suffix}", detail=where + evidence.detail)
+
+
 def match(when: Match, ctx: Context) -> Iterator[Subject]:
     """Dispatch one ``when`` condition to its implementation."""
     if isinstance(when, AppFlags):
@@ -492,6 +527,10 @@ def match(when: Match, ctx: Context) -> Iterator[Subject]:
         return match_requested_permission(when, ctx)
     if isinstance(when, IgnoredElement):
         return match_ignored_element(when, ctx)
+    if isinstance(when, SigningCondition):
+        return match_signing(when, ctx)
+    if isinstance(when, Tamper):
+        return match_tamper(when, ctx)
     return match_all_capabilities(when, ctx)
 
 
@@ -536,7 +575,8 @@ def evaluate_permissions(
         capability_finding(hit, ruleset.capability(hit.id), manifest.package, line)
         for hit, line in hits_with_lines
     ]
-    ctx = Context(manifest=manifest, permissions=rows, hits=hits)
+    ctx = Context(manifest=manifest, permissions=rows, hits=hits, signing=app.signing,
+                  tamper=app.tamper)
     for rule in ruleset.rules:
         findings.extend(rule_findings(rule, ctx))
     ordered = tuple(sorted(findings, key=finding_order))

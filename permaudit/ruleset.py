@@ -78,7 +78,7 @@ RULE_KEYS = (
 WHEN_KEYS = (
     "app_flags", "cleartext_traffic", "target_sdk_below", "exported_component",
     "declared_permission", "shared_user_id", "permission_class", "requested_permission",
-    "ignored_element", "all_capabilities",
+    "ignored_element", "all_capabilities", "signing", "tamper",
 )
 OVERRIDE_KEYS = (
     "id", "severity", "title", "rationale", "message", "references", "when",
@@ -212,6 +212,33 @@ class IgnoredElement:
     tags: tuple[str, ...] = ()
 
 
+#: ``signing`` conditions: what about the APK's signer identity the rule fires on.
+SIGNING_CONDITIONS = ("unsigned", "debug_certificate", "ambiguous")
+#: A tamper evidence id (``zip.multiple_eocd``) or a family of them (``zip.*``).
+TAMPER_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SigningCondition:
+    """``signing: {unsigned|debug_certificate|ambiguous: true}``: one signer-identity fact."""
+
+    condition: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tamper:
+    """``tamper: {ids: [...]}``: tamper evidence with these ids (``zip.*`` for a family)."""
+
+    ids: tuple[str, ...] = ()
+
+    def matches(self, evidence_id: str) -> bool:
+        """Whether ``evidence_id`` is selected (every id when ``ids`` is empty)."""
+        return not self.ids or any(
+            evidence_id.startswith(i[:-1]) if i.endswith(".*") else evidence_id == i
+            for i in self.ids
+        )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AllCapabilities:
     """``all_capabilities``: the app reaches every listed capability."""
@@ -223,6 +250,7 @@ class AllCapabilities:
 Match = (
     AppFlags | CleartextTraffic | TargetSdkBelow | ExportedComponent | DeclaredPermission
     | SharedUserId | PermissionClass | RequestedPermission | IgnoredElement | AllCapabilities
+    | SigningCondition | Tamper
 )
 
 
@@ -693,6 +721,35 @@ class FileParser:
                 else:
                     self.r.error(item, f"'{text}' is not an element name")
         return IgnoredElement(tags=tuple(tags))
+
+    def when_signing(self, node: Node) -> Match | None:
+        entries = self.r.mapping(node, "'signing'", SIGNING_CONDITIONS)
+        if entries is None:
+            return None
+        if len(entries) != 1:
+            if len(entries) > 1 or (isinstance(node, MappingNode) and not node.value):
+                self.r.error(node, "'signing' needs exactly one of "
+                                   + ", ".join(SIGNING_CONDITIONS))
+            return None
+        ((key, (_, value)),) = entries.items()
+        flag = self.r.boolean(value, f"'{key}'")
+        if flag is False:
+            self.r.error(value, f"'{key}' can only be true")
+        return SigningCondition(condition=key) if flag else None
+
+    def when_tamper(self, node: Node) -> Match | None:
+        entries = self.r.mapping(node, "'tamper'", ("ids",))
+        if entries is None:
+            return None
+        ids = []
+        if "ids" in entries:
+            for text, item in self.r.strings(entries["ids"][1], "'ids'"):
+                if TAMPER_ID.match(text):
+                    ids.append(text)
+                else:
+                    self.r.error(item, f"'{text}' is not a tamper evidence id such as "
+                                       "'zip.multiple_eocd' or 'axml.*'")
+        return Tamper(ids=tuple(ids))
 
     def when_all_capabilities(self, node: Node) -> Match | None:
         items = self.r.strings(node, "'all_capabilities'")

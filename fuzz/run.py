@@ -1,0 +1,151 @@
+"""Run every atheris harness in fuzz/ for a share of a time budget; print the figures.
+
+Usage: ``python fuzz/run.py --seconds 1800 [harness ...]`` (``make fuzz FUZZ_SECONDS=...``).
+Seed corpora are built at run time from ``$PERMAUDIT_CORPUS`` into ``build/fuzz/`` (never
+committed); crash inputs land in ``build/fuzz/<harness>/crashes/``. The exit status is 1
+when any harness found a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORK = REPO / "build" / "fuzz"
+#: Harness -> libFuzzer ``-max_len``.
+HARNESSES = {
+    "fuzz_load": 131072,
+    "fuzz_axml": 65536,
+    "fuzz_protoxml": 65536,
+}
+STAT = re.compile(r"^stat::(\w+):\s+(\d+)", re.M)
+
+
+def available() -> list[str]:
+    """Harnesses whose script exists and whose target module is importable."""
+    names = []
+    for name in HARNESSES:
+        if not (HERE / f"{name}.py").is_file():
+            continue
+        target = REPO / "permaudit" / "sources" / "protoxml.py"
+        if name == "fuzz_protoxml" and not target.is_file():
+            continue
+        names.append(name)
+    return names
+
+
+def build_seeds(name: str, target: Path) -> int:
+    """Fill ``target`` with seed inputs for harness ``name``; return how many."""
+    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(REPO))
+    from _common import corpus_inputs
+
+    target.mkdir(parents=True, exist_ok=True)
+    blobs: list[bytes] = []
+    if name == "fuzz_load":
+        blobs = [p.read_bytes() for p in corpus_inputs("apk", "malformed", "axml")]
+    elif name == "fuzz_axml":
+        blobs = [p.read_bytes() for p in corpus_inputs("axml")]
+        blobs += _manifests_of(corpus_inputs("apk", "malformed"))
+    elif name == "fuzz_protoxml":
+        blobs = _proto_manifests()
+    for blob in blobs:
+        (target / hashlib.sha256(blob).hexdigest()[:16]).write_bytes(blob)
+    return len(blobs)
+
+
+def _manifests_of(paths: object) -> list[bytes]:
+    from permaudit.errors import PermauditError
+    from permaudit.sources.zipentry import read_entry
+
+    out = []
+    for path in paths:  # type: ignore[attr-defined]
+        try:
+            with open(path, "rb") as stream:
+                out.append(read_entry(stream, path.stat().st_size, "AndroidManifest.xml"))
+        except PermauditError:
+            continue
+    return out
+
+
+def _proto_manifests() -> list[bytes]:
+    """aapt2 protobuf manifests from the corpus bundles (.aab members)."""
+    import zipfile
+
+    from _common import corpus_dir
+
+    out = []
+    for path in sorted((corpus_dir() / "bundles").glob("*.aab")):
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith("manifest/AndroidManifest.xml"):
+                    out.append(archive.read(info))
+    return out
+
+
+def run(name: str, seconds: int) -> dict[str, int | str]:
+    """Fuzz ``name`` for ``seconds``; return libFuzzer's final stats and any crash files."""
+    base = WORK / name
+    seeds, corpus, crashes = base / "seeds", base / "corpus", base / "crashes"
+    shutil.rmtree(seeds, ignore_errors=True)
+    count = build_seeds(name, seeds)
+    corpus.mkdir(parents=True, exist_ok=True)
+    crashes.mkdir(parents=True, exist_ok=True)
+    before = set(crashes.iterdir())
+    command = [
+        sys.executable, str(HERE / f"{name}.py"), str(corpus), str(seeds),
+        f"-max_total_time={seconds}", f"-max_len={HARNESSES[name]}", "-timeout=20",
+        "-rss_limit_mb=2048", "-print_final_stats=1", f"-artifact_prefix={crashes}/",
+    ]
+    started = time.monotonic()
+    log = base / "log.txt"
+    with open(log, "w") as handle:
+        result = subprocess.run(  # noqa: S603 -- our own harness, argv built above
+            command, stdout=handle, stderr=subprocess.STDOUT, check=False, cwd=HERE
+        )
+    text = log.read_text(errors="replace")
+    stats: dict[str, int | str] = {k: int(v) for k, v in STAT.findall(text)}
+    stats["seeds"] = count
+    stats["seconds"] = round(time.monotonic() - started)
+    stats["exit"] = result.returncode
+    stats["crashes"] = " ".join(sorted(str(p) for p in set(crashes.iterdir()) - before))
+    return stats
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=600, help="total budget, split evenly")
+    parser.add_argument("harness", nargs="*", help="harness names (default: all available)")
+    args = parser.parse_args()
+    names = args.harness or available()
+    share = max(1, args.seconds // len(names))
+    env_note = os.environ.get("PERMAUDIT_CORPUS", "(default corpus path)")
+    print(f"fuzzing {', '.join(names)} for {share} s each; seeds from {env_note}", flush=True)
+    failed = False
+    for name in names:
+        stats = run(name, share)
+        execs = stats.get("number_of_executed_units", 0)
+        rate = stats.get("average_exec_per_sec", 0)
+        print(f"{name}: {execs} executions in {stats['seconds']} s ({rate} exec/s), "
+              f"{stats['seeds']} seeds, {stats.get('new_units_added', '?')} new corpus units, "
+              f"peak RSS {stats.get('peak_rss_mb', '?')} MB, exit {stats['exit']}", flush=True)
+        if stats["crashes"]:
+            failed = True
+            print(f"{name}: CRASH inputs: {stats['crashes']}", flush=True)
+        elif stats["exit"] != 0:
+            failed = True
+            print(f"{name}: libFuzzer exited {stats['exit']}; see {WORK / name / 'log.txt'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
