@@ -237,7 +237,11 @@ def test_load_decides_kind_by_content_and_hashes_the_file(tmp_path: Path) -> Non
     [
         (None, "no such file"),
         (b"", "empty file"),
-        (b"GIF89a" + b"\0" * 100, "not an APK (zip) or binary AndroidManifest.xml"),
+        (
+            b"GIF89a" + b"\0" * 100,
+            "unknown input kind: not an APK (zip) or binary AndroidManifest.xml, "
+            "nor an app bundle, split set or text manifest",
+        ),
     ],
 )
 def test_load_errors_name_the_file(tmp_path: Path, content: bytes | None, message: str) -> None:

@@ -61,7 +61,7 @@ def create(
             "already exists; use 'permaudit baseline update' (or --force)", path=str(output)
         )
     policy = resolve_policy(policy_path)
-    scan, _ = analyse_with_policy(inputs, policy, rules_files, device_sdk)
+    scan, _, _ = analyse_with_policy(inputs, policy, rules_files, device_sdk)
     value = baselines.from_reports(scan.reports)
     write_output(baselines.to_json(value), output)
     click.echo(_summary("wrote", output, value), err=True)
@@ -96,7 +96,7 @@ def update(
     """
     old = baselines.load_baseline(baseline_path, display=str(baseline_path))
     policy = resolve_policy(policy_path)
-    scan, _ = analyse_with_policy(inputs, policy, rules_files, device_sdk)
+    scan, _, _ = analyse_with_policy(inputs, policy, rules_files, device_sdk)
     value = baselines.update(old, scan.reports)
     write_output(baselines.to_json(value), baseline_path)
     click.echo(_summary("updated", baseline_path, value), err=True)

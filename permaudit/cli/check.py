@@ -64,12 +64,18 @@ def resolve_policy(policy_path: Path | None) -> Policy:
 
 
 def analyse_with_policy(
-    apps_and_olds: Sequence[str],
+    inputs: Sequence[str],
     policy: Policy,
     rules_files: Sequence[Path],
     device_sdk: int | None,
-) -> tuple[ScanResult, tuple[gate.RuleDoc, ...]]:
-    """Scan every input with the policy's rule files and device level; check its references."""
+    against: Sequence[str] = (),
+) -> tuple[ScanResult, int, tuple[gate.RuleDoc, ...]]:
+    """Scan the inputs (then the --against builds) with the policy's rules and device level.
+
+    Returns the scan, how many of its reports are the inputs' (the rest are the old
+    builds: a directory or a split set can stand for several files or one app, so the
+    count of arguments says nothing), and the rule documentation.
+    """
     files = (*policy.rules_files, *rules_files)
     level = device_sdk if device_sdk is not None else policy.device_sdk
     ruleset = load_rules(files)
@@ -78,8 +84,9 @@ def analyse_with_policy(
     )
     if errors:
         raise RulesError(errors)
-    apps = load_apps(apps_and_olds)
-    return analyse(apps, ruleset, level), gate.ruleset_docs(ruleset)
+    apps = load_apps(inputs)
+    olds = load_apps(against) if against else []
+    return analyse([*apps, *olds], ruleset, level), len(apps), gate.ruleset_docs(ruleset)
 
 
 def pair_against(reports: Sequence[Report], olds: Sequence[Report]) -> list[tuple[Report, Report]]:
@@ -172,8 +179,8 @@ def check(
     if baseline_path is not None:
         baseline = load_baseline(baseline_path, display=str(baseline_path))
     threshold = Severity.parse(fail_on) if fail_on else policy.fail_on or gate.DEFAULT_FAIL_ON
-    scan, docs = analyse_with_policy((*inputs, *against), policy, rules_files, device_sdk)
-    reports, olds = scan.reports[: len(inputs)], scan.reports[len(inputs) :]
+    scan, count, docs = analyse_with_policy(inputs, policy, rules_files, device_sdk, against)
+    reports, olds = scan.reports[:count], scan.reports[count:]
     if against:
         verdicts = tuple(
             gate.decide_against(old, new, policy, fail_on=threshold)

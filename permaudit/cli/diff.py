@@ -19,6 +19,18 @@ from permaudit.cli.common import (
 )
 from permaudit.diff import diff as diff_reports
 from permaudit.formatters import DIFF_FORMATS, renderer
+from permaudit.model import App
+
+
+def one_app(path: str, role: str) -> App:
+    """The single app ``path`` stands for; a directory of several apps is a usage error."""
+    apps = load_apps([path])
+    if len(apps) != 1:
+        raise click.UsageError(
+            f"{role} must be one app (an APK, a bundle or a set of splits); "
+            f"{path} holds {len(apps)} apps"
+        )
+    return apps[0]
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,7 +63,7 @@ def diff(
     implied permissions, exported components, application flags and SDK levels;
     each change with a severity from the ruleset, worst first.
     """
-    apps = load_apps([old, new])
+    apps = [one_app(old, "OLD"), one_app(new, "NEW")]
     scanned = analyse(apps, load_rules(rules_files), device_sdk)
     result = diff_reports(
         *scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version
