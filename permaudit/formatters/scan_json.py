@@ -12,6 +12,7 @@ from typing import Any
 
 from permaudit.model import (
     IMPLIED,
+    App,
     CapabilityHit,
     Finding,
     Manifest,
@@ -110,12 +111,63 @@ def manifest_extras_json(manifest: Manifest) -> dict[str, Any]:
     }
 
 
+def provenance_json(app: App) -> dict[str, Any]:
+    """Where the manifest came from: splits, signer identity, tamper evidence, caveats."""
+    signing = app.signing
+    return {
+        "notes": list(app.notes),
+        "splits": [
+            {
+                "name": split.name,
+                "path": split.path,
+                "kind": split.kind,
+                "package": split.package,
+                "uses_permissions": [
+                    {"name": p.name, "element": p.element, "max_sdk": p.max_sdk}
+                    for p in split.uses_permissions
+                ],
+                "components": split.components,
+                "note": split.note,
+            }
+            for split in app.splits
+        ],
+        "signing": None
+        if signing is None
+        else {
+            "schemes": list(signing.schemes),
+            "signers": [
+                {
+                    "scheme": signer.scheme,
+                    "min_sdk": signer.min_sdk,
+                    "max_sdk": signer.max_sdk,
+                    "certificates": [
+                        {
+                            "sha256": cert.sha256,
+                            "subject": cert.subject,
+                            "issuer": cert.issuer,
+                            "not_before": cert.not_before,
+                            "not_after": cert.not_after,
+                            "debug": cert.debug,
+                        }
+                        for cert in signer.certificates
+                    ],
+                }
+                for signer in signing.signers
+            ],
+            "problems": list(signing.problems),
+        },
+        "tamper": [
+            {"id": t.id, "detail": t.detail, "member": t.member} for t in app.tamper
+        ],
+    }
+
+
 def report_json(report: Report) -> dict[str, Any]:
     """One app's entry in ``apps``."""
     manifest = report.app.manifest
     info = report.app.input
     data: dict[str, Any] = {
-        "input": {"path": info.path, "sha256": info.sha256, "kind": info.kind},
+        "input": {"path": info.path, "sha256": info.sha256, "kind": info.kind, "size": info.size},
         "package": manifest.package,
         "version_code": manifest.version_code,
         "version_name": manifest.version_name,
@@ -134,6 +186,7 @@ def report_json(report: Report) -> dict[str, Any]:
         },
     }
     data.update(manifest_extras_json(manifest))
+    data.update(provenance_json(report.app))
     return data
 
 

@@ -11,6 +11,7 @@ from permaudit.android.effective import describe_device
 from permaudit.model import (
     IMPLIED,
     USES_PERMISSION_SDK_23,
+    App,
     Report,
     ScanResult,
     Severity,
@@ -64,8 +65,12 @@ def wrap(text: str, *, indent: int, width: int = WIDTH) -> str:
     """``text`` wrapped to ``width`` columns, every line indented by ``indent`` spaces."""
     pad = " " * indent
     return textwrap.fill(
-        text, width=width, initial_indent=pad, subsequent_indent=pad + "  ",
-        break_long_words=False, break_on_hyphens=False,
+        text,
+        width=width,
+        initial_indent=pad,
+        subsequent_indent=pad + "  ",
+        break_long_words=False,
+        break_on_hyphens=False,
     )
 
 
@@ -100,7 +105,79 @@ def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
         + (f", max {manifest.max_sdk}" if manifest.max_sdk else ""),
         f"  device: {describe_device(device_sdk)} -- what the app gets on such a phone",
         f"  risk:   {risk.score}/100 ({level})",
+        *signer_lines(report.app),
     ]
+
+
+def signer_lines(app: App) -> list[str]:
+    """Who signed the APK, under which schemes; one line per distinct certificate."""
+    signing = app.signing
+    if signing is None:
+        return []
+    if not signing.signers:
+        return ["  signer: unsigned (Android refuses to install an unsigned APK)"]
+    seen: dict[str, list[str]] = {}
+    subjects: dict[str, str] = {}
+    for signer in signing.signers:
+        if not signer.certificates:
+            continue
+        cert = signer.certificates[0]
+        seen.setdefault(cert.sha256, []).append(signer.scheme)
+        debug = " [DEBUG KEY]" if cert.debug else ""
+        subjects[cert.sha256] = (
+            f"{cert.subject}, valid {cert.not_before[:10]} to {cert.not_after[:10]}{debug}"
+        )
+    lines = [
+        wrap(f"signer: {', '.join(schemes)}: sha256 {digest} ({subjects[digest]})", indent=2)
+        for digest, schemes in seen.items()
+    ]
+    lines.extend(wrap(f"signing problem: {problem}", indent=2) for problem in signing.problems)
+    return lines
+
+
+def provenance_block(app: App, paint: Painter) -> list[str]:
+    """Caveats about the input, its splits and any tamper evidence; empty when none."""
+    lines: list[str] = []
+    if app.tamper:
+        lines.append(
+            paint.severity(
+                Severity.HIGH,
+                "Tamper evidence: this file was built so "
+                "that analysis tools see something else than Android",
+            )
+        )
+        for item in app.tamper:
+            where = f" (in {item.member})" if item.member else ""
+            lines.append(wrap(f"- {item.id}{where}: {item.detail}", indent=2))
+    if app.splits:
+        lines.append(f"Splits and modules ({len(app.splits)})")
+        quiet = [
+            split.name
+            for split in app.splits
+            if split.kind == "config" and not split.uses_permissions and not split.components
+        ]
+        for split in app.splits:
+            if split.name in quiet:
+                continue
+            declared = (
+                [f"{len(split.uses_permissions)} uses-permission"] if split.uses_permissions else []
+            )
+            if split.components:
+                declared.append(f"{split.components} components")
+            text = f"- {split.kind} {split.name}" + (
+                f" ({', '.join(declared)})" if declared else ""
+            )
+            lines.append(wrap(text + (f": {split.note}" if split.note else ""), indent=2))
+        if quiet:
+            lines.append(
+                wrap(
+                    f"- {len(quiet)} config splits declaring nothing: {', '.join(quiet)}", indent=2
+                )
+            )
+    if app.notes:
+        lines.append("Notes on this input")
+        lines.extend(wrap(f"- {note}", indent=2) for note in app.notes)
+    return lines
 
 
 def capabilities_block(report: Report, paint: Painter) -> list[str]:
@@ -169,11 +246,12 @@ def render_report(report: Report, device_sdk: int, color: bool) -> str:
     paint = Painter(color)
     blocks = [
         header_block(report, device_sdk, paint),
+        provenance_block(report.app, paint),
         capabilities_block(report, paint),
         permissions_block(report),
         findings_block(report, paint),
     ]
-    return "\n\n".join("\n".join(block) for block in blocks)
+    return "\n\n".join("\n".join(block) for block in blocks if block)
 
 
 def render(result: ScanResult, *, color: bool = False) -> str:
