@@ -14,6 +14,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,16 +24,27 @@ SOURCE_APK = CORPUS / "apk" / "airtest-Yosemite.apk"
 OUT_DIR = REPO / "bench" / "out"
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a normal install: bytecode caches are used (and written)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def run_once(argv: list[str]) -> tuple[float, float]:
     """Run ``argv`` once; return (wall seconds, peak RSS MiB) of that child alone."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode != 0:
-        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {stderr.strip()[:300]}")
+    with tempfile.TemporaryFile() as errors:
+        # stderr goes to a file, not a pipe: androguard logs a lot, and a full pipe would
+        # block the child while we wait for it.
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors, env=child_env())
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace").strip()[-300:]
+            raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {message}")
     return wall, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
 
 
@@ -49,9 +61,20 @@ def make_apk(size_mb: int, entries: int) -> Path:
     path = OUT_DIR / f"big-{size_mb}mb-{entries}.apk"
     if not path.exists():
         subprocess.run(
-            [sys.executable, str(CORPUS / "make-big-apk.py"), str(SOURCE_APK), str(path),
-             "--size-mb", str(size_mb), "--entries", str(entries), "--seed", "1"],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                str(CORPUS / "make-big-apk.py"),
+                str(SOURCE_APK),
+                str(path),
+                "--size-mb",
+                str(size_mb),
+                "--entries",
+                str(entries),
+                "--seed",
+                "1",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     return path
 
@@ -60,9 +83,16 @@ def tools(apk: Path) -> dict[str, list[str]]:
     """The command line of each contender."""
     bin_dir = Path(sys.executable).parent
     commands = {
-        "permaudit scan --format json": [str(bin_dir / "permaudit"), "scan", "--format", "json", str(apk)],
+        "permaudit scan --format json": [
+            str(bin_dir / "permaudit"),
+            "scan",
+            "--format",
+            "json",
+            str(apk),
+        ],
         "androguard APK().get_permissions()": [
-            sys.executable, "-c",
+            sys.executable,
+            "-c",
             "import sys; from androguard.core.apk import APK; APK(sys.argv[1]).get_permissions()",
             str(apk),
         ],
@@ -77,17 +107,22 @@ def main() -> None:
     """Parse options, build the APKs, print one table row per (APK, tool)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--sizes", default="30:2000,150:8000,300:16000",
-                        help="comma-separated SIZE_MB:ENTRIES pairs")
+    parser.add_argument(
+        "--sizes",
+        default="30:2000,150:8000,300:16000",
+        help="comma-separated SIZE_MB:ENTRIES pairs",
+    )
     args = parser.parse_args()
-    print(f"{'apk':<24} {'tool':<38} {'median ms':>10} {'peak MiB':>9}")
+    # As a wheel install would have them: byte-compiled modules.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "permaudit")], check=True)
+    print(f"{'apk':<24} {'tool':<38} {'median ms':>10} {'peak MiB':>9}", flush=True)
     for pair in args.sizes.split(","):
         size_mb, entries = (int(x) for x in pair.split(":"))
         apk = make_apk(size_mb, entries)
         label = f"{apk.stat().st_size / 2**20:.0f} MiB, {entries} entries"
         for name, argv in tools(apk).items():
             wall, rss = measure(argv, args.runs)
-            print(f"{label:<24} {name:<38} {wall:>10.1f} {rss:>9.1f}")
+            print(f"{label:<24} {name:<38} {wall:>10.1f} {rss:>9.1f}", flush=True)
 
 
 if __name__ == "__main__":
