@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES
+
 from permaudit.cli import main
 
 MAX_APK = FIXTURES / "apk" / "max-25.8.1.apk"
@@ -81,7 +81,14 @@ def test_one_bad_input_among_several_writes_no_report(
 ) -> None:
     output = tmp_path / "report.json"
     code, out, err = run(
-        capsys, "scan", "--format", "json", "-o", str(output), str(MAX_APK), str(tmp_path / "missing.apk")
+        capsys,
+        "scan",
+        "--format",
+        "json",
+        "-o",
+        str(output),
+        str(MAX_APK),
+        str(tmp_path / "missing.apk"),
     )
     assert code == 2
     assert out == ""
@@ -100,7 +107,9 @@ def test_output_file_is_written_and_stdout_stays_empty(
 
 
 def test_unwritable_output_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = run(capsys, "scan", "-o", str(tmp_path / "no" / "such" / "dir.txt"), str(MAX_APK))
+    code, _, err = run(
+        capsys, "scan", "-o", str(tmp_path / "no" / "such" / "dir.txt"), str(MAX_APK)
+    )
     assert code == 2
     assert "cannot write" in err
 

@@ -15,7 +15,6 @@ import venv
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, REPO
 
 
@@ -25,9 +24,21 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     dist = work / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(dist), str(REPO)],
-        check=True, capture_output=True, cwd=work,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(dist),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=work,
     )
     wheels = list(dist.glob("permaudit-*.whl"))
     assert len(wheels) == 1, wheels
@@ -36,21 +47,36 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = env_dir / "bin" / "python"
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     # Third-party dependencies come from the test venv; permaudit itself must come from the wheel.
     Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-         "--no-deps", "--no-index", str(wheels[0])],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            str(wheels[0]),
+        ],
+        check=True,
+        capture_output=True,
     )
     return env_dir / "bin"
 
 
 def run(bin_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the installed console script from ``cwd``."""
-    return subprocess.run([str(bin_dir / "permaudit"), *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [str(bin_dir / "permaudit"), *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_installed_wheel_validates_default_rules(installed: Path, tmp_path: Path) -> None:
@@ -59,7 +85,9 @@ def test_installed_wheel_validates_default_rules(installed: Path, tmp_path: Path
     assert "Traceback" not in result.stderr
 
 
-def test_installed_wheel_scans_from_outside_the_source_tree(installed: Path, tmp_path: Path) -> None:
+def test_installed_wheel_scans_from_outside_the_source_tree(
+    installed: Path, tmp_path: Path
+) -> None:
     apk = FIXTURES / "apk" / "max-25.8.1.apk"
     result = run(installed, "scan", "--format", "json", str(apk), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -67,6 +95,9 @@ def test_installed_wheel_scans_from_outside_the_source_tree(installed: Path, tmp
     assert document["apps"][0]["package"] == "ru.oneme.app"
     module = subprocess.run(
         [str(installed / "python"), "-c", "import permaudit; print(permaudit.__file__)"],
-        capture_output=True, text=True, cwd=tmp_path, check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
     ).stdout
     assert str(REPO) not in module, "permaudit was imported from the source tree, not the wheel"
