@@ -146,7 +146,7 @@ def _tree_notes(root: Element, declared: set[str | None]) -> dict[str, str]:
         last = 0
         for attribute in element.attributes:
             if attribute.namespace is not None and attribute.namespace not in declared:
-                undeclared.append(attribute.namespace)
+                undeclared.append(repr(attribute.namespace))
             res_id = attribute.resource_id
             if res_id:
                 if res_id < last:
