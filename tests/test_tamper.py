@@ -11,6 +11,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from permaudit.android.attributes import ANDROID_NS
 from permaudit.android.catalog import Catalog
@@ -21,11 +23,12 @@ from permaudit.ruleset import load_ruleset
 from permaudit.sources import axml
 from permaudit.sources.apk import load
 from permaudit.sources.axml import MAX_DEPTH, MAX_ELEMENTS, decode_axml
-from permaudit.sources.signing import V2_BLOCK_ID, read_signing
+from permaudit.sources.manifest_parser import parse_manifest
+from permaudit.sources.signing import V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, read_signing
 from permaudit.sources.xmltree import TYPE_INT_DEC, TYPE_STRING
 from permaudit.sources.zipentry import MAX_ENTRY_SIZE
 from tests.test_axml import MAX_SDK_ID, NAME_ID, NO, STRINGS, S, document, end, pool, res_map, start
-from tests.test_signing import apk_with, signing_block
+from tests.test_signing import apk_with, certificate, scheme_block, signer, signing_block
 from tests.test_zipentry import NAME, Entry, deflate, make_zip
 
 CAMERA = "android.permission.CAMERA"
@@ -418,3 +421,73 @@ def test_signing_block_with_endless_entries_is_bounded() -> None:
     ok = apk_with(signing_block([(V2_BLOCK_ID, b"\0\0\0\0"), *pairs[:10]]))
     assert any("v2 signature block is malformed" in p
                for p in read_signing(io.BytesIO(ok), len(ok))[0].problems)
+
+
+# --- property tests: random chunk streams and signing blocks -------------------------------
+
+KNOWN_EVIDENCE = {
+    "axml.chunk_type", "axml.trailing_data", "axml.string_pool_count", "axml.bad_string",
+    "axml.multiple_string_pools", "axml.multiple_resource_maps", "axml.unknown_chunk",
+    "axml.data_between_elements", "axml.attribute_layout", "axml.invalid_after_root",
+    "axml.namespaced_tag", "axml.namespace_undeclared", "axml.attribute_name",
+    "axml.attribute_without_id", "axml.attribute_order",
+}
+_INDEX = st.one_of(st.integers(0, len(STRINGS) + 2), st.just(NO), st.integers(0, 2**32 - 1))
+_ATTR = st.tuples(_INDEX, _INDEX, _INDEX, st.sampled_from([TYPE_STRING, TYPE_INT_DEC, 0, 1, 0x12]),
+                  st.integers(0, 2**32 - 1))
+_CHUNK = st.one_of(
+    st.builds(lambda tag, attrs, size: start(tag, attrs, attr_size=size),
+              _INDEX, st.lists(_ATTR, max_size=4), st.sampled_from([20, 24])),
+    st.builds(end, _INDEX),
+    st.builds(lambda kind: namespace(kind), st.sampled_from([0x100, 0x101])),
+    st.builds(lambda kind, body: struct.pack("<HHI", kind, 16, 16 + 4 * len(body))
+              + b"".join(struct.pack("<I", b) for b in body),
+              st.integers(0, 0xFFFF), st.lists(st.integers(0, 2**32 - 1), max_size=4)),
+    st.builds(lambda ids: res_map(ids), st.lists(st.sampled_from([NAME_ID, MAX_SDK_ID, 0]),
+                                                 max_size=4)),
+    st.builds(lambda strings, utf8: pool(strings, utf8=utf8),
+              st.lists(st.text(max_size=8), max_size=6), st.booleans()),
+    st.binary(max_size=24),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(chunks=st.lists(_CHUNK, max_size=12), outer=st.sampled_from([3, 0, 0x0777]),
+       tail=st.binary(max_size=8))
+def test_random_chunk_streams_decode_or_fail_cleanly(chunks: list[bytes], outer: int,
+                                                     tail: bytes) -> None:
+    doc = document(pool(STRINGS), *chunks, outer_type=outer) + tail
+    try:
+        decoded = decode_axml(doc)
+    except ManifestError:
+        return
+    assert {e.id for e in decoded.evidence} <= KNOWN_EVIDENCE
+    try:
+        parse_manifest(decoded.root, with_lines=False)
+    except ManifestError:
+        return
+
+
+_PAIR_VALUE = st.one_of(
+    st.binary(max_size=64),
+    st.builds(lambda certs: scheme_block(signer(certs)),
+              st.lists(st.sampled_from([certificate("p"), b"\x30\x00", b""]), max_size=2)),
+    st.builds(lambda low, high: scheme_block(signer([certificate("q")], (low, high))),
+              st.integers(0, 40), st.integers(0, 40)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(pairs=st.lists(st.tuples(st.sampled_from([V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, 7]),
+                                _PAIR_VALUE), max_size=5),
+       flips=st.lists(st.tuples(st.integers(0, 4096), st.integers(0, 255)), max_size=3))
+def test_random_signing_blocks_never_raise(pairs: list[tuple[int, bytes]],
+                                           flips: list[tuple[int, int]]) -> None:
+    block = bytearray(signing_block(pairs))
+    for offset, value in flips:
+        if offset < len(block) - 24:  # keep the footer so the block is looked at
+            block[offset] = value
+    blob = apk_with(bytes(block))
+    info, _ = read_signing(io.BytesIO(blob), len(blob))
+    assert set(info.schemes) <= {"v2", "v3", "v3.1"}
+    assert all(s.certificates for s in info.signers)

@@ -56,6 +56,8 @@ import struct
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from typing import BinaryIO
 
 from permaudit.errors import InputError, ManifestError
@@ -76,7 +78,10 @@ _CHUNK = 64 * 1024
 _EOCD_MAGIC = b"PK\x05\x06"
 #: Names shown in one piece of evidence before "and N more".
 _SHOWN = 3
-_CONTROL = re.compile(rb"[\x01-\x1f\x7f]")
+#: Every byte but the control characters: ``name.translate(None, _NOT_CONTROL)`` keeps
+#: only the control characters of ``name``.
+_NOT_CONTROL = bytes(b for b in range(256) if not (0 < b < 0x20 or b == 0x7F))
+_FIRST = itemgetter(0)
 _TRAVERSAL = re.compile(rb"(?:^|[/\\])\.\.(?:[/\\]|$)|^[/\\]")
 MANIFEST_NAME = b"AndroidManifest.xml"
 
@@ -338,7 +343,11 @@ def _method_evidence(odd: list[tuple[bytes, int]]) -> tuple[TamperEvidence, ...]
 
 
 def _name_evidence(names: set[bytes]) -> tuple[TamperEvidence, ...]:
-    """Name tricks: empty, control characters, traversal, collisions, manifest look-alikes."""
+    """Name tricks: empty, control characters, traversal, collisions, manifest look-alikes.
+
+    Written for speed (9000-entry archives): one joined buffer scanned by C-level bytes
+    methods, per-name Python work only for the names a scan flagged.
+    """
     evidence = []
     if b"" in names:
         evidence.append(TamperEvidence(
@@ -346,8 +355,8 @@ def _name_evidence(names: set[bytes]) -> tuple[TamperEvidence, ...]:
             detail="an entry has an empty name; Android accepts it, extracting tools stumble",
         ))
     blob = b"\0".join(names)  # names never hold NUL (checked above)
-    if _CONTROL.search(blob):
-        odd = [n for n in names if _CONTROL.search(n)]
+    if blob.translate(None, _NOT_CONTROL):
+        odd = [n for n in names if n.translate(None, _NOT_CONTROL)]
         evidence.append(TamperEvidence(
             id="zip.control_character_name",
             detail=f"entry names with control characters: {_shown(odd)}",
@@ -360,7 +369,7 @@ def _name_evidence(names: set[bytes]) -> tuple[TamperEvidence, ...]:
                 detail=f"entry names that climb out of the extraction directory: {_shown(odd)}; "
                        "Android never extracts by name, unpacking tools may write elsewhere",
             ))
-    parents = {n.rpartition(b"/")[0] for n in names if b"/" in n}
+    parents = set(map(_FIRST, map(bytes.rpartition, names, repeat(b"/"))))
     ancestors = set(parents)
     for parent in parents:
         while b"/" in parent:
@@ -373,7 +382,7 @@ def _name_evidence(names: set[bytes]) -> tuple[TamperEvidence, ...]:
             detail=f"entries that are both a file and a directory: {_shown(collisions)}; "
                    "Android reads each by its full name, extracting tools overwrite or fail",
         ))
-    if b"ndroid" in blob.lower():
+    if blob.lower().count(MANIFEST_NAME.lower()) > (MANIFEST_NAME in names):
         lookalikes = [n for n in names if n != MANIFEST_NAME and _looks_like_manifest(n)]
         if lookalikes:
             evidence.append(TamperEvidence(
