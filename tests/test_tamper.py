@@ -491,3 +491,36 @@ def test_random_signing_blocks_never_raise(pairs: list[tuple[int, bytes]],
     info, _ = read_signing(io.BytesIO(blob), len(blob))
     assert set(info.schemes) <= {"v2", "v3", "v3.1"}
     assert all(s.certificates for s in info.signers)
+
+
+def test_huge_central_directory_is_refused_before_reading_it(tmp_path: Path) -> None:
+    from permaudit.sources.zipentry import MAX_CENTRAL_DIRECTORY
+
+    size = MAX_CENTRAL_DIRECTORY + 1
+    path = tmp_path / "sparse.apk"
+    with open(path, "wb") as handle:  # a hole, then an end record claiming it is all directory
+        handle.write(b"PK\x03\x04")
+        handle.truncate(16 + size)
+        handle.seek(16 + size)
+        handle.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, size, 16, 0))
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match="beyond the 67108864 byte limit"):
+            load(str(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MAX_CENTRAL_DIRECTORY // 4
+
+
+def test_many_v1_signature_files_are_bounded() -> None:
+    from permaudit.sources.signing import MAX_V1_BLOCKS
+
+    entries = [Entry(NAME, CLEAN)]
+    for i in range(MAX_V1_BLOCKS + 4):
+        entries += [Entry(f"META-INF/S{i}.SF", b"sf"), Entry(f"META-INF/S{i}.RSA", b"junk")]
+    blob = make_zip(entries)
+    info, _ = read_signing(io.BytesIO(blob), len(blob))
+    assert info.schemes == ()
+    assert f"{MAX_V1_BLOCKS + 4} v1 signature block files; only the first" in info.problems[0]
+    assert len([p for p in info.problems if "cannot be read" in p]) == MAX_V1_BLOCKS

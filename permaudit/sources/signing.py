@@ -52,11 +52,13 @@ V1_PREFIX = "META-INF/"
 V1_BLOCK = re.compile(r"^META-INF/.*\.(RSA|DSA|EC)$", re.S)
 DEBUG_SUBJECT = "CN=Android Debug"
 
-#: Bounds: a scheme block value, a v1 signature block file, pairs, signers, certificates.
+#: Bounds: a scheme block value, a v1 signature block file, pairs, signers/certificates per
+#: sequence, v1 signature block files read.
 MAX_SCHEME_BLOCK = 8 * 1024 * 1024
 MAX_SIGNATURE_FILE = 1024 * 1024
 MAX_PAIRS = 256
 MAX_ITEMS = 64
+MAX_V1_BLOCKS = 16
 
 _FOOTER = struct.Struct("<Q16s")
 _PAIR = struct.Struct("<QI")
@@ -324,9 +326,12 @@ def _read_v1(
     signers: list[Signer] = []
     problems: list[str] = []
     evidence: list[TamperEvidence] = []
-    for name, entry in names.items():
-        if not V1_BLOCK.match(name):
-            continue
+    blocks = [name for name in names if V1_BLOCK.match(name)]
+    if len(blocks) > MAX_V1_BLOCKS:
+        problems.append(f"{len(blocks)} v1 signature block files; only the first "
+                        f"{MAX_V1_BLOCKS} were read")
+    for name in blocks[:MAX_V1_BLOCKS]:
+        entry = names[name]
         if name.rsplit(".", 1)[0] + ".SF" not in names:
             problems.append(f"{name} has no matching .SF file: Android ignores it, other "
                             "tools may take it for the signer")

@@ -68,6 +68,9 @@ CD_SIGNATURE = 0x02014B50
 LFH_SIGNATURE = 0x04034B50
 MAX_COMMENT = 0xFFFF
 MAX_ENTRY_SIZE = 16 * 1024 * 1024
+#: A central directory is read into memory whole; real APKs need well under 16 MiB even at
+#: 65535 entries, so a larger one is refused rather than allocated.
+MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024
 
 _EOCD = struct.Struct("<IHHHHIIH")
 _CDR = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -216,6 +219,11 @@ def _find_central_directory(stream: BinaryIO, file_size: int) -> _End:
         )
     if count == 0:
         raise InputError("empty zip archive (no entries)")
+    if cd_size > MAX_CENTRAL_DIRECTORY:
+        raise InputError(
+            f"central directory of {cd_size} bytes is beyond the {MAX_CENTRAL_DIRECTORY} "
+            "byte limit"
+        )
     evidence = _tail_evidence(tail, tail_start, index, cd_offset + cd_size)
     return _End(cd_offset, cd_size, count, eocd_offset, evidence)
 
