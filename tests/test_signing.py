@@ -376,3 +376,53 @@ def test_unsigned_and_debug_signed_in_the_corpus(corpus: Path) -> None:
     assert debug.signers[0].certificates[0].subject == "CN=Android Debug, O=Android, C=US"
     release = _app(corpus, "urzip-release.apk").signing
     assert release is not None and not release.signers[0].certificates[0].debug
+
+
+# --- the `signing:` and `tamper:` match keys -----------------------------------------------
+
+
+def _rules_errors(tmp_path: Path, when: str) -> list[str]:
+    from permaudit.errors import RulesError
+
+    path = tmp_path / "rules.yml"
+    path.write_text(
+        "rules:\n  - id: x.rule\n    title: T\n    severity: low\n    rationale: R\n"
+        f"    when:\n      {when}\n"
+    )
+    try:
+        load_ruleset([path])
+    except RulesError as exc:
+        return [d.split(": error: ", 1)[1] for d in exc.diagnostics]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("when", "errors"),
+    [
+        ("signing: {unsigned: true}", []),
+        ("signing: {ambiguous: true}", []),
+        ("tamper: {}", []),
+        ("tamper: {ids: [zip.*, axml.bad_string]}", []),
+        ("signing: {unsigned: false}", ["'unsigned' can only be true"]),
+        ("signing: {}", ["'signing' needs exactly one of unsigned, debug_certificate, ambiguous"]),
+        ("signing: {unsigned: true, ambiguous: true}",
+         ["'signing' needs exactly one of unsigned, debug_certificate, ambiguous"]),
+        ("signing: {debug_cert: true}", ["unknown key 'debug_cert' in 'signing' (did you mean "
+                                         "'debug_certificate'?)"]),
+        ("tamper: {ids: [Zip-Thing]}",
+         ["'Zip-Thing' is not a tamper evidence id such as 'zip.multiple_eocd' or 'axml.*'"]),
+    ],
+)
+def test_signing_and_tamper_keys_are_validated(tmp_path: Path, when: str, errors: list[str]
+                                               ) -> None:
+    assert _rules_errors(tmp_path, when) == errors
+
+
+def test_tamper_id_families() -> None:
+    from permaudit.ruleset import Tamper
+
+    assert Tamper(ids=("zip.*",)).matches("zip.multiple_eocd")
+    assert not Tamper(ids=("zip.*",)).matches("axml.chunk_type")
+    assert Tamper(ids=("axml.chunk_type",)).matches("axml.chunk_type")
+    assert not Tamper(ids=("axml.chunk",)).matches("axml.chunk_type")
+    assert Tamper().matches("anything.at_all")
