@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import struct
 import zlib
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ def load(path: str) -> App:
 
 def _check_regular(stream: BinaryIO) -> int:
     info = os.fstat(stream.fileno())
-    if not os.path.stat.S_ISREG(info.st_mode):
+    if not stat.S_ISREG(info.st_mode):
         raise InputError("not a regular file")
     if info.st_size == 0:
         raise InputError("empty file")

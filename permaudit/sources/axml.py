@@ -403,7 +403,7 @@ class _Decoder:
                 # at the chunk *after* lastChunk, which skips this node when it is the
                 # very first chunk of the document.
                 (last_size,) = struct.unpack_from("<I", data, last + 4)
-                return last + last_size
+                return last + int(last_size)
             else:
                 self.note("axml.unknown_chunk", f"chunk type 0x{kind:04x} at offset {pos} is "
                           "not part of binary XML; Android skips it")

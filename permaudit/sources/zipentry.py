@@ -242,7 +242,7 @@ def _tail_evidence(
                    "record right after the directory do not (and APK Signature Scheme v2+ "
                    "verification fails)",
         ))
-    others = []
+    others: list[int] = []
     pos = tail.rfind(_EOCD_MAGIC, 0, index)
     while pos >= 0 and len(others) < 16:
         absolute = tail_start + pos
@@ -266,7 +266,7 @@ def _self_consistent(tail: bytes, pos: int, absolute: int) -> bool:
         return False
     fields = _EOCD.unpack_from(tail, pos)
     cd_size, cd_offset = fields[5], fields[6]
-    return fields[4] > 0 and cd_offset + cd_size == absolute
+    return bool(fields[4] > 0 and cd_offset + cd_size == absolute)
 
 
 def _walk(
