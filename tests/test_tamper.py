@@ -524,3 +524,19 @@ def test_many_v1_signature_files_are_bounded() -> None:
     assert info.schemes == ()
     assert f"{MAX_V1_BLOCKS + 4} v1 signature block files; only the first" in info.problems[0]
     assert len([p for p in info.problems if "cannot be read" in p]) == MAX_V1_BLOCKS
+
+
+def test_evidence_from_a_bundle_member_names_the_member(clean_manifest: Manifest) -> None:
+    from permaudit.model import InputInfo, TamperEvidence
+
+    app = App(
+        input=InputInfo(path="x.apks", sha256="0", kind="apks", size=1),
+        manifest=clean_manifest,
+        tamper=(TamperEvidence(id="zip.multiple_eocd", detail="two end records",
+                               member="splits/base-master.apk"),),
+    )
+    report = evaluate(app, load_ruleset(), 35, Catalog.for_api_level(35))
+    (finding,) = [f for f in report.findings if f.category == "tamper"]
+    assert finding.rule == "tamper.archive"
+    assert finding.subject == "zip.multiple_eocd@splits/base-master.apk"
+    assert finding.message == "splits/base-master.apk: two end records"
