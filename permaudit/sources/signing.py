@@ -330,23 +330,32 @@ def _read_v1(
     if len(blocks) > MAX_V1_BLOCKS:
         problems.append(f"{len(blocks)} v1 signature block files; only the first "
                         f"{MAX_V1_BLOCKS} were read")
+    orphans: list[tuple[str, Signer | None]] = []
     for name in blocks[:MAX_V1_BLOCKS]:
         entry = names[name]
-        if name.rsplit(".", 1)[0] + ".SF" not in names:
-            problems.append(f"{name} has no matching .SF file: Android ignores it, other "
-                            "tools may take it for the signer")
-            continue
         try:
             data, found = _read_signature_file(stream, directory, entry)
             evidence.extend(found)
             signer, notes = _pkcs7_signer(name, data)
         except _Malformed as exc:
-            problems.append(f"v1 signature block {name} cannot be read: {exc}")
+            if name.rsplit(".", 1)[0] + ".SF" not in names:
+                orphans.append((name, None))
+            else:
+                problems.append(f"v1 signature block {name} cannot be read: {exc}")
+            continue
+        if name.rsplit(".", 1)[0] + ".SF" not in names:
+            orphans.append((name, signer))  # StrictJarVerifier skips it: no .SF
             continue
         signers.append(signer)
         problems.extend(notes)
     if len(signers) > 1:
         problems.append(f"{len(signers)} v1 signers; tools that show one of them hide the others")
+    real = {c for s in signers for c in _ids(s)}
+    for name, orphan in orphans:
+        if orphan is None or not _ids(orphan) <= real:
+            who = f" names {_short(_ids(orphan))}" if orphan is not None else ""
+            problems.append(f"{name} has no matching .SF file and{who or ' is unreadable'}: "
+                            "Android ignores it, other tools may take it for the signer")
     return signers, problems, tuple(evidence)
 
 
