@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from permaudit.cli import main
 
 MAX_APK = FIXTURES / "apk" / "max-25.8.1.apk"

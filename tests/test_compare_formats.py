@@ -15,9 +15,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO
 from test_compare import P, finding, hit, messenger_reports, perm, report
 
+from conftest import FIXTURES, REPO
 from permaudit.compare import Comparison, compare
 from permaudit.diff import CHANGE_KINDS, Diff, diff
 from permaudit.formatters import COMPARE_FORMATS, DIFF_FORMATS, renderer

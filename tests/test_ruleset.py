@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
+from conftest import REPO
 from permaudit.errors import RulesError
 from permaudit.model import Severity
 from permaudit.ruleset import (

@@ -15,6 +15,7 @@ import venv
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, REPO
 
 
