@@ -263,7 +263,11 @@ def capability_grants(
 def capability_hits(
     manifest: Manifest, ruleset: RuleSet, permissions: Sequence[PermissionAccess]
 ) -> tuple[tuple[CapabilityHit, int | None], ...]:
-    """Capabilities reached on the device level (most severe first), each with a line."""
+    """Capabilities reached on the device level, each with a line.
+
+    Most severe first; within a severity in the ruleset's order, which puts what people
+    ask about first (microphone, camera, contacts, location, files).
+    """
     rows: dict[str, list[PermissionAccess]] = {}
     for row in permissions:
         rows.setdefault(row.name, []).append(row)
@@ -284,7 +288,7 @@ def capability_hits(
         )
         line = next((g.line for g in grants if g.line is not None), None)
         hits.append((hit, line))
-    return tuple(sorted(hits, key=lambda h: (-int(h[0].severity), h[0].id)))
+    return tuple(sorted(hits, key=lambda h: -int(h[0].severity)))  # stable: keeps file order
 
 
 def unique(values: Iterable[str | None]) -> tuple[str, ...]:
