@@ -36,6 +36,10 @@ lint: $(VENV)/.installed-test
 fixtures: $(VENV)/.installed
 	$(BIN)/python fixtures/build.py
 
+# Regenerate permaudit/android/data/permission_levels.json from androguard's AOSP data.
+android-data: $(VENV)/.installed
+	$(BIN)/python -c "from permaudit.android.catalog import write_first_levels; write_first_levels()"
+
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_scan.py
 

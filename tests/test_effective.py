@@ -180,3 +180,38 @@ def test_old_target_compat_permissions_apply() -> None:
 )
 def test_describe_device(level: int, text: str) -> None:
     assert describe_device(level) == text
+
+
+# --- permissions newer than the device ------------------------------------------------
+
+
+def test_first_level_table_matches_androguard_data() -> None:
+    from permaudit.android.catalog import androguard_data_dir, first_levels_from, load_first_levels
+
+    assert load_first_levels() == first_levels_from(androguard_data_dir()), (
+        "permission_levels.json is stale: run 'make android-data'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "device", "applies"),
+    [
+        ("android.permission.READ_MEDIA_IMAGES", 32, False),
+        ("android.permission.READ_MEDIA_IMAGES", 33, True),
+        ("android.permission.POST_NOTIFICATIONS", 22, False),
+        ("android.permission.POST_NOTIFICATIONS", 33, True),
+        ("android.permission.RECORD_AUDIO", 4, True),
+    ],
+)
+def test_a_permission_newer_than_the_device_grants_nothing(
+    name: str, device: int, applies: bool
+) -> None:
+    manifest = Manifest(
+        package="com.example", min_sdk=21, target_sdk=34,
+        uses_permissions=(UsesPermission(name=name),),
+    )
+    (row,) = effective_permissions(manifest, device, Catalog.for_api_level(device))
+    assert row.applies is applies
+    if not applies:
+        assert row.note is not None
+        assert row.note.startswith("added in API ")

@@ -31,6 +31,9 @@ NEWEST_API_LEVEL = 36
 _DATA_SUBDIR = ("core", "api_specific_resources", "aosp_permissions")
 _FILE_RE = re.compile(r"^permissions_(\d+)\.json$")
 _KNOWN_FILE = Path(__file__).with_name("data") / "benign_permissions.yml"
+#: Generated from androguard's files by :func:`write_first_levels` (``make android-data``):
+#: the first API level whose data defines each platform permission. A test checks it.
+_LEVELS_FILE = Path(__file__).with_name("data") / "permission_levels.json"
 
 _SIGNATURE_BASES = frozenset({"signature", "signatureOrSystem", "internal"})
 
@@ -140,7 +143,7 @@ class Catalog:
     Build one with :meth:`for_api_level` and keep it: it is the per-process cache.
     """
 
-    __slots__ = ("_api_level", "_data_level", "_known", "_permissions")
+    __slots__ = ("_api_level", "_data_level", "_first_levels", "_known", "_permissions")
 
     def __init__(
         self,
@@ -149,7 +152,9 @@ class Catalog:
         data_level: int,
         permissions: Mapping[str, Mapping[str, Any]],
         known: KnownPermissions,
+        first_levels: Mapping[str, int] | None = None,
     ) -> None:
+        self._first_levels = MappingProxyType(dict(first_levels or {}))
         self._api_level = api_level
         self._data_level = data_level
         self._permissions = MappingProxyType(dict(permissions))
@@ -183,6 +188,7 @@ class Catalog:
             data_level=data_level,
             permissions=permissions,
             known=load_known_permissions(),
+            first_levels=load_first_levels(),
         )
 
     @property
@@ -220,8 +226,22 @@ class Catalog:
             description=_text(entry.get("description")),
         )
 
+    def first_level(self, name: str) -> int | None:
+        """The first API level that defines platform permission ``name`` (``None``: never)."""
+        return self._first_levels.get(name)
+
+    def is_newer_than_device(self, name: str) -> bool:
+        """``name`` is a platform permission added after this level: the device lacks it."""
+        first = self.first_level(name)
+        return name not in self._permissions and first is not None and first > self._api_level
+
     def classify(self, name: str) -> tuple[str, str | None]:
         """Protection class and note of ``name`` on this catalog's level."""
+        if self.is_newer_than_device(name):
+            return CLASS_UNKNOWN, (
+                f"added in API {self.first_level(name)}: a device of API {self._api_level} "
+                "does not have this permission, so it grants nothing there"
+            )
         return classify(self.get(name), name, known=self._known, api_level=self._api_level)
 
 
@@ -271,6 +291,32 @@ def classify(
             note += "; development flag: grantable with adb shell pm grant"
         return CLASS_SIGNATURE, note
     return CLASS_INSTALL, None
+
+
+def first_levels_from(directory: Path) -> dict[str, int]:
+    """For every permission in androguard's files, the lowest level whose file defines it."""
+    first: dict[str, int] = {}
+    for level in available_levels(directory):
+        with (directory / f"permissions_{level}.json").open(encoding="utf-8") as handle:
+            for name in json.load(handle)["permissions"]:
+                first.setdefault(name, level)
+    return dict(sorted(first.items()))
+
+
+def write_first_levels(path: Path = _LEVELS_FILE) -> None:
+    """Regenerate ``permission_levels.json`` from the installed androguard data."""
+    table = first_levels_from(androguard_data_dir())
+    path.write_text(json.dumps(table, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def load_first_levels(path: Path = _LEVELS_FILE) -> dict[str, int]:
+    """The packaged first-level table; raises ``PermauditError`` when it cannot be read."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            table = json.load(handle)
+    except (OSError, ValueError) as error:
+        raise PermauditError(f"cannot read the permission level table: {error}") from None
+    return {str(name): int(level) for name, level in table.items()}
 
 
 def load_known_permissions(path: Path = _KNOWN_FILE) -> KnownPermissions:

@@ -120,7 +120,9 @@ def _row(
         element=element,
         max_sdk=max_sdk,
         reason=reason,
-        applies=applies,
+        # A platform permission newer than the device does not exist there: Android
+        # records the request but no such permission can be granted.
+        applies=applies and not catalog.is_newer_than_device(name),
         protection=info.protection if info is not None else (),
         protection_class=protection_class,
         note=note,
