@@ -57,7 +57,9 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_default_ruleset_paths_come_from_the_source_tree() -> None:
     paths = default_ruleset_paths()
-    assert paths == (REPO / "rules" / "capabilities.yml", REPO / "rules" / "hardening.yml")
+    assert paths == tuple(
+        REPO / "rules" / name for name in ("capabilities.yml", "hardening.yml", "integrity.yml")
+    )
 
 
 def test_default_ruleset_paths_prefer_the_installed_copy(tmp_path: Path) -> None:
@@ -226,7 +228,8 @@ def test_redefining_a_default_id_points_at_both_definitions() -> None:
          "    when: {target_sdk_below: 30, shared_user_id: true}\n",
          "6:11: error: 'when' needs exactly one condition, one of app_flags, cleartext_traffic, "
          "target_sdk_below, exported_component, declared_permission, shared_user_id, "
-         "permission_class, requested_permission, ignored_element, all_capabilities"),
+         "permission_class, requested_permission, ignored_element, all_capabilities, signing, "
+         "tamper"),
         ("rules:\n  - id: a.b\n    title: t\n    severity: low\n    rationale: r\n"
          "    when: {app_flags: {debugable: true}}\n",
          "6:24: error: unknown key 'debugable' in 'app_flags' (did you mean 'debuggable'?)"),
@@ -277,7 +280,7 @@ def test_override_file_changes_the_default_by_id() -> None:
     ruleset = load_ruleset([DATA / "override.yml"])
     assert ruleset.id == "permaudit-default+acme-policy"
     assert [f.id for f in ruleset.files] == [
-        "permaudit-default", "permaudit-default", "acme-policy",
+        "permaudit-default", "permaudit-default", "permaudit-default", "acme-policy",
     ]
     assert ruleset.files[-1].version == "2025.11"
     assert ruleset.rule("hardening.debuggable").severity is Severity.CRITICAL
