@@ -62,8 +62,12 @@ MAX_V1_BLOCKS = 16
 
 _FOOTER = struct.Struct("<Q16s")
 _PAIR = struct.Struct("<QI")
-#: asn1crypto raises these on malformed DER (lazily, on first access to a field).
-_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+#: asn1crypto raises these on malformed DER (lazily, on first access to a field). Its
+#: parser recurses per nesting level, so a few hundred nested SEQUENCEs in a name value
+#: (1.6 KB of DER) end in RecursionError: bounded, and caught like any other bad DER.
+_ASN1_ERRORS = (
+    ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError,
+)
 _DN_NAMES = {
     "common_name": "CN", "organization_name": "O", "organizational_unit_name": "OU",
     "locality_name": "L", "state_or_province_name": "ST", "country_name": "C",
