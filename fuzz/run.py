@@ -26,6 +26,7 @@ HARNESSES = {
     "fuzz_load": 131072,
     "fuzz_axml": 65536,
     "fuzz_protoxml": 65536,
+    "fuzz_signing": 65536,
 }
 STAT = re.compile(r"^stat::(\w+):\s+(\d+)", re.M)
 
@@ -58,6 +59,8 @@ def build_seeds(name: str, target: Path) -> int:
         blobs += _manifests_of(corpus_inputs("apk", "malformed"))
     elif name == "fuzz_protoxml":
         blobs = _proto_manifests()
+    elif name == "fuzz_signing":
+        blobs = _signer_material(corpus_inputs("apk", "malformed"))
     for blob in blobs:
         (target / hashlib.sha256(blob).hexdigest()[:16]).write_bytes(blob)
     return len(blobs)
@@ -75,6 +78,42 @@ def _manifests_of(paths: object) -> list[bytes]:
         except PermauditError:
             continue
     return out
+
+
+def _signer_material(paths: object) -> list[bytes]:
+    """v1 signature block files and v2/v3/v3.1 block values of the corpus APKs."""
+    from permaudit.errors import PermauditError
+    from permaudit.sources import signing
+    from permaudit.sources.zipentry import read_directory, read_member
+
+    out = []
+    for path in paths:  # type: ignore[attr-defined]
+        with open(path, "rb") as stream:
+            try:
+                directory = read_directory(stream, path.stat().st_size, prefix="META-INF/")
+                for entry in directory.entries:
+                    if signing.V1_BLOCK.match(entry.name):
+                        out.append(read_member(stream, directory, entry).data)
+                block = signing.read_signing_block(stream, directory.offset)
+            except PermauditError:
+                continue
+        if block.ids:
+            stream_values = _block_values(path, directory.offset)
+            out.extend(stream_values)
+    return out
+
+
+def _block_values(path: Path, cd_offset: int) -> list[bytes]:
+    from permaudit.sources import signing
+
+    with open(path, "rb") as stream:
+        stream.seek(cd_offset - 24)
+        size = int.from_bytes(stream.read(8), "little")
+        try:
+            _ids, values = signing._pairs(stream, cd_offset, size)
+        except signing._Malformed:
+            return []
+    return [value for _, value in values]
 
 
 def _proto_manifests() -> list[bytes]:
