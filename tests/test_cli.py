@@ -165,3 +165,20 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("permaudit, version ")
+
+
+def test_compare_counts_apps_not_arguments(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "apps"
+    folder.mkdir()
+    for name in ("max-25.8.1.apk", "telegram-11.13.0.apk"):
+        (folder / name).write_bytes((FIXTURES / "apk" / name).read_bytes())
+    code, out, err = run(capsys, "compare", "--format", "json", str(folder))
+    assert (code, err) == (0, "")
+    packages = [app["package"] for app in json.loads(out)["apps"]]
+    assert packages == ["ru.oneme.app", "org.telegram.messenger"]
+    (folder / "telegram-11.13.0.apk").unlink()
+    code, out, err = run(capsys, "compare", str(folder))
+    assert (code, out) == (2, "")
+    assert "compare needs at least two apps" in err

@@ -12,6 +12,7 @@ from permaudit.baseline import Baseline, load_baseline
 from permaudit.cli.common import (
     analyse,
     device_sdk_option,
+    format_option,
     load_apps,
     load_rules,
     output_option,
@@ -136,15 +137,7 @@ def pair_against(reports: Sequence[Report], olds: Sequence[Report]) -> list[tupl
     metavar="OLD_APP",
     help="Only changes since this older build of the same app fail (repeatable, by package).",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(list(CHECK_FORMATS)),
-    default="table",
-    show_default=True,
-    help="Report format.",
-)
+@format_option(CHECK_FORMATS)
 @recursive_option
 @device_sdk_option
 @rules_option

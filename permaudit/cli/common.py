@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +19,19 @@ if TYPE_CHECKING:
     from permaudit.ruleset import RuleSet
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def format_option(choices: Iterable[str]) -> Callable[[F], F]:
+    """``-f/--format NAME`` among ``choices`` (in the order given), default ``table``."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default="table",
+        show_default=True,
+        help="Report format.",
+    )
 
 
 def device_sdk_option(func: F) -> F:

@@ -9,6 +9,7 @@ import click
 from permaudit.cli.common import (
     analyse,
     device_sdk_option,
+    format_option,
     load_apps,
     load_rules,
     output_option,
@@ -24,15 +25,7 @@ from permaudit.formatters import COMPARE_FORMATS, renderer
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, metavar="APP APP [APP...]")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(COMPARE_FORMATS)),
-    default="table",
-    show_default=True,
-    help="Report format.",
-)
+@format_option(COMPARE_FORMATS)
 @recursive_option
 @device_sdk_option
 @rules_option
@@ -50,12 +43,12 @@ def compare(
     labelled by version. Every input is read before anything is written: one
     unreadable file stops the run with exit code 2.
     """
-    if len(inputs) < 2:
+    apps = load_apps(inputs)
+    if len(apps) < 2:
         raise PermauditError(
-            f"compare needs at least two apps, got one ({inputs[0]}); "
+            f"compare needs at least two apps, got one ({', '.join(inputs)}); "
             "use 'permaudit scan' for a single app"
         )
-    apps = load_apps(inputs)
     scanned = analyse(apps, load_rules(rules_files), device_sdk)
     result = compare_reports(
         scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version

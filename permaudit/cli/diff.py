@@ -9,6 +9,7 @@ import click
 from permaudit.cli.common import (
     analyse,
     device_sdk_option,
+    format_option,
     load_apps,
     load_rules,
     output_option,
@@ -36,15 +37,7 @@ def one_app(path: str, role: str) -> App:
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(DIFF_FORMATS)),
-    default="table",
-    show_default=True,
-    help="Report format.",
-)
+@format_option(DIFF_FORMATS)
 @recursive_option
 @device_sdk_option
 @rules_option

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from permaudit.cli.common import output_option, rules_option, write_output
+from permaudit.cli.common import format_option, output_option, rules_option, write_output
 
 
 @click.group("rules", context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,14 +41,7 @@ def validate(check_default: bool, files: tuple[Path, ...]) -> int:
 
 @rules_group.command("list")
 @rules_option
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option(("table", "json"))
 @output_option
 def list_command(rules_files: tuple[Path, ...], fmt: str, output: Path | None) -> int:
     """List every capability and rule, with severity and where it is defined."""

@@ -9,6 +9,7 @@ import click
 from permaudit.cli.common import (
     analyse,
     device_sdk_option,
+    format_option,
     load_apps,
     load_rules,
     output_option,
@@ -22,15 +23,7 @@ from permaudit.formatters import SCAN_FORMATS, render_scan
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, metavar="APK...")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(SCAN_FORMATS)),
-    default="table",
-    show_default=True,
-    help="Report format.",
-)
+@format_option(SCAN_FORMATS)
 @recursive_option
 @device_sdk_option
 @rules_option
