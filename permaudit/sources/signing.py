@@ -81,7 +81,7 @@ class _Malformed(Exception):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _SchemeSigner:
+class SchemeSigner:
     """One signer of a scheme block, before it becomes a model ``Signer``."""
 
     signer: Signer
@@ -94,7 +94,7 @@ class SigningBlock:
     """What the APK Signing Block holds: the pair ids in order and the parsed scheme blocks."""
 
     ids: tuple[int, ...]
-    signers: tuple[_SchemeSigner, ...]
+    signers: tuple[SchemeSigner, ...]
     problems: tuple[str, ...]
     #: False when Android will not look at the block (the directory is not followed by the
     #: end record); the signers are still listed.
@@ -152,7 +152,7 @@ def read_signing_block(
             f"the APK Signing Block holds {ids.count(block_id)} blocks with id "
             f"0x{block_id:08x} ({name}); Android uses the first, other tools may use another"
         )
-    signers: list[_SchemeSigner] = []
+    signers: list[SchemeSigner] = []
     seen: set[int] = set()
     for block_id, value in values:
         scheme = SCHEME_IDS[block_id]
@@ -259,7 +259,7 @@ class _Reader:
             yield self.slice()
 
 
-def _scheme_signers(scheme: str, value: bytes) -> list[_SchemeSigner]:
+def _scheme_signers(scheme: str, value: bytes) -> list[SchemeSigner]:
     """Signers of a v2/v3/v3.1 block: certificates, sdk range, rotation lineage."""
     signers = []
     for signer in _Reader(value).slice().items():
@@ -275,7 +275,7 @@ def _scheme_signers(scheme: str, value: bytes) -> list[_SchemeSigner]:
         if not ders:
             raise _Malformed("a signer has no certificate")
         certificates = tuple(_certificate(der) for der in ders)
-        signers.append(_SchemeSigner(
+        signers.append(SchemeSigner(
             signer=Signer(scheme=scheme, certificates=certificates, min_sdk=min_sdk,
                           max_sdk=max_sdk),
             lineage=lineage,
@@ -298,7 +298,7 @@ def _lineage(attributes: _Reader) -> frozenset[str]:
     return frozenset(found)
 
 
-def _range_problems(scheme: str, signers: list[_SchemeSigner]) -> list[str]:
+def _range_problems(scheme: str, signers: list[SchemeSigner]) -> list[str]:
     problems = []
     if scheme == "v2" and len(signers) > 1:
         problems.append(f"the v2 block has {len(signers)} signers; tools that show one of "
