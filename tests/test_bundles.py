@@ -20,7 +20,7 @@ from fixtures.axml_writer import Element as X
 from fixtures.axml_writer import encode
 from fixtures.build import apk_bytes
 from permaudit.errors import InputError, PermauditError
-from permaudit.model import USES_PERMISSION
+from permaudit.model import USES_PERMISSION, Certificate, Signer, SigningInfo
 from permaudit.sources import bundle, load
 from permaudit.sources.bundle import Window
 from tests.conftest import corpus_dir, corpus_files
@@ -281,3 +281,38 @@ def test_xapk_listing_a_missing_file(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=re.escape("lists 'gone.apk', which is not in")):
         load(path)
+
+
+# --- signer identity of a split set ----------------------------------------------------
+
+
+def _signing(digest: str) -> SigningInfo:
+    cert = Certificate(sha256=digest, subject="CN=x", issuer="CN=x",
+                       not_before="2020-01-01", not_after="2050-01-01")
+    return SigningInfo(schemes=("v2",), signers=(Signer(scheme="v2", certificates=(cert,)),))
+
+
+def test_a_split_signed_by_another_key_is_a_signing_problem() -> None:
+    from permaudit.sources.bundle import SplitApk, split_set_signing
+    from permaudit.sources.xmltree import Element
+
+    root = Element(tag="manifest", namespace=None, attributes=(), children=())
+    base = SplitApk(path="base.apk", root=root, signing=_signing("aa" * 32))
+    same = SplitApk(path="split_config.en.apk", root=root, signing=_signing("aa" * 32))
+    other = SplitApk(path="split_config.hdpi.apk", root=root, signing=_signing("bb" * 32))
+    assert split_set_signing(base, [same]) == base.signing
+    mixed = split_set_signing(base, [same, other])
+    assert mixed is not None
+    assert mixed.signers == base.signing.signers  # type: ignore[union-attr]
+    assert mixed.problems == (
+        "split split_config.hdpi.apk is signed by other certificates than the base APK: "
+        "Android refuses to install the set",
+    )
+
+
+@pytest.mark.skipif(not (corpus_dir() / "bundles").is_dir(), reason="corpus not found")
+def test_bundle_members_carry_signer_identity() -> None:
+    app = load(str(corpus_dir() / "bundles" / "AppManager_v2.5.22.apks"))
+    assert app.signing is not None
+    assert app.signing.schemes == ("v1", "v2", "v3")
+    assert app.signing.problems == ()

@@ -28,6 +28,7 @@ from permaudit.errors import InputError, PermauditError
 from permaudit.model import App, InputInfo
 
 if TYPE_CHECKING:
+    from permaudit.sources.bundle import SplitApk
     from permaudit.sources.xmltree import Element
 
 __all__ = ["expand_inputs", "load", "load_inputs", "sniff"]
@@ -159,6 +160,8 @@ def _load_bundle(path: str, kind: str) -> App:
         input=InputInfo(path=path, sha256=digest, kind=kind, size=size),
         manifest=result.manifest,
         splits=result.splits,
+        signing=result.signing,
+        tamper=result.tamper,
         notes=result.notes,
     )
 
@@ -345,11 +348,11 @@ def _split_groups(
 
 
 def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App:
-    from permaudit.sources.bundle import KIND_SPLITS, SplitApk, merge_splits
+    from permaudit.sources.bundle import KIND_SPLITS, SplitApk, merge_splits, with_integrity
 
     try:
         base_root = _required_tree(base_path)
-        splits = [SplitApk(path=p, root=_required_tree(p)) for p in split_paths]
+        splits = [_loose_split(p) for p in split_paths]
         result = merge_splits(
             base_root=base_root,
             base_manifest=app.manifest,
@@ -361,10 +364,26 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
         if exc.path is None:
             raise type(exc)(exc.detail, path=base_path) from None
         raise
+    # The base's own evidence is already in app.tamper (it was loaded as an APK).
+    base = SplitApk(path=base_path, root=base_root, signing=app.signing)
+    result = with_integrity(result, base, splits)
     return dataclasses.replace(
         app,
         input=dataclasses.replace(app.input, kind=KIND_SPLITS),
         manifest=result.manifest,
         splits=result.splits,
+        signing=result.signing,
+        tamper=(*app.tamper, *result.tamper),
         notes=(*app.notes, *result.notes),
     )
+
+
+def _loose_split(path: str) -> SplitApk:
+    """A split APK given as a file: tree, signers and tamper evidence."""
+    from permaudit.sources.bundle import read_split_apk
+
+    try:
+        with open(path, "rb") as stream:
+            return read_split_apk(stream, os.fstat(stream.fileno()).st_size, path)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None

@@ -36,7 +36,14 @@ from typing import IO, Any, BinaryIO, cast
 
 from permaudit.android.attributes import ANDROID_NS
 from permaudit.errors import InputError, ManifestError, PermauditError
-from permaudit.model import IgnoredElement, Manifest, SplitInfo, UsesPermission
+from permaudit.model import (
+    IgnoredElement,
+    Manifest,
+    SigningInfo,
+    SplitInfo,
+    TamperEvidence,
+    UsesPermission,
+)
 from permaudit.sources.manifest_parser import parse_manifest
 from permaudit.sources.xmltree import Attribute, Element
 
@@ -94,6 +101,9 @@ class SplitApk:
     #: Member path inside the archive, or the file path of a loose split APK.
     path: str
     root: Element
+    #: ``None`` when not read (App Bundle modules are not signed APKs).
+    signing: SigningInfo | None = None
+    evidence: tuple[TamperEvidence, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,6 +114,10 @@ class SplitSet:
     splits: tuple[SplitInfo, ...]
     notes: tuple[str, ...]
     base_path: str
+    #: The base APK's signers, with a problem added for each split signed differently.
+    signing: SigningInfo | None = None
+    #: Tamper evidence of every member, each naming its member.
+    tamper: tuple[TamperEvidence, ...] = ()
 
 
 # --- archives -----------------------------------------------------------------------------
@@ -136,7 +150,7 @@ def read_archive(stream: BinaryIO, size: int, kind: str) -> SplitSet:
         apks = []
         for name in members:
             with _open_member(stream, size, archive, infos[name]) as (member, length):
-                apks.append(SplitApk(path=name, root=_read_member_tree(member, length, name)))
+                apks.append(read_split_apk(member, length, name))
     return merge_split_set(apks, container=f".{kind} archive")
 
 
@@ -228,13 +242,40 @@ def _inflate_into(archive: Any, info: Any, out: IO[bytes]) -> None:
         raise InputError(f"{info.filename} inflates to {written} bytes, not {info.file_size}")
 
 
-def _read_member_tree(stream: BinaryIO, size: int, name: str) -> Element:
-    from permaudit.sources.apk import read_tree
+def read_split_apk(stream: BinaryIO, size: int, name: str) -> SplitApk:
+    """One member APK: its manifest tree, signers and tamper evidence (named after it)."""
+    from permaudit.sources.apk import read_apk
 
     try:
-        return read_tree(stream, size)
+        contents = read_apk(stream, size)
     except PermauditError as exc:
         raise type(exc)(f"{name}: {exc.detail}") from None
+    evidence = tuple(dataclasses.replace(e, member=name) for e in contents.evidence)
+    return SplitApk(path=name, root=contents.root, signing=contents.signing, evidence=evidence)
+
+
+def _signer_digests(signing: SigningInfo | None) -> frozenset[str]:
+    if signing is None:
+        return frozenset()
+    return frozenset(s.certificates[0].sha256 for s in signing.signers if s.certificates)
+
+
+def split_set_signing(base: SplitApk, splits: list[SplitApk]) -> SigningInfo | None:
+    """The base's signers; Android installs a split set only when every APK has the same
+    signers (``PackageManagerService`` "Split ... was signed differently"), so a split
+    signed otherwise is a problem to report."""
+    if base.signing is None:
+        return None
+    expected = _signer_digests(base.signing)
+    problems = [
+        f"split {split.path} is signed by other certificates than the base APK: Android "
+        "refuses to install the set"
+        for split in splits
+        if split.signing is not None and _signer_digests(split.signing) != expected
+    ]
+    if not problems:
+        return base.signing
+    return dataclasses.replace(base.signing, problems=(*base.signing.problems, *problems))
 
 
 # --- merging ------------------------------------------------------------------------------
@@ -275,13 +316,15 @@ def merge_split_set(apks: list[SplitApk], *, container: str) -> SplitSet:
         raise InputError(f"more than one base APK in the {container}: {names}")
     base = bases[0]
     manifest = parse_manifest(base.root, with_lines=False)
-    return merge_splits(
+    others = [apk for apk in apks if apk is not base]
+    result = merge_splits(
         base_root=base.root,
         base_manifest=manifest,
         base_path=base.path,
-        splits=[apk for apk in apks if apk is not base],
+        splits=others,
         container=container,
     )
+    return with_integrity(result, base, others)
 
 
 def merge_splits(
@@ -370,6 +413,15 @@ def merge_splits(
     )
     return SplitSet(
         manifest=merged, splits=tuple(infos), notes=(summary, *notes), base_path=base_path
+    )
+
+
+def with_integrity(result: SplitSet, base: SplitApk, splits: list[SplitApk]) -> SplitSet:
+    """``result`` with the set's signer identity and every member's tamper evidence."""
+    return dataclasses.replace(
+        result,
+        signing=split_set_signing(base, splits),
+        tamper=tuple(e for apk in (base, *splits) for e in apk.evidence),
     )
 
 
