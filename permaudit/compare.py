@@ -17,6 +17,7 @@ from permaudit.model import (
     IMPLIED,
     USES_PERMISSION,
     USES_PERMISSION_SDK_23,
+    App,
     CapabilityHit,
     PermissionAccess,
     Report,
@@ -84,6 +85,8 @@ class AppColumn:
     version_name: str | None
     version_code: int | None
     path: str
+    #: Who signed it, in a few words (see :func:`signer_summary`).
+    signer: str = "-"
 
     @property
     def version(self) -> str:
@@ -263,6 +266,25 @@ def compare(
     )
 
 
+def signer_summary(app: App) -> str:
+    """``v2+v3 1dbb8be012293e98`` (schemes, first 16 hex digits of each signer's SHA-256),
+    ``unsigned``, or ``-`` for inputs without signatures; flags debug keys and ambiguity."""
+    signing = app.signing
+    if signing is None:
+        return "-"
+    if not signing.signers:
+        return "unsigned"
+    digests = dict.fromkeys(
+        s.certificates[0].sha256[:16] for s in signing.signers if s.certificates
+    )
+    text = "+".join(signing.schemes) + " " + ", ".join(digests)
+    if any(c.debug for s in signing.signers for c in s.certificates[:1]):
+        text += " (debug key)"
+    if signing.problems:
+        text += " (AMBIGUOUS)"
+    return text
+
+
 def app_columns(reports: Sequence[Report]) -> tuple[AppColumn, ...]:
     """Columns labelled by package; by package and version where a package repeats."""
     packages = [r.app.manifest.package for r in reports]
@@ -287,6 +309,7 @@ def app_columns(reports: Sequence[Report]) -> tuple[AppColumn, ...]:
             version_name=r.app.manifest.version_name,
             version_code=r.app.manifest.version_code,
             path=r.app.input.path,
+            signer=signer_summary(r.app),
         )
         for label, r in zip(unique, reports, strict=True)
     )

@@ -179,13 +179,14 @@ def _apps(comparison: Comparison) -> list[str]:
             + f"<td>{escape(app.version)}</td>"
             + f"<td>{manifest.min_sdk}</td><td>{manifest.target_sdk}</td>"
             + f"<td><code>{escape(app.path)}</code></td>"
+            + f"<td><code>{escape(app.signer)}</code></td>"
             + f'<td class="{sev_class(risk_severity(report.risk.level))}">'
             + f"{report.risk.score} ({escape(report.risk.level)})</td>"
             + "</tr>"
         )
     headers = [
         f'<th scope="col">{h}</th>'
-        for h in ("app", "version", "minSdk", "targetSdk", "input", "risk")
+        for h in ("app", "version", "minSdk", "targetSdk", "input", "signer", "risk")
     ]
     return table(headers, rows)
 

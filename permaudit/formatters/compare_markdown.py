@@ -32,12 +32,13 @@ def _apps(comparison: Comparison) -> list[str]:
             str(report.app.manifest.min_sdk),
             str(report.app.manifest.target_sdk),
             md_code(app.path),
+            md_escape(app.signer),
         ]
         for index, (app, report) in enumerate(
             zip(comparison.apps, comparison.reports, strict=True), start=1
         )
     ]
-    return md_table(["#", "app", "version", "minSdk", "targetSdk", "input"], rows)
+    return md_table(["#", "app", "version", "minSdk", "targetSdk", "input", "signer"], rows)
 
 
 def _capability_cell(cell: CapabilityCell) -> str:

@@ -49,11 +49,11 @@ def _apps_block(comparison: Comparison) -> list[str]:
                 manifest.min_sdk,
                 manifest.target_sdk,
                 app.path,
+                app.signer,
             ]
         )
-    return tabulate(
-        rows, headers=["#", "app", "version", "minSdk", "targetSdk", "input"], tablefmt="simple"
-    ).splitlines()
+    headers = ["#", "app", "version", "minSdk", "targetSdk", "input", "signer"]
+    return tabulate(rows, headers=headers, tablefmt="simple").splitlines()
 
 
 def _capability_block(comparison: Comparison, *, color: bool) -> list[str]:
