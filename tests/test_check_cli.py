@@ -169,7 +169,7 @@ def test_a_typo_in_a_policy_key_is_a_usage_error_with_its_position(
     code, out, err = run("check", apks["base"])
     assert (code, out) == (2, "")
     assert err == (
-        "permaudit: error: .permaudit.yml:2:1: error: unknown key 'alow' in the policy "
+        ".permaudit.yml:2:1: error: unknown key 'alow' in the policy "
         "(did you mean 'allow'?)\n"
     )
 
@@ -181,7 +181,7 @@ def test_an_unknown_capability_in_the_policy_is_reported_with_its_position(
     code, _, err = run("check", apks["base"], "--policy", "p.yml")
     assert code == 2
     assert err == (
-        "permaudit: error: p.yml:1:8: error: unknown capability 'microphon' "
+        "p.yml:1:8: error: unknown capability 'microphon' "
         "(did you mean 'microphone'?)\n"
     )
 
@@ -278,7 +278,7 @@ def test_output_is_written_atomically_and_stdout_stays_empty(
         (
             ["check", "{base}", "--policy", "bad-policy.yml"],
             2,
-            "permaudit: error: bad-policy.yml:1:10: error: fail_on must be one of",
+            "bad-policy.yml:1:10: error: fail_on must be one of",
         ),
         (
             ["check", "{base}", "--baseline", "corrupt.json"],

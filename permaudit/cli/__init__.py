@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import click
 
 from permaudit import __version__
-from permaudit.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, PermauditError
+from permaudit.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, PermauditError, RulesError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -80,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, click.exceptions.UsageError) and exc.ctx is not None:
             click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
         return EXIT_USAGE
+    except RulesError as exc:
+        # Already "file:line:col: error: message", one per problem, like a compiler's.
+        for line in exc.diagnostics:
+            click.echo(line, err=True)
+        return exc.exit_code
     except PermauditError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             click.echo(f"permaudit: error: {line}", err=True)
