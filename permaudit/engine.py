@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from permaudit.android.catalog import Catalog
 from permaudit.android.effective import effective_permissions
@@ -511,31 +512,26 @@ def match_tamper(when: Tamper, ctx: Context) -> Iterator[Subject]:
             yield Subject(subject=f"{evidence.id}{suffix}", detail=where + evidence.detail)
 
 
+#: Each ``when`` condition type and the function that implements it.
+MATCHERS: Mapping[type, Callable[[Any, Context], Iterator[Subject]]] = MappingProxyType({
+    AppFlags: match_app_flags,
+    CleartextTraffic: match_cleartext_traffic,
+    TargetSdkBelow: match_target_sdk_below,
+    ExportedComponent: match_exported_component,
+    DeclaredPermission: match_declared_permission,
+    SharedUserId: match_shared_user_id,
+    PermissionClass: match_permission_class,
+    RequestedPermission: match_requested_permission,
+    IgnoredElement: match_ignored_element,
+    SigningCondition: match_signing,
+    Tamper: match_tamper,
+    AllCapabilities: match_all_capabilities,
+})
+
+
 def match(when: Match, ctx: Context) -> Iterator[Subject]:
     """Dispatch one ``when`` condition to its implementation."""
-    if isinstance(when, AppFlags):
-        return match_app_flags(when, ctx)
-    if isinstance(when, CleartextTraffic):
-        return match_cleartext_traffic(when, ctx)
-    if isinstance(when, TargetSdkBelow):
-        return match_target_sdk_below(when, ctx)
-    if isinstance(when, ExportedComponent):
-        return match_exported_component(when, ctx)
-    if isinstance(when, DeclaredPermission):
-        return match_declared_permission(when, ctx)
-    if isinstance(when, SharedUserId):
-        return match_shared_user_id(when, ctx)
-    if isinstance(when, PermissionClass):
-        return match_permission_class(when, ctx)
-    if isinstance(when, RequestedPermission):
-        return match_requested_permission(when, ctx)
-    if isinstance(when, IgnoredElement):
-        return match_ignored_element(when, ctx)
-    if isinstance(when, SigningCondition):
-        return match_signing(when, ctx)
-    if isinstance(when, Tamper):
-        return match_tamper(when, ctx)
-    return match_all_capabilities(when, ctx)
+    return MATCHERS[type(when)](when, ctx)
 
 
 def rule_findings(rule: Rule, ctx: Context) -> Iterator[Finding]:
