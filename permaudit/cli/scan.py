@@ -22,7 +22,7 @@ from permaudit.formatters import SCAN_FORMATS, render_scan
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("inputs", nargs=-1, required=True, metavar="APK...")
+@click.argument("inputs", nargs=-1, required=True, metavar="APP...")
 @format_option(SCAN_FORMATS)
 @recursive_option
 @device_sdk_option
