@@ -37,8 +37,11 @@ def scan(
 ) -> int:
     """Report what each app can reach on a phone, why, and how risky that is.
 
-    Reads only the manifest of each APK. Every input is checked before any report
-    is written: one unreadable file stops the run with exit code 2.
+    APP is an APK, a split set (.apks, .xapk, .apkm, or a base APK with its
+    splits), an App Bundle (.aab), a text or binary AndroidManifest.xml, or a
+    directory of those; the kind is decided by content. Only the manifest and
+    the signatures are read. Every input is checked before any report is
+    written: one unreadable file stops the run with exit code 2.
     """
     apps = load_apps(inputs)
     result = analyse(apps, load_rules(rules_files), device_sdk)
