@@ -182,3 +182,26 @@ def test_compare_counts_apps_not_arguments(
     code, out, err = run(capsys, "compare", str(folder))
     assert (code, out) == (2, "")
     assert "compare needs at least two apps" in err
+
+
+@pytest.mark.parametrize(
+    ("tty", "no_color", "output", "expected"),
+    [
+        (True, None, None, True),
+        (True, "1", None, False),
+        (False, None, None, False),
+        (True, None, Path("report.txt"), False),
+    ],
+)
+def test_colour_only_on_a_terminal_without_no_color(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, no_color: str | None, output: Path | None,
+    expected: bool,
+) -> None:
+    from permaudit.cli.common import use_color
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    assert use_color(output) is expected
