@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from collections.abc import Sequence
 
 import click
@@ -95,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # the one place that turns a bug into exit 3
         if debug:
+            import traceback  # only on this path: it costs ~3 ms at start-up
+
             traceback.print_exc()
         click.echo(
             f"permaudit: internal error: {type(exc).__name__}: {exc} "
