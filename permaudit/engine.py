@@ -139,9 +139,11 @@ def fingerprint(rule: str, package: str, subject: str) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
-def finding_order(finding: Finding) -> tuple[int, str, str]:
-    """Most severe first, then by rule id and subject."""
-    return (-int(finding.severity), finding.rule, finding.subject)
+def finding_order(finding: Finding) -> int:
+    """Most severe first. Sorts using it are stable: within a severity, findings keep the
+    order ``evaluate`` builds them in (capabilities in the ruleset's order, then the other
+    rules in file order), so the report reads microphone, camera, contacts... first."""
+    return -int(finding.severity)
 
 
 def short(name: str) -> str:
@@ -578,7 +580,7 @@ def evaluate_permissions(
     ctx = Context(manifest=manifest, permissions=rows, hits=hits, signing=app.signing,
                   tamper=app.tamper)
     for rule in ruleset.rules:
-        findings.extend(rule_findings(rule, ctx))
+        findings.extend(sorted(rule_findings(rule, ctx), key=lambda f: f.subject))
     ordered = tuple(sorted(findings, key=finding_order))
     return Report(
         app=app, device_sdk=device_sdk, permissions=rows, capabilities=hits,
