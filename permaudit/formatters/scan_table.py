@@ -237,7 +237,8 @@ def findings_block(report: Report, paint: Painter) -> list[str]:
         added = points.get((finding.rule, finding.subject))
         score = f"[+{added}]" if added else ""
         label = paint.severity(finding.severity, f"{finding.severity.label:<8}") + f" {score:>6}"
-        lines.append(labelled(label, f"{finding.title}: {finding.subject}", width_used=19))
+        where = f" (line {finding.line})" if finding.line is not None else ""
+        lines.append(labelled(label, f"{finding.title}: {finding.subject}{where}", width_used=19))
     return lines
 
 
