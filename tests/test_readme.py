@@ -31,3 +31,14 @@ def test_readme_shows_the_two_commands() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     assert "make demo" in text
     assert "make test" in text
+
+
+def test_readme_scan_excerpt_is_the_real_output(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("```\ncom.whatsapp ") + len("```\n")
+    excerpt = text[start : text.index("\n  ...\n```", start)]
+    assert main(["scan", "fixtures/apk/whatsapp-2.24.24.78.apk"]) == 0
+    assert capsys.readouterr().out.startswith(excerpt + "\n")
