@@ -205,3 +205,13 @@ def test_colour_only_on_a_terminal_without_no_color(
     else:
         monkeypatch.setenv("NO_COLOR", no_color)
     assert use_color(output) is expected
+
+
+def test_a_device_below_the_apps_min_sdk_is_called_out(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "scan", "--format", "json", "--device-sdk", "22", str(MAX_APK))
+    assert code == 0
+    assert json.loads(out)["apps"][0]["installable"] is False
+    code, out, _ = run(capsys, "scan", "--device-sdk", "22", str(MAX_APK))
+    assert "cannot be installed there (it needs API 29)" in out
+    code, out, _ = run(capsys, "scan", "--format", "json", "--device-sdk", "29", str(MAX_APK))
+    assert json.loads(out)["apps"][0]["installable"] is True

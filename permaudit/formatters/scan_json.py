@@ -173,6 +173,8 @@ def report_json(report: Report) -> dict[str, Any]:
         "version_name": manifest.version_name,
         "min_sdk": manifest.min_sdk,
         "target_sdk": manifest.target_sdk,
+        # Android refuses to install an app whose minSdk is above the device's level.
+        "installable": manifest.min_sdk <= report.device_sdk,
         "permissions": [permission_json(p) for p in report.permissions],
         "capabilities": [capability_json(c) for c in report.capabilities],
         "findings": [finding_json(f) for f in report.findings],

@@ -103,10 +103,20 @@ def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
         f"  input:  {info.path} ({info.kind}, sha256 {info.sha256[:16]}...)",
         f"  sdk:    min {manifest.min_sdk}, target {manifest.target_sdk}"
         + (f", max {manifest.max_sdk}" if manifest.max_sdk else ""),
-        f"  device: {describe_device(device_sdk)} -- what the app gets on such a phone",
+        device_line(manifest.min_sdk, device_sdk),
         f"  risk:   {risk.score}/100 ({level})",
         *signer_lines(report.app),
     ]
+
+
+def device_line(min_sdk: int, device_sdk: int) -> str:
+    """Which phone the report describes, and whether the app can be installed on it."""
+    if min_sdk > device_sdk:
+        return (
+            f"  device: {describe_device(device_sdk)} -- the app cannot be installed there "
+            f"(it needs API {min_sdk}); shown as if it could"
+        )
+    return f"  device: {describe_device(device_sdk)} -- what the app gets on such a phone"
 
 
 def signer_lines(app: App) -> list[str]:
