@@ -19,13 +19,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import stat
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from permaudit.errors import InputError, PermauditError
 from permaudit.model import App, InputInfo
+from permaudit.sources.files import reading, regular_size, stream_sha256
 
 if TYPE_CHECKING:
     from permaudit.sources.bundle import SplitApk
@@ -37,7 +37,6 @@ KIND_ZIP = "zip"
 KIND_AXML = "axml"
 KIND_XML = "xml"
 _HEAD = 4096
-_HASH_CHUNK = 1024 * 1024
 _EOCD_SEARCH = 65557
 #: Encrypted APKM header (unapkm ``processHeader``): version byte, libsodium pwhash
 #: algorithm (1 or 2), opslimit, memlimit and chunk size as little-endian 64-bit values.
@@ -46,40 +45,24 @@ _APKM_HEADER = struct.Struct("<BBQQQ")
 
 def load(path: str) -> App:
     """Load one input file, whatever its kind, into an ``App``; ``InputError`` otherwise."""
-    try:
+    with reading(path):
         kind = sniff(path)
         if kind == KIND_XML:
             return _load_text(path)
         if kind == KIND_AXML:
             return _load_apk(path)
         return _load_zip(path)
-    except PermauditError as exc:
-        if exc.path is None:
-            raise type(exc)(exc.detail, path=path) from None
-        raise
-    except FileNotFoundError:
-        raise InputError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not an APK", path=path) from None
-    except PermissionError:
-        raise InputError("permission denied", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
 
 
 def sniff(path: str) -> str:
     """``zip``, ``axml`` or ``xml`` by content; ``InputError`` for empty, encrypted or unknown."""
     with open(path, "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError("not a regular file")
-        if info.st_size == 0:
-            raise InputError("empty file")
+        size = regular_size(stream)
         head = stream.read(_HEAD)
         kind = _kind_of_head(head)
         if kind is not None:
             return kind
-        stream.seek(max(0, info.st_size - _EOCD_SEARCH))
+        stream.seek(max(0, size - _EOCD_SEARCH))
         if b"PK\x05\x06" in stream.read():
             return KIND_ZIP  # zip with data in front: the APK reader says why Android refuses
     if _encrypted_apkm(head, path):
@@ -155,7 +138,7 @@ def _load_bundle(path: str, kind: str) -> App:
     with open(path, "rb") as stream:
         size = os.fstat(stream.fileno()).st_size
         result = read_aab(stream) if kind == KIND_AAB else read_archive(stream, size, kind)
-        digest = _sha256(stream)
+        digest = stream_sha256(stream)
     return App(
         input=InputInfo(path=path, sha256=digest, kind=kind, size=size),
         manifest=result.manifest,
@@ -191,14 +174,6 @@ def _load_text(path: str) -> App:
         manifest=result.manifest,
         notes=result.notes,
     )
-
-
-def _sha256(stream: BinaryIO) -> str:
-    stream.seek(0)
-    digest = hashlib.sha256()
-    while chunk := stream.read(_HASH_CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- several inputs: directories and split sets -----------------------------------------
@@ -380,10 +355,9 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
 
 def _loose_split(path: str) -> SplitApk:
     """A split APK given as a file: tree, signers and tamper evidence."""
-    from permaudit.sources.bundle import read_split_apk
+    from permaudit.sources.apk import read_apk
+    from permaudit.sources.bundle import split_apk
 
-    try:
-        with open(path, "rb") as stream:
-            return read_split_apk(stream, os.fstat(stream.fileno()).st_size, path)
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    with reading(path), open(path, "rb") as stream:
+        contents = read_apk(stream, regular_size(stream))
+    return split_apk(contents, path)

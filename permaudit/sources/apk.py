@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
 import struct
 import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from permaudit.errors import InputError, ManifestError, PermauditError
+from permaudit.errors import InputError, ManifestError
 from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
 from permaudit.sources.axml import Decoded, decode_axml
+from permaudit.sources.files import reading, regular_size, stream_sha256
 from permaudit.sources.manifest_parser import parse_manifest
 from permaudit.sources.signing import V1_PREFIX, read_signing
 from permaudit.sources.xmltree import Element
@@ -21,7 +19,6 @@ from permaudit.sources.zipentry import MAX_ENTRY_SIZE, read_directory, read_memb
 MANIFEST_ENTRY = "AndroidManifest.xml"
 KIND_APK = "apk"
 KIND_AXML = "axml"
-_HASH_CHUNK = 1024 * 1024
 _GPB_ENCRYPTED = 0x1
 
 
@@ -37,40 +34,18 @@ class ApkContents:
 
 def load(path: str) -> App:
     """Load ``path`` (an APK, or a binary manifest decided by content) into an ``App``."""
-    try:
-        with open(path, "rb") as stream:
-            size = _check_regular(stream)
-            kind = _sniff(stream, size)
-            contents = read_apk(stream, size, kind)
-            manifest = _parse(contents.root)
-            digest = _sha256(stream)
-    except PermauditError as exc:
-        if exc.path is None:
-            raise type(exc)(exc.detail, path=path) from exc.__cause__
-        raise
-    except FileNotFoundError:
-        raise InputError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not an APK", path=path) from None
-    except PermissionError:
-        raise InputError("permission denied", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    with reading(path), open(path, "rb") as stream:
+        size = regular_size(stream)
+        kind = _sniff(stream, size)
+        contents = read_apk(stream, size, kind)
+        manifest = _parse(contents.root)
+        digest = stream_sha256(stream)
     return App(
         input=InputInfo(path=path, sha256=digest, kind=kind, size=size),
         manifest=manifest,
         signing=contents.signing,
         tamper=contents.evidence,
     )
-
-
-def _check_regular(stream: BinaryIO) -> int:
-    info = os.fstat(stream.fileno())
-    if not stat.S_ISREG(info.st_mode):
-        raise InputError("not a regular file")
-    if info.st_size == 0:
-        raise InputError("empty file")
-    return info.st_size
 
 
 def _sniff(stream: BinaryIO, size: int) -> str:
@@ -150,14 +125,3 @@ def _decode(data: bytes, *, encrypted: bool) -> Decoded:
         raise
     except (struct.error, zlib.error, UnicodeDecodeError, IndexError, ValueError) as exc:
         raise ManifestError(f"AndroidManifest.xml cannot be decoded ({exc})") from exc
-
-
-def _sha256(stream: BinaryIO) -> str:
-    """Stream the file through sha256 in 1 MiB chunks (constant memory)."""
-    stream.seek(0)
-    digest = hashlib.sha256()
-    buffer = bytearray(_HASH_CHUNK)
-    view = memoryview(buffer)
-    while count := stream.readinto(view):  # type: ignore[attr-defined]
-        digest.update(view[:count])
-    return digest.hexdigest()

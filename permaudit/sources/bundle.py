@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 from permaudit.android.attributes import ANDROID_NS
 from permaudit.errors import InputError, ManifestError, PermauditError
@@ -46,6 +46,9 @@ from permaudit.model import (
 )
 from permaudit.sources.manifest_parser import parse_manifest
 from permaudit.sources.xmltree import Attribute, Element
+
+if TYPE_CHECKING:
+    from permaudit.sources.apk import ApkContents
 
 KIND_APKS = "apks"
 KIND_XAPK = "xapk"
@@ -250,6 +253,11 @@ def read_split_apk(stream: BinaryIO, size: int, name: str) -> SplitApk:
         contents = read_apk(stream, size)
     except PermauditError as exc:
         raise type(exc)(f"{name}: {exc.detail}") from None
+    return split_apk(contents, name)
+
+
+def split_apk(contents: ApkContents, name: str) -> SplitApk:
+    """A split set member from what ``read_apk`` found in it; evidence names the member."""
     evidence = tuple(dataclasses.replace(e, member=name) for e in contents.evidence)
     return SplitApk(path=name, root=contents.root, signing=contents.signing, evidence=evidence)
 
