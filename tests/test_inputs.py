@@ -18,7 +18,7 @@ import pytest
 from permaudit.cli import main
 from permaudit.errors import InputError
 from permaudit.sources import expand_inputs, load, load_inputs
-from tests.conftest import REPO, corpus_files
+from tests.conftest import REPO, corpus_dir, corpus_files
 
 #: Expected outcome of every corpus bundle file: kind, package, number of APKs/modules.
 BUNDLE_OUTCOMES = {
@@ -236,3 +236,17 @@ def test_single_apk_path_does_not_import_the_other_readers(corpus: Path) -> None
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_a_broken_app_file_in_a_directory_is_an_error_not_skipped(tmp_path: Path) -> None:
+    good = corpus_dir() / "bundles" / "dynamicfeatures.ondemand-base.apk"
+    if not good.is_file():
+        pytest.skip("corpus not found")
+    (tmp_path / "app.apk").write_bytes(good.read_bytes())
+    (tmp_path / "broken.apk").write_bytes(good.read_bytes()[:3000])
+    (tmp_path / "notes.txt").write_text("not an app\n")
+    with pytest.raises(InputError) as info:
+        load_inputs([str(tmp_path)])
+    assert info.value.path == str(tmp_path / "broken.apk")
+    (tmp_path / "broken.apk").unlink()
+    assert [app.input.path for app in load_inputs([str(tmp_path)])] == [str(tmp_path / "app.apk")]

@@ -214,10 +214,20 @@ def _walk(directory: str, recursive: bool) -> list[str]:
     return sorted(found, key=lambda p: os.path.relpath(p, directory).split(os.sep))
 
 
+#: Files found in a directory under these names are always loaded, so a broken one is an
+#: error that names it instead of silently dropping out of the report.
+APP_SUFFIXES = (".apk", ".apks", ".xapk", ".apkm", ".aab")
+MANIFEST_NAME = "androidmanifest.xml"
+
+
 def _supported(path: str) -> bool:
-    """Whether a file found in a directory is worth loading (its content is an input kind)."""
+    """Whether a file found in a directory is to be loaded: named as an app or a manifest,
+    or (whatever its name) with the content of an input kind."""
     if not os.path.isfile(path):
         return False
+    name = os.path.basename(path).lower()
+    if name.endswith(APP_SUFFIXES) or name == MANIFEST_NAME:
+        return True
     try:
         kind = sniff(path)
         if kind == KIND_XML:
