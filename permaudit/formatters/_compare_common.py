@@ -14,32 +14,8 @@ from permaudit.compare import (
     PermissionCounts,
 )
 from permaudit.diff import Change, Diff
-from permaudit.model import COMPONENT_KINDS, IMPLIED, RulesetInfo, Severity
-
-PREFIXES = ("android.permission.", "android.permission-group.")
-#: Risk levels as the engine names them, mapped to a severity for colouring.
-LEVEL_SEVERITY = {
-    "critical": Severity.CRITICAL,
-    "high": Severity.HIGH,
-    "medium": Severity.MEDIUM,
-    "low": Severity.LOW,
-}
-ANSI = {
-    Severity.CRITICAL: "\033[1;31m",
-    Severity.HIGH: "\033[31m",
-    Severity.MEDIUM: "\033[33m",
-    Severity.LOW: "\033[36m",
-    Severity.INFO: "\033[2m",
-}
-BOLD = "\033[1m"
-RESET = "\033[0m"
-
-
-def short_permission(name: str) -> str:
-    """Drop the ``android.permission.`` prefix wherever it occurs; other names stay whole."""
-    for prefix in PREFIXES:
-        name = name.replace(prefix, "")
-    return name
+from permaudit.formatters._style import short_permission
+from permaudit.model import COMPONENT_KINDS, IMPLIED, RulesetInfo
 
 
 def short_via(name: str) -> str:
@@ -55,21 +31,10 @@ def short_list(names: Sequence[str]) -> str:
     return ", ".join(short_permission(n) for n in names)
 
 
-def risk_severity(level: str) -> Severity:
-    """The severity a risk level is coloured as (unknown levels: info)."""
-    return LEVEL_SEVERITY.get(level.lower(), Severity.INFO)
 
 
-def paint(text: str, severity: Severity | None, *, color: bool) -> str:
-    """``text`` in the severity's ANSI colour when ``color`` is on."""
-    if not color or severity is None or not text:
-        return text
-    return f"{ANSI[severity]}{text}{RESET}"
 
 
-def bold(text: str, *, color: bool) -> str:
-    """``text`` in bold when ``color`` is on."""
-    return f"{BOLD}{text}{RESET}" if color else text
 
 
 def ruleset_text(ruleset: RulesetInfo | None) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from permaudit.formatters.scan_table import Painter, render_report, short_permission
+from permaudit.formatters._style import short_permission
+from permaudit.formatters.scan_table import Painter, render_report
 from permaudit.gate import (
     ACCEPTED,
     BASELINED,

@@ -16,10 +16,9 @@ from permaudit.formatters._compare_common import (
     count_headers,
     counts_row,
     groups,
-    risk_severity,
     ruleset_text,
-    short_permission,
 )
+from permaudit.formatters._style import risk_severity, short_permission
 from permaudit.model import Severity
 
 #: CSS class of a heat-map cell that does not reach the capability.

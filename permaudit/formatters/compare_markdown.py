@@ -12,8 +12,8 @@ from permaudit.formatters._compare_common import (
     md_escape,
     md_table,
     ruleset_text,
-    short_permission,
 )
+from permaudit.formatters._style import short_permission
 
 
 def _app_headers(comparison: Comparison) -> list[str]:

@@ -6,19 +6,16 @@ from tabulate import tabulate
 
 from permaudit.compare import Comparison
 from permaudit.formatters._compare_common import (
-    bold,
     capability_lines,
     column_header,
     count_headers,
     counts_row,
     groups,
-    paint,
-    risk_severity,
     ruleset_text,
     short_list,
-    short_permission,
     wrap_lines,
 )
+from permaudit.formatters._style import bold, paint, risk_severity, short_permission
 
 #: The terminal width the tables aim for; cells wrap to share it between the apps.
 WIDTH = 160

@@ -15,10 +15,10 @@ from permaudit.formatters._compare_common import (
     change_label,
     change_subject,
     column_header,
-    risk_severity,
     ruleset_text,
     value_text,
 )
+from permaudit.formatters._style import risk_severity
 from permaudit.formatters.compare_html import breakable, legend, page, sev_class, table
 from permaudit.model import Report
 

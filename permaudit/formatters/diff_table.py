@@ -6,17 +6,15 @@ from tabulate import tabulate
 
 from permaudit.diff import Diff
 from permaudit.formatters._compare_common import (
-    bold,
     change_counts,
     change_label,
     change_subject,
     column_header,
-    paint,
-    risk_severity,
     ruleset_text,
     value_text,
     wrap_lines,
 )
+from permaudit.formatters._style import bold, paint, risk_severity
 from permaudit.model import Report
 
 VALUE_WIDTH = 56

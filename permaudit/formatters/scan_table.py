@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from tabulate import tabulate
 
 from permaudit.android.effective import describe_device
+from permaudit.formatters._style import LEVEL_SEVERITY, bold, paint, short_permission
 from permaudit.model import (
     IMPLIED,
     USES_PERMISSION_SDK_23,
@@ -17,32 +18,8 @@ from permaudit.model import (
     Severity,
 )
 
-ANSI = {
-    Severity.CRITICAL: "\033[1;31m",
-    Severity.HIGH: "\033[31m",
-    Severity.MEDIUM: "\033[33m",
-    Severity.LOW: "\033[36m",
-    Severity.INFO: "\033[2m",
-}
 WIDTH = 80
-BOLD = "\033[1m"
-RESET = "\033[0m"
-LEVEL_SEVERITY = {
-    "critical": Severity.CRITICAL,
-    "high": Severity.HIGH,
-    "medium": Severity.MEDIUM,
-    "low": Severity.LOW,
-}
 ELEMENT_SHORT = {USES_PERMISSION_SDK_23: "sdk-23", IMPLIED: "implied"}
-PREFIXES = ("android.permission.", "android.permission-group.")
-
-
-def short_permission(name: str) -> str:
-    """Drop the ``android.permission.`` prefix; other names stay whole."""
-    for prefix in PREFIXES:
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return name
 
 
 class Painter:
@@ -54,11 +31,11 @@ class Painter:
     def severity(self, severity: Severity, text: str | None = None) -> str:
         """``text`` (default: the severity's label) in the severity's colour."""
         text = severity.label if text is None else text
-        return f"{ANSI[severity]}{text}{RESET}" if self.color else text
+        return paint(text, severity, color=self.color)
 
     def bold(self, text: str) -> str:
         """``text`` in bold."""
-        return f"{BOLD}{text}{RESET}" if self.color else text
+        return bold(text, color=self.color)
 
 
 def wrap(text: str, *, indent: int, width: int = WIDTH) -> str:
