@@ -144,6 +144,9 @@ class Manifest:
     """
 
     package: str
+    #: The ``split`` attribute (read by name, like ``package``): set on a split APK's
+    #: manifest, ``None`` on a base APK.
+    split: str | None = None
     version_code: int | None = None
     version_name: str | None = None
     #: Android's defaults: minSdk 1 when absent; targetSdk = minSdk when absent.

@@ -258,31 +258,23 @@ def load_inputs(paths: Sequence[str], *, recursive: bool = False) -> list[App]:
     files = expand_inputs(paths, recursive=recursive)
     if len(files) == 1 and not os.path.isdir(paths[0]):
         return [load(files[0])]
-    identities = {path: _apk_identity(path) for path in files}
+    loaded = {path: load(path) for path in files}
+    identities = {
+        path: (app.manifest.package, app.manifest.split)
+        for path, app in loaded.items()
+        if app.input.kind == "apk"
+    }
     groups = _split_groups(identities)
     consumed = {split for members in groups.values() for split in members}
     apps = []
     for path in files:
         if path in consumed:
             continue
-        app = load(path)
+        app = loaded[path]
         if path in groups:
             app = _merge_loose_splits(app, path, groups[path])
         apps.append(app)
     return apps
-
-
-def _apk_identity(path: str) -> tuple[str | None, str | None] | None:
-    """(package, split) of a plain APK file, ``None`` for other kinds or unreadable files."""
-    from permaudit.sources.bundle import package_name, split_name
-
-    try:
-        root = _apk_tree(path)
-    except (PermauditError, OSError):
-        return None  # load() reports it
-    if root is None:
-        return None
-    return package_name(root), split_name(root)
 
 
 def _apk_tree(path: str) -> Element | None:
@@ -302,14 +294,11 @@ def _required_tree(path: str) -> Element:
     return root
 
 
-def _split_groups(
-    identities: dict[str, tuple[str | None, str | None] | None],
-) -> dict[str, list[str]]:
+def _split_groups(identities: dict[str, tuple[str, str | None]]) -> dict[str, list[str]]:
     """Base path -> its split paths, for every package that has splits among the inputs."""
-    by_package: dict[str | None, list[tuple[str, str | None]]] = {}
-    for path, identity in identities.items():
-        if identity is not None:
-            by_package.setdefault(identity[0], []).append((path, identity[1]))
+    by_package: dict[str, list[tuple[str, str | None]]] = {}
+    for path, (package, split) in identities.items():
+        by_package.setdefault(package, []).append((path, split))
     groups: dict[str, list[str]] = {}
     for package, members in by_package.items():
         splits = [path for path, split in members if split is not None]

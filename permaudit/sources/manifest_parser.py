@@ -341,8 +341,10 @@ class _Reader:
                 "are present (Android refuses to install this app)"
             )
         self.collect_ignored(root, "manifest")
+        split = root.by_name("split", None)
         return Manifest(
             package=self.package,
+            split=(split.coerce_to_string() or None) if split is not None else None,
             version_code=version_code,
             version_name=_string(root, "versionName"),
             min_sdk=self.min_sdk,
