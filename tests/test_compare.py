@@ -557,3 +557,13 @@ def test_cli_output_file_holds_the_report(
     text = output.read_text(encoding="utf-8")
     assert text.startswith("## permaudit compare: 2 apps")
     assert "| com.whatsapp<br>2.24.24.78" in text
+
+
+def test_capability_order_follows_the_default_ruleset() -> None:
+    """CAPABILITY_ORDER mirrors rules/capabilities.yml: a new default capability must be
+    placed there too (it would otherwise sort after every known one)."""
+    from permaudit.ruleset import load_ruleset
+
+    ids = [c.id for c in load_ruleset(()).capabilities]
+    assert set(ids) <= set(CAPABILITY_ORDER)
+    assert [i for i in CAPABILITY_ORDER if i in ids] == ids
