@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from permaudit.errors import PermauditError
 from permaudit.model import Report
+from permaudit.records import record
 
 SCHEMA_VERSION = 1
 #: ``MIGRATIONS[n]`` turns a version-``n`` document into a version-``n + 1`` one.
@@ -35,7 +35,7 @@ class BaselineError(PermauditError):
     """A baseline file is missing, corrupt, or from a newer permaudit (exit 2)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+@record(order=True)
 class BaselineFinding:
     """One accepted finding: its identity, and what it was computed from (for review)."""
 
@@ -45,7 +45,7 @@ class BaselineFinding:
     fingerprint: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+@record(order=True)
 class PermissionScope:
     """How one permission request reached when the baseline was made."""
 
@@ -55,7 +55,7 @@ class PermissionScope:
     max_sdk: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+@record(order=True)
 class CapabilityScope:
     """How one capability was reached when the baseline was made."""
 
@@ -65,7 +65,7 @@ class CapabilityScope:
     access: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Baseline:
     """Accepted findings and the reach of each permission and capability, per package."""
 

@@ -9,7 +9,6 @@ permuting the inputs only permutes the columns.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from permaudit import __version__
 from permaudit.errors import PermauditError
@@ -24,6 +23,7 @@ from permaudit.model import (
     RulesetInfo,
     Severity,
 )
+from permaudit.records import record
 
 #: Capabilities shown first, in this order (what people ask about first), then the rest of
 #: the default ruleset's ids in its documented order; ids unknown here follow, sorted.
@@ -76,7 +76,7 @@ def capability_sort_key(capability_id: str) -> tuple[int, str]:
         return (len(CAPABILITY_ORDER), capability_id)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class AppColumn:
     """One column: which app, labelled uniquely (by version when a package repeats)."""
 
@@ -98,7 +98,7 @@ class AppColumn:
         return str(self.version_code) if self.version_code is not None else "?"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CapabilityCell:
     """How far one app reaches one capability; ``level`` is ``-`` when it does not."""
 
@@ -114,7 +114,7 @@ class CapabilityCell:
         return self.severity is not None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CapabilityRow:
     """One capability reached by at least one app, with one cell per app."""
 
@@ -125,7 +125,7 @@ class CapabilityRow:
     cells: tuple[CapabilityCell, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PermissionEntry:
     """One element through which an app requests (or is implied) a permission."""
 
@@ -135,7 +135,7 @@ class PermissionEntry:
     applies: bool = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PermissionCell:
     """Whether and how one app requests one permission; ``entries`` is empty when it does not."""
 
@@ -177,7 +177,7 @@ def _entry_text(entry: PermissionEntry) -> str:
     return " ".join(parts)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PermissionRow:
     """One permission requested by at least one app, grouped under one capability."""
 
@@ -193,7 +193,7 @@ class PermissionRow:
     cells: tuple[PermissionCell, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PermissionCounts:
     """How many permission elements an app has, by kind, and how many apply on the device."""
 
@@ -213,7 +213,7 @@ class PermissionCounts:
         return self.requested + self.implied
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Exclusives:
     """What only one app has among the compared ones: capabilities, then requested permissions."""
 
@@ -221,7 +221,7 @@ class Exclusives:
     permissions: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Comparison:
     """Several apps side by side on one device level; every tuple is in column order."""
 

@@ -9,7 +9,6 @@ carries the severity of what it now reaches; a change that narrows it is ``info`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from permaudit import __version__
 from permaudit.compare import AppColumn, app_columns, capability_sort_key, level_text
@@ -24,6 +23,7 @@ from permaudit.model import (
     RulesetInfo,
     Severity,
 )
+from permaudit.records import record
 
 #: The closed set of change kinds, in display order within one severity, with what
 #: ``subject``, ``old`` and ``new`` hold for each. ``None`` means "absent".
@@ -54,7 +54,7 @@ _KIND_ORDER = {kind: index for index, kind in enumerate(CHANGE_KINDS)}
 Value = str | int | bool | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Change:
     """One difference between the old and the new build."""
 
@@ -69,7 +69,7 @@ class Change:
             raise ValueError(f"unknown change kind {self.kind!r}")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Diff:
     """The release view: changes ordered by severity (highest first), then kind, then subject."""
 

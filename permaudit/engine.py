@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -30,6 +28,7 @@ from permaudit.model import (
     SigningInfo,
     TamperEvidence,
 )
+from permaudit.records import record, replace
 from permaudit.ruleset import (
     AllCapabilities,
     AppFlags,
@@ -154,7 +153,7 @@ def short(name: str) -> str:
 # --- capabilities --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Grant:
     """One entry of a capability that matched: what, how far, with which caveats."""
 
@@ -308,7 +307,7 @@ def with_capabilities(
         for entry in capability.permissions:
             by_name.setdefault(entry.name, []).append(capability.id)
     return tuple(
-        dataclasses.replace(row, capabilities=tuple(by_name.get(row.name, ())))
+        replace(row, capabilities=tuple(by_name.get(row.name, ())))
         for row in permissions
     )
 
@@ -331,7 +330,7 @@ def capability_finding(hit: CapabilityHit, capability: Capability, package: str,
 # --- rules ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Subject:
     """One thing a rule fired on, with the detail its message may quote."""
 
@@ -340,7 +339,7 @@ class Subject:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Context:
     """What rules look at: the manifest, the device's permission rows, the capabilities."""
 

@@ -19,7 +19,6 @@ above it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from permaudit.baseline import Baseline, PermissionScope
@@ -32,6 +31,7 @@ from permaudit.model import (
     Severity,
 )
 from permaudit.policy import CAPABILITY, PERMISSION, Acceptance, Policy
+from permaudit.records import record, replace
 from permaudit.ruleset import Capability
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ TWO_WAY_CHANGES = frozenset(
 _ALL_LEVELS = 10_000  # stands for "no maxSdkVersion" in API-level spans
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Item:
     """One thing the gate judged: a finding, a change since the old build, a denial, the score."""
 
@@ -112,7 +112,7 @@ class Item:
         return self.status == FAIL
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Verdict:
     """The gate's decision for one app."""
 
@@ -137,7 +137,7 @@ class Verdict:
         return sum(1 for i in self.items if i.status == status and (kind is None or i.kind == kind))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RuleDoc:
     """What SARIF and JUnit say about a rule: its title, default severity and help text."""
 
@@ -148,7 +148,7 @@ class RuleDoc:
     references: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CheckResult:
     """What ``permaudit check`` renders: the scan, one verdict per app, and the settings."""
 

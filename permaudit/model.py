@@ -1,14 +1,15 @@
 """Immutable data model: what a manifest says, and what permaudit concludes from it.
 
 Data flows one way: input file -> ``Manifest`` -> (ruleset, device level) -> ``Report``.
-Everything here is a frozen dataclass holding tuples, so a value can be shared,
+Everything here is a frozen record (``permaudit.records``) holding tuples, so a value can be shared,
 hashed and compared without surprises.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import IntEnum
+
+from permaudit.records import field, record
 
 # --- what the reader produces -------------------------------------------------------------
 
@@ -22,7 +23,7 @@ IMPLIED = "implied"
 COMPONENT_KINDS = ("activity", "activity-alias", "service", "receiver", "provider")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class UsesPermission:
     """One ``<uses-permission>`` or ``<uses-permission-sdk-23>`` element Android honours."""
 
@@ -37,7 +38,7 @@ class UsesPermission:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DeclaredPermission:
     """A ``<permission>`` the app defines for others to request."""
 
@@ -50,7 +51,7 @@ class DeclaredPermission:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class UsesFeature:
     """A ``<uses-feature>``: a hardware or software feature, required or optional."""
 
@@ -60,7 +61,7 @@ class UsesFeature:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class IntentFilter:
     """An ``<intent-filter>``'s actions, categories and data schemes."""
 
@@ -70,7 +71,7 @@ class IntentFilter:
     priority: int = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Component:
     """An activity, activity-alias, service, receiver or provider."""
 
@@ -96,7 +97,7 @@ class Component:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Application:
     """Flags of ``<application>`` that matter for security, with Android's defaults."""
 
@@ -114,7 +115,7 @@ class Application:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Queries:
     """``<queries>``: which other apps this app asks to see (package visibility, API 30+)."""
 
@@ -123,7 +124,7 @@ class Queries:
     providers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class IgnoredElement:
     """An element the app wrote where Android's package parser does not read it."""
 
@@ -135,7 +136,7 @@ class IgnoredElement:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Manifest:
     """What Android's package parser takes from an ``AndroidManifest.xml``.
 
@@ -164,7 +165,7 @@ class Manifest:
     ignored: tuple[IgnoredElement, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class InputInfo:
     """Where a manifest came from: the path as given, its digest and its kind."""
 
@@ -176,7 +177,7 @@ class InputInfo:
     size: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Certificate:
     """One X.509 signer certificate, identified by the SHA-256 of its DER encoding."""
 
@@ -190,7 +191,7 @@ class Certificate:
     debug: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Signer:
     """A signer as one signature scheme records it."""
 
@@ -203,7 +204,7 @@ class Signer:
     max_sdk: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SigningInfo:
     """Which signature schemes an APK carries, and who signed it under each."""
 
@@ -214,7 +215,7 @@ class SigningInfo:
     problems: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class TamperEvidence:
     """A trick found in the file that makes tools disagree with what Android installs."""
 
@@ -226,7 +227,7 @@ class TamperEvidence:
     member: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SplitInfo:
     """One split APK or module of a bundle, and what it declares."""
 
@@ -244,7 +245,7 @@ class SplitInfo:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class App:
     """One loaded input: provenance plus the manifest read from it."""
 
@@ -295,7 +296,7 @@ CLASS_UNKNOWN = "unknown"  # not a platform permission: vendor, library or app-d
 PROTECTION_CLASSES = (CLASS_RUNTIME, CLASS_SPECIAL, CLASS_INSTALL, CLASS_SIGNATURE, CLASS_UNKNOWN)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PermissionAccess:
     """A permission as it stands on the evaluated device level."""
 
@@ -314,7 +315,7 @@ class PermissionAccess:
     capabilities: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CapabilityHit:
     """A capability the app reaches on the device level, and through what."""
 
@@ -329,7 +330,7 @@ class CapabilityHit:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Finding:
     """One rule that fired on one subject (a capability, permission, component or flag)."""
 
@@ -344,7 +345,7 @@ class Finding:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ScoreContribution:
     """How many points one finding added to the risk score."""
 
@@ -353,7 +354,7 @@ class ScoreContribution:
     points: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Risk:
     """The 0..100 risk score, its level, and what made it up."""
 
@@ -362,7 +363,7 @@ class Risk:
     contributions: tuple[ScoreContribution, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Report:
     """Everything permaudit concludes about one app on one device level."""
 
@@ -374,7 +375,7 @@ class Report:
     risk: Risk
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RulesetInfo:
     """Provenance of the ruleset a set of reports was made with."""
 
@@ -382,7 +383,7 @@ class RulesetInfo:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ScanResult:
     """What ``scan`` renders: reports for each input, in input order, plus provenance."""
 

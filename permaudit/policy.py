@@ -32,13 +32,13 @@ Reference (also in docs/ci.md)::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from permaudit.errors import RulesError
 from permaudit.model import Severity
+from permaudit.records import record
 from permaudit.yamlpos import Diagnostics, NodeReader, Origin, did_you_mean, read_text
 
 #: The file looked for in the working directory when ``--policy`` is not given.
@@ -58,7 +58,7 @@ PERMISSION = "permission"
 CAPABILITY = "capability"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Target:
     """A permission name or a capability id that an allow/deny entry names."""
 
@@ -70,7 +70,7 @@ class Target:
         return f"{self.kind} {self.name}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Acceptance:
     """An ``allow`` entry: a target the team accepts, with its written justification."""
 
@@ -78,7 +78,7 @@ class Acceptance:
     justification: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Denial:
     """A ``deny`` entry: a target that fails the check whatever its severity."""
 
@@ -86,7 +86,7 @@ class Denial:
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RuleRef:
     """A rule id named by the policy (severity override or disabled), with its position."""
 
@@ -94,7 +94,7 @@ class RuleRef:
     origin: Origin | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SeverityOverride:
     """``rules.severity``: a rule's findings count at this severity for the gate."""
 
@@ -102,7 +102,7 @@ class SeverityOverride:
     severity: Severity
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Policy:
     """A validated policy. ``Policy()`` is the empty policy (no file)."""
 

@@ -16,13 +16,11 @@ applied on top of it in order, by id: a user never copies the default set.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
 import string
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from permaudit.errors import RulesError
 from permaudit.model import COMPONENT_KINDS, PROTECTION_CLASSES, Severity
+from permaudit.records import field, record, replace
 from permaudit.yamlpos import (
     FAST_LOADER,
     Diagnostics,
@@ -90,7 +89,7 @@ CAPABILITY_ONLY = ("add_permissions", "add_features")
 # --- what a loaded ruleset holds -----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PermissionGrant:
     """A permission that gives a capability, with the access label reports show for it."""
 
@@ -100,7 +99,7 @@ class PermissionGrant:
     needs_other: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ComponentFeature:
     """A component of one of ``kinds`` matching every filter given."""
 
@@ -112,7 +111,7 @@ class ComponentFeature:
     needs_other: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class QueriesFeature:
     """A ``<queries><intent>`` element with this action and/or category."""
 
@@ -125,7 +124,7 @@ class QueriesFeature:
 Feature = ComponentFeature | QueriesFeature
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Capability:
     """Something an app can reach on a phone, and what in a manifest gives it."""
 
@@ -145,31 +144,31 @@ class Capability:
         return CAPABILITY_PREFIX + self.id
 
 
-# The ``when`` vocabulary: one dataclass per match key.
+# The ``when`` vocabulary: one record class per match key.
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class AppFlags:
     """``app_flags``: every listed application flag has the given value."""
 
     flags: tuple[tuple[str, bool], ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CleartextTraffic:
     """``cleartext_traffic``: explicitly allowed, or allowed by default for old targets."""
 
     default_when_target_below: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class TargetSdkBelow:
     """``target_sdk_below``: ``targetSdkVersion < level``."""
 
     level: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ExportedComponent:
     """``exported_component``: one finding per exported component of these kinds."""
 
@@ -178,7 +177,7 @@ class ExportedComponent:
     exclude_launcher: bool = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DeclaredPermission:
     """``declared_permission``: an app-defined permission with one of these base levels."""
 
@@ -186,26 +185,26 @@ class DeclaredPermission:
     guards_exported: bool = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SharedUserId:
     """``shared_user_id: true``: the manifest sets ``android:sharedUserId``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PermissionClass:
     """``permission_class``: requested permissions (that apply) of these protection classes."""
 
     classes: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RequestedPermission:
     """``requested_permission``: any of these permissions is requested and applies."""
 
     names: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class IgnoredElement:
     """``ignored_element``: elements Android's parser skips; any tag when ``tags`` is empty."""
 
@@ -218,14 +217,14 @@ SIGNING_CONDITIONS = ("unsigned", "debug_certificate", "ambiguous")
 TAMPER_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SigningCondition:
     """``signing: {unsigned|debug_certificate|ambiguous: true}``: one signer-identity fact."""
 
     condition: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Tamper:
     """``tamper: {ids: [...]}``: tamper evidence with these ids (``zip.*`` for a family)."""
 
@@ -239,7 +238,7 @@ class Tamper:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class AllCapabilities:
     """``all_capabilities``: the app reaches every listed capability."""
 
@@ -254,7 +253,7 @@ Match = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Rule:
     """A rule beyond single permissions: one ``when`` condition, its severity and wording."""
 
@@ -271,7 +270,7 @@ class Rule:
     overridden_at: tuple[Origin, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RulesFile:
     """One file that went into a ruleset."""
 
@@ -282,7 +281,7 @@ class RulesFile:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RuleSet:
     """The merged, validated ruleset: enabled capabilities and rules, in file order."""
 
@@ -310,7 +309,7 @@ class RuleSet:
         raise KeyError(rule_id)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ListedRule:
     """One line of ``permaudit rules list``."""
 
@@ -328,7 +327,7 @@ class ListedRule:
 # --- parsing one file ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Change:
     """One key of an ``override`` entry, already parsed."""
 
@@ -337,7 +336,7 @@ class Change:
     origin: Origin
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Override:
     """An ``override`` entry: the id it targets and its changes."""
 
@@ -346,7 +345,7 @@ class Override:
     changes: tuple[Change, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ParsedFile:
     """What one file contributes, before merging."""
 
@@ -980,7 +979,7 @@ class Merger:
         target = self.resolve(override.id, override.origin, "override")
         if target is None:
             return
-        # Values were typed by FileParser.override; Any lets dataclasses.replace take them.
+        # Values were typed by FileParser.override; Any lets replace take them.
         changes: dict[str, Any] = {}
         is_rule = isinstance(target, Rule)
         for change in override.changes:
@@ -1000,7 +999,7 @@ class Merger:
                     changes["features"] = features + change.value
             else:
                 changes[change.key] = change.value
-        updated = dataclasses.replace(
+        updated = replace(
             target, **changes, overridden_at=(*target.overridden_at, override.origin)
         )
         if isinstance(updated, Capability):

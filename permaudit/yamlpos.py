@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from permaudit.records import record
 
 #: libyaml's parser when PyYAML was built with it: ~20x faster than the pure-Python one and
 #: it keeps the same node marks (line, column), so diagnostics do not change.
@@ -33,7 +34,7 @@ TAG_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Origin:
     """Where something was written: ``path:line:column`` (both 1-based)."""
 

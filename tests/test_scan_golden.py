@@ -7,7 +7,6 @@ tests/test_scan_golden.py`` and review the diff like code.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -19,6 +18,7 @@ from conftest import FIXTURES, REPO
 from permaudit.cli import main
 from permaudit.cli.common import analyse, load_apps, load_rules
 from permaudit.formatters import render_scan
+from permaudit.records import replace
 
 GOLDEN = REPO / "tests" / "golden" / "scan"
 UPDATE = os.environ.get("PERMAUDIT_UPDATE_GOLDEN") == "1"
@@ -32,7 +32,7 @@ def rendered(apk: Path, fmt: str) -> str:
     """The scan of ``apk`` (path relative to the repository) in ``fmt``, uncoloured."""
     relative = str(apk.relative_to(REPO))
     result = analyse(load_apps([relative]), load_rules(()), None)
-    return render_scan(fmt, dataclasses.replace(result, tool_version=GOLDEN_VERSION))
+    return render_scan(fmt, replace(result, tool_version=GOLDEN_VERSION))
 
 
 def test_there_are_messenger_fixtures() -> None:

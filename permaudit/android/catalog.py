@@ -6,7 +6,6 @@ import importlib.util
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -22,6 +21,7 @@ from permaudit.model import (
     CLASS_UNKNOWN,
     PROTECTION_CLASSES,
 )
+from permaudit.records import record
 
 #: Newest API level androguard 4.1's ``aosp_permissions/permissions_<N>.json`` covers.
 #: A test checks this against the files actually installed.
@@ -38,7 +38,7 @@ _LEVELS_FILE = Path(__file__).with_name("data") / "permission_levels.json"
 _SIGNATURE_BASES = frozenset({"signature", "signatureOrSystem", "internal"})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PermissionInfo:
     """One platform permission as defined on one API level."""
 
@@ -50,7 +50,7 @@ class PermissionInfo:
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class KnownPermission:
     """A well-known non-platform permission (library, launcher badge, tracking)."""
 
@@ -61,7 +61,7 @@ class KnownPermission:
     suffix: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ClassOverride:
     """A platform permission whose class androguard's protection flags get wrong."""
 
@@ -72,7 +72,7 @@ class ClassOverride:
     source: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class KnownPermissions:
     """The contents of ``data/benign_permissions.yml``."""
 

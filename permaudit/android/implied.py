@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from permaudit.errors import PermauditError
 from permaudit.model import Manifest, UsesPermission
+from permaudit.records import record
 
 _RULES_FILE = Path(__file__).with_name("data") / "implied_permissions.yml"
 _RULE_KEYS = frozenset(
@@ -20,7 +20,7 @@ KIND_SPLIT = "split"
 _PREFIX = "android.permission."
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ImpliedRule:
     """One row of ``data/implied_permissions.yml``."""
 
@@ -43,7 +43,7 @@ class ImpliedRule:
         return self.target_sdk_below is None or target_sdk < self.target_sdk_below
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ImpliedPermission:
     """A permission the platform adds although the manifest does not request it."""
 
@@ -64,7 +64,7 @@ class ImpliedPermission:
     rule: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Origin:
     name: str
     element: str | None
@@ -152,7 +152,10 @@ def implied_from(
     entries = tuple(requested)
     present = frozenset(u.name for u in entries) if exclude is None else frozenset(exclude)
     origins: list[_Origin] = [
-        _Origin(u.name, u.element, u.max_sdk, 1, implied=False) for u in entries
+        _Origin(
+            name=u.name, element=u.element, max_sdk=u.max_sdk, device_min_sdk=1, implied=False
+        )
+        for u in entries
     ]
     found: dict[tuple[str, str | None, str | None, int | None, int], ImpliedPermission] = {}
 
@@ -168,10 +171,10 @@ def implied_from(
             found[key] = candidate
             origins.append(
                 _Origin(
-                    candidate.name,
-                    candidate.element,
-                    candidate.max_sdk,
-                    candidate.device_min_sdk,
+                    name=candidate.name,
+                    element=candidate.element,
+                    max_sdk=candidate.max_sdk,
+                    device_min_sdk=candidate.device_min_sdk,
                     implied=True,
                 )
             )

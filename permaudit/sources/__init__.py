@@ -16,7 +16,6 @@ Heavy modules (zipfile, protobuf, expat) are imported only when their kind is se
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import struct
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from permaudit.errors import InputError, PermauditError
 from permaudit.model import App, InputInfo
+from permaudit.records import replace
 from permaudit.sources.files import reading, regular_size, stream_sha256
 
 if TYPE_CHECKING:
@@ -341,9 +341,9 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
     # The base's own evidence is already in app.tamper (it was loaded as an APK).
     base = SplitApk(path=base_path, root=base_root, signing=app.signing)
     result = with_integrity(result, base, splits)
-    return dataclasses.replace(
+    return replace(
         app,
-        input=dataclasses.replace(app.input, kind=KIND_SPLITS),
+        input=replace(app.input, kind=KIND_SPLITS),
         manifest=result.manifest,
         splits=result.splits,
         signing=result.signing,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from permaudit.errors import InputError, ManifestError
 from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
+from permaudit.records import record
 from permaudit.sources.axml import Decoded, decode_axml
 from permaudit.sources.files import reading, regular_size, stream_sha256
 from permaudit.sources.manifest_parser import parse_manifest
@@ -22,7 +22,7 @@ KIND_AXML = "axml"
 _GPB_ENCRYPTED = 0x1
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ApkContents:
     """What one APK (or binary manifest) holds for us: the tree, tricks found, signers."""
 

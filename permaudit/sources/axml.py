@@ -50,11 +50,11 @@ Android's merge walk misses some).
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS
 from permaudit.errors import ManifestError
 from permaudit.model import TamperEvidence
+from permaudit.records import record
 from permaudit.sources.xmltree import Attribute, Element, TypedValue
 
 RES_STRING_POOL_TYPE = 0x0001
@@ -97,7 +97,7 @@ _ATTRIBUTE_NAMES = {v: k for k, v in ATTRIBUTE_IDS.items()}
 _SHOWN = 3
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Decoded:
     """The element tree Android reads, and the tricks found on the way."""
 

@@ -24,14 +24,12 @@ range read through ``Window``; a deflated one is inflated into a spooled tempora
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import struct
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 from permaudit.android.attributes import ANDROID_NS
@@ -44,6 +42,7 @@ from permaudit.model import (
     TamperEvidence,
     UsesPermission,
 )
+from permaudit.records import record, replace
 from permaudit.sources.manifest_parser import parse_manifest
 from permaudit.sources.xmltree import Attribute, Element
 
@@ -97,7 +96,7 @@ class Window:
         return data
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SplitApk:
     """One APK of a split set: where it is and its decoded manifest tree."""
 
@@ -109,7 +108,7 @@ class SplitApk:
     evidence: tuple[TamperEvidence, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SplitSet:
     """The merged result: the app's manifest, each split as reported, and notes."""
 
@@ -258,7 +257,7 @@ def read_split_apk(stream: BinaryIO, size: int, name: str) -> SplitApk:
 
 def split_apk(contents: ApkContents, name: str) -> SplitApk:
     """A split set member from what ``read_apk`` found in it; evidence names the member."""
-    evidence = tuple(dataclasses.replace(e, member=name) for e in contents.evidence)
+    evidence = tuple(replace(e, member=name) for e in contents.evidence)
     return SplitApk(path=name, root=contents.root, signing=contents.signing, evidence=evidence)
 
 
@@ -283,7 +282,7 @@ def split_set_signing(base: SplitApk, splits: list[SplitApk]) -> SigningInfo | N
     ]
     if not problems:
         return base.signing
-    return dataclasses.replace(base.signing, problems=(*base.signing.problems, *problems))
+    return replace(base.signing, problems=(*base.signing.problems, *problems))
 
 
 # --- merging ------------------------------------------------------------------------------
@@ -408,7 +407,7 @@ def merge_splits(
                 f"Split {name} requests {', '.join(only_here)}, which the base does not: "
                 "Android ignores <uses-permission> in split APKs, so these are not granted."
             )
-    merged = dataclasses.replace(
+    merged = replace(
         base_manifest,
         components=tuple(sorted(components, key=lambda c: (c.kind, c.name))),
         ignored=tuple(ignored),
@@ -426,7 +425,7 @@ def merge_splits(
 
 def with_integrity(result: SplitSet, base: SplitApk, splits: list[SplitApk]) -> SplitSet:
     """``result`` with the set's signer identity and every member's tamper evidence."""
-    return dataclasses.replace(
+    return replace(
         result,
         signing=split_set_signing(base, splits),
         tamper=tuple(e for apk in (base, *splits) for e in apk.evidence),

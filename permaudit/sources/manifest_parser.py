@@ -40,8 +40,6 @@ services/core/java/com/android/server/pm/pkg/parsing/ParsingPackageUtils.java) w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS
 from permaudit.errors import ManifestError
 from permaudit.model import (
@@ -284,26 +282,27 @@ def _convert_value_to_int(text: str) -> int | None:
 # --- the reader -------------------------------------------------------------------------
 
 
-@dataclass
 class _Reader:
     """Mutable state of one pass over one manifest (local to ``parse_manifest``)."""
 
-    package: str
-    with_lines: bool
-    min_sdk: int = 1
-    target_sdk: int = 1
-    max_sdk: int | None = None
-    uses_permissions: list[UsesPermission] = field(default_factory=list)
-    permissions: dict[str, DeclaredPermission] = field(default_factory=dict)
-    features: list[UsesFeature] = field(default_factory=list)
-    queries_packages: list[str] = field(default_factory=list)
-    queries_intents: list[IntentFilter] = field(default_factory=list)
-    queries_providers: list[str] = field(default_factory=list)
-    application: Application = field(default_factory=Application)
-    components: list[Component] = field(default_factory=list)
-    ignored: list[IgnoredElement] = field(default_factory=list)
-    consumed: set[int] = field(default_factory=set)
-    implicit_exported: list[str] = field(default_factory=list)
+    def __init__(self, package: str, with_lines: bool) -> None:
+        self.package = package
+        self.with_lines = with_lines
+        self.min_sdk = 1
+        self.target_sdk = 1
+        self.max_sdk: int | None = None
+        self.uses_permissions: list[UsesPermission] = []
+        self.permissions: dict[str, DeclaredPermission] = {}
+        self.features: list[UsesFeature] = []
+        self.queries_packages: list[str] = []
+        self.queries_intents: list[IntentFilter] = []
+        self.queries_providers: list[str] = []
+        self.application = Application()
+        self.components: list[Component] = []
+        self.ignored: list[IgnoredElement] = []
+        #: ``id()`` of the elements read, so the rest can be reported as ignored.
+        self.consumed: set[int] = set()
+        self.implicit_exported: list[str] = []
 
     def line(self, element: Element) -> int | None:
         return element.line if self.with_lines else None

@@ -30,11 +30,11 @@ import hashlib
 import re
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from permaudit.errors import PermauditError
 from permaudit.model import Certificate, Signer, SigningInfo, TamperEvidence
+from permaudit.records import record
 from permaudit.sources.zipentry import CentralDirectory, ZipEntry, read_directory, read_member
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class _Malformed(Exception):
     """A scheme block or signature file cannot be read; the message says what."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SchemeSigner:
     """One signer of a scheme block, before it becomes a model ``Signer``."""
 
@@ -89,7 +89,7 @@ class SchemeSigner:
     lineage: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class SigningBlock:
     """What the APK Signing Block holds: the pair ids in order and the parsed scheme blocks."""
 

@@ -21,7 +21,7 @@ Android's two access paths:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from permaudit.records import record
 
 # Res_value data types (frameworks/base libs/androidfw/include/androidfw/ResourceTypes.h).
 TYPE_NULL = 0x00
@@ -39,7 +39,7 @@ TYPE_INT_BOOLEAN = 0x12
 TYPE_LAST_INT = 0x1F
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class TypedValue:
     """A ``Res_value``: data type, 32-bit data, and the pooled string for ``TYPE_STRING``."""
 
@@ -63,7 +63,7 @@ class TypedValue:
         return self.data - (1 << 32) if self.data & 0x80000000 else self.data
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Attribute:
     """One attribute: namespace uri, name string, resource id (0 if none), raw and typed value."""
 
@@ -80,7 +80,7 @@ class Attribute:
         return coerce_to_string(self.value)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Element:
     """An element: tag, namespace, attributes in document order, children, source line."""
 

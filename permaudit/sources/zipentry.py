@@ -55,13 +55,13 @@ import re
 import struct
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
 from typing import BinaryIO
 
 from permaudit.errors import InputError, ManifestError
 from permaudit.model import TamperEvidence
+from permaudit.records import record
 
 EOCD_SIGNATURE = 0x06054B50
 CD_SIGNATURE = 0x02014B50
@@ -89,7 +89,7 @@ _TRAVERSAL = re.compile(rb"(?:^|[/\\])\.\.(?:[/\\]|$)|^[/\\]")
 MANIFEST_NAME = b"AndroidManifest.xml"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ZipEntry:
     """What the central directory says about one entry."""
 
@@ -102,7 +102,7 @@ class ZipEntry:
     local_header_offset: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CentralDirectory:
     """One walk of the central directory: where it lies, the entries asked for, tricks seen."""
 
@@ -119,7 +119,7 @@ class CentralDirectory:
         return next((e for e in self.entries if e.name == name), None)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Member:
     """The data of one entry as Android reads it, and what its local header gave away."""
 
@@ -180,7 +180,7 @@ def _read_at(stream: BinaryIO, offset: int, size: int) -> bytes:
     return data
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _End:
     """The end-of-central-directory record Android uses, and what the tail gave away."""
 
@@ -225,7 +225,10 @@ def _find_central_directory(stream: BinaryIO, file_size: int) -> _End:
             "byte limit"
         )
     evidence = _tail_evidence(tail, tail_start, index, cd_offset + cd_size)
-    return _End(cd_offset, cd_size, count, eocd_offset, evidence)
+    return _End(
+        cd_offset=cd_offset, cd_size=cd_size, count=count, eocd_offset=eocd_offset,
+        evidence=evidence,
+    )
 
 
 def _tail_evidence(
