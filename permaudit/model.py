@@ -167,10 +167,12 @@ class Manifest:
 
 @record
 class InputInfo:
-    """Where a manifest came from: the path as given, its digest and its kind."""
+    """Where a manifest came from: the path as given, its kind, size and (on request) digest."""
 
     path: str
-    sha256: str
+    #: SHA-256 of the whole file; ``None`` unless asked for (``scan --hash``), because it
+    #: is the only part of a scan that reads every byte.
+    sha256: str | None
     #: ``apk``, ``axml`` (binary manifest), ``xml`` (text manifest), ``apks``, ``xapk``,
     #: ``apkm``, ``splits`` (a directory or list of split APKs), ``aab``.
     kind: str

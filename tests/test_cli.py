@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -35,6 +36,19 @@ def test_scan_json_is_byte_identical_across_runs(capsys: pytest.CaptureFixture[s
     first = run(capsys, "scan", "--format", "json", str(MAX_APK))[1]
     second = run(capsys, "scan", "--format", "json", str(MAX_APK))[1]
     assert first == second
+
+
+def test_scan_reports_the_file_digest_only_with_hash(capsys: pytest.CaptureFixture[str]) -> None:
+    expected = hashlib.sha256(MAX_APK.read_bytes()).hexdigest()
+    plain = json.loads(run(capsys, "scan", "--format", "json", str(MAX_APK))[1])
+    hashed = json.loads(run(capsys, "scan", "--format", "json", "--hash", str(MAX_APK))[1])
+    assert plain["apps"][0]["input"]["sha256"] is None
+    assert hashed["apps"][0]["input"]["sha256"] == expected
+    hashed["apps"][0]["input"]["sha256"] = None
+    assert hashed == plain  # the digest is the only difference
+    table = run(capsys, "scan", "--hash", str(MAX_APK))[1]
+    assert f"  sha256: {expected}\n" in table
+    assert "sha256:" not in run(capsys, "scan", str(MAX_APK))[1]
 
 
 def test_scan_table_has_no_colour_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -85,7 +85,8 @@ def analyse_with_policy(
     )
     if errors:
         raise RulesError(errors)
-    apps = load_apps(inputs)
+    # SARIF and JUnit reports name each input by its SHA-256 (provenance for CI records).
+    apps = load_apps(inputs, digest=True)
     olds = load_apps(against) if against else []
     return analyse([*apps, *olds], ruleset, level), len(apps), gate.ruleset_docs(ruleset)
 

@@ -68,6 +68,16 @@ def output_option(func: F) -> F:
     )(func)
 
 
+def hash_option(func: F) -> F:
+    """``--hash``: also compute each input file's SHA-256 (it reads every byte)."""
+    return click.option(
+        "--hash",
+        "digest",
+        is_flag=True,
+        help="Also report each input file's SHA-256 (reads the whole file).",
+    )(func)
+
+
 def use_color(output: Path | None) -> bool:
     """Colour only on a terminal, and only when ``NO_COLOR`` is unset."""
     return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -125,19 +135,22 @@ def recursive_option(func: F) -> F:
     )(func)
 
 
-def load_apps(paths: Sequence[str], *, recursive: bool | None = None) -> list[App]:
+def load_apps(
+    paths: Sequence[str], *, recursive: bool | None = None, digest: bool = False
+) -> list[App]:
     """Load every input before any report is written; the first bad one stops the run.
 
     A directory stands for every supported file in it (sorted; ``recursive`` descends,
     default: the command's ``--recursive``); split APKs given together with their base
-    APK become one app. See ``permaudit.sources.load_inputs``.
+    APK become one app; ``digest`` adds each file's SHA-256. See
+    ``permaudit.sources.load_inputs``.
     """
     from permaudit.sources import load_inputs
 
     if recursive is None:
         ctx = click.get_current_context(silent=True)
         recursive = bool(ctx is not None and ctx.meta.get(RECURSIVE_META))
-    return load_inputs(paths, recursive=recursive)
+    return load_inputs(paths, recursive=recursive, digest=digest)
 
 
 def load_rules(rules_files: Sequence[Path]) -> RuleSet:

@@ -10,6 +10,7 @@ from permaudit.cli.common import (
     analyse,
     device_sdk_option,
     format_option,
+    hash_option,
     load_apps,
     load_rules,
     output_option,
@@ -30,12 +31,14 @@ from permaudit.formatters import COMPARE_FORMATS, renderer
 @device_sdk_option
 @rules_option
 @output_option
+@hash_option
 def compare(
     inputs: tuple[str, ...],
     fmt: str,
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
     output: Path | None,
+    digest: bool,
 ) -> int:
     """Compare what two or more apps can reach, capability by capability.
 
@@ -43,7 +46,7 @@ def compare(
     labelled by version. Every input is read before anything is written: one
     unreadable file stops the run with exit code 2.
     """
-    apps = load_apps(inputs)
+    apps = load_apps(inputs, digest=digest)
     if len(apps) < 2:
         raise PermauditError(
             f"compare needs at least two apps, got one ({', '.join(inputs)}); "

@@ -71,7 +71,8 @@ def testsuite(rules: tuple[RuleDoc, ...], verdict: Verdict) -> ET.Element:
         ("risk_score", str(report.risk.score)),
         ("verdict", "pass" if verdict.passed else "fail"),
     ):
-        ET.SubElement(properties, "property", {"name": name, "value": value})
+        if value is not None:
+            ET.SubElement(properties, "property", {"name": name, "value": value})
     suite.extend(cases)
     return suite
 

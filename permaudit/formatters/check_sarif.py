@@ -140,14 +140,14 @@ def sarif_document(result: CheckResult) -> dict[str, Any]:
         if info.path in seen:
             continue
         seen.add(info.path)
-        artifacts.append(
-            {
-                "location": {"uri": artifact_uri(info.path)},
-                "length": info.size,
-                "hashes": {"sha-256": info.sha256},
-                "roles": ["analysisTarget"],
-            }
-        )
+        artifact: dict[str, object] = {
+            "location": {"uri": artifact_uri(info.path)},
+            "length": info.size,
+        }
+        if info.sha256 is not None:
+            artifact["hashes"] = {"sha-256": info.sha256}
+        artifact["roles"] = ["analysisTarget"]
+        artifacts.append(artifact)
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,

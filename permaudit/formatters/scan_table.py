@@ -77,13 +77,23 @@ def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
     level = paint.severity(LEVEL_SEVERITY.get(risk.level, Severity.INFO), risk.level)
     return [
         paint.bold(title),
-        f"  input:  {info.path} ({info.kind}, sha256 {info.sha256[:16]}...)",
+        f"  input:  {info.path} ({info.kind}, {size_text(info.size)})",
+        *([f"  sha256: {info.sha256}"] if info.sha256 else []),
         f"  sdk:    min {manifest.min_sdk}, target {manifest.target_sdk}"
         + (f", max {manifest.max_sdk}" if manifest.max_sdk else ""),
         device_line(manifest.min_sdk, device_sdk),
         f"  risk:   {risk.score}/100 ({level})",
         *signer_lines(report.app),
     ]
+
+
+def size_text(size: int) -> str:
+    """A file size for people: bytes, KiB or MiB."""
+    if size < 2**10:
+        return f"{size} bytes"
+    if size < 2**20:
+        return f"{size / 2**10:.1f} KiB"
+    return f"{size / 2**20:.1f} MiB"
 
 
 def device_line(min_sdk: int, device_sdk: int) -> str:

@@ -32,16 +32,19 @@ class ApkContents:
     signing: SigningInfo | None = None
 
 
-def load(path: str) -> App:
-    """Load ``path`` (an APK, or a binary manifest decided by content) into an ``App``."""
+def load(path: str, *, digest: bool = False) -> App:
+    """Load ``path`` (an APK, or a binary manifest decided by content) into an ``App``.
+
+    ``digest``: also compute the SHA-256 of the whole file (it reads every byte).
+    """
     with reading(path), open(path, "rb") as stream:
         size = regular_size(stream)
         kind = _sniff(stream, size)
         contents = read_apk(stream, size, kind)
         manifest = _parse(contents.root)
-        digest = stream_sha256(stream)
+        sha256 = stream_sha256(stream) if digest else None
     return App(
-        input=InputInfo(path=path, sha256=digest, kind=kind, size=size),
+        input=InputInfo(path=path, sha256=sha256, kind=kind, size=size),
         manifest=manifest,
         signing=contents.signing,
         tamper=contents.evidence,
