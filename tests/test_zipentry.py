@@ -222,9 +222,10 @@ def test_load_decides_kind_by_content_and_hashes_the_file(tmp_path: Path) -> Non
     axml = encode(AxmlElement("manifest", {"package": "com.example.app"}))
     as_apk = tmp_path / "manifest.apk"
     as_apk.write_bytes(axml)
-    app = load(str(as_apk))
+    app = load(str(as_apk), digest=True)
     assert (app.input.kind, app.input.size) == ("axml", len(axml))
     assert app.input.sha256 == hashlib.sha256(axml).hexdigest()
+    assert load(str(as_apk)).input.sha256 is None  # only on request: it reads every byte
     assert app.input.path == str(as_apk)
     zipped = tmp_path / "app.jar"
     zipped.write_bytes(make_zip([Entry(NAME, axml)]))
