@@ -10,7 +10,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from permaudit.records import record
+# Re-exported: Origin lived here before it moved to a yaml-free module.
+from permaudit.origin import Origin as Origin
 
 #: libyaml's parser when PyYAML was built with it: ~20x faster than the pure-Python one and
 #: it keeps the same node marks (line, column), so diagnostics do not change.
@@ -32,18 +33,6 @@ TAG_NAMES = {
     "tag:yaml.org,2002:map": "a mapping",
     "tag:yaml.org,2002:seq": "a list",
 }
-
-
-@record
-class Origin:
-    """Where something was written: ``path:line:column`` (both 1-based)."""
-
-    path: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
