@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from permaudit import ruleset as ruleset_module
 from permaudit.errors import RulesError
 from permaudit.model import Severity
 from permaudit.ruleset import (
@@ -365,12 +366,24 @@ def test_references_are_checked_after_merging(tmp_path: Path) -> None:
 
 
 def test_validate_files_accepts_good_and_rejects_bad() -> None:
-    assert validate_files([DATA / "override.yml"]) is None
-    assert validate_files([]) is None
+    assert validate_files([DATA / "override.yml"]) == load_ruleset([DATA / "override.yml"])
+    assert validate_files([]) == load_ruleset()
     with pytest.raises(RulesError) as caught:
         validate_files([DATA / "override.yml", DATA / "bad_override.yml"])
     assert len(caught.value.diagnostics) == 4
     assert all(d.startswith(f"{DATA / 'bad_override.yml'}:") for d in caught.value.diagnostics)
+
+
+def test_validate_files_reads_the_default_yaml_never_its_compiled_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(paths: object) -> None:
+        raise AssertionError("validation used the compiled default ruleset")
+
+    monkeypatch.setattr(ruleset_module, "compiled_default_ruleset", refuse)
+    assert validate_files([]).id == "permaudit-default"
+    with pytest.raises(AssertionError, match="compiled"):
+        load_ruleset()
 
 
 def test_without_default_only_the_given_files_count(tmp_path: Path) -> None:

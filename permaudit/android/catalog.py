@@ -10,8 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
+from permaudit.compiled import KNOWN_PERMISSIONS, load
 from permaudit.errors import PermauditError
 from permaudit.model import (
     CLASS_INSTALL,
@@ -30,7 +29,7 @@ NEWEST_API_LEVEL = 36
 #: Where androguard keeps its AOSP permission dumps, relative to the package directory.
 _DATA_SUBDIR = ("core", "api_specific_resources", "aosp_permissions")
 _FILE_RE = re.compile(r"^permissions_(\d+)\.json$")
-_KNOWN_FILE = Path(__file__).with_name("data") / "benign_permissions.yml"
+KNOWN_FILE = Path(__file__).with_name("data") / "benign_permissions.yml"
 #: Generated from androguard's files by :func:`write_first_levels` (``make android-data``):
 #: the first API level whose data defines each platform permission. A test checks it.
 _LEVELS_FILE = Path(__file__).with_name("data") / "permission_levels.json"
@@ -95,6 +94,10 @@ class KnownPermissions:
             if entry.name == name and (api_level is None or api_level >= entry.from_api):
                 return entry
         return None
+
+
+#: The classes the compiled table is made of (``permaudit.compiled``).
+COMPILED_TYPES: tuple[type, ...] = (KnownPermissions, KnownPermission, ClassOverride)
 
 
 def androguard_data_dir() -> Path:
@@ -319,10 +322,21 @@ def load_first_levels(path: Path = _LEVELS_FILE) -> dict[str, int]:
     return {str(name): int(level) for name, level in table.items()}
 
 
-def load_known_permissions(path: Path = _KNOWN_FILE) -> KnownPermissions:
-    """Read and validate ``benign_permissions.yml``; raises ``PermauditError`` when invalid."""
+def load_known_permissions(path: Path = KNOWN_FILE, *, compiled: bool = True) -> KnownPermissions:
+    """Read and validate ``benign_permissions.yml``; raises ``PermauditError`` when invalid.
+
+    With ``compiled``, the table compiled from the same bytes is used when there is one.
+    """
+    if compiled:
+        value = load(KNOWN_PERMISSIONS, (path,), COMPILED_TYPES)
+        if isinstance(value, KnownPermissions):
+            return value
+    import yaml  # only here: importing it costs a scan ~11 ms
+
+    from permaudit.yamlpos import FAST_LOADER
+
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER)  # noqa: S506
     except (OSError, yaml.YAMLError) as error:
         raise PermauditError(f"cannot read permission table: {error}", path=str(path)) from None
     if not isinstance(document, dict) or document.get("version") != 1:
@@ -377,6 +391,3 @@ def _check_keys(
     missing = sorted(required - set(item))
     if missing:
         raise PermauditError(f"{where}: missing keys {missing}", path=str(path))
-
-
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-import yaml
-
+from permaudit.compiled import IMPLIED_PERMISSIONS, load
 from permaudit.errors import PermauditError
 from permaudit.model import Manifest, UsesPermission
 from permaudit.records import record
 
-_RULES_FILE = Path(__file__).with_name("data") / "implied_permissions.yml"
+RULES_FILE = Path(__file__).with_name("data") / "implied_permissions.yml"
 _RULE_KEYS = frozenset(
     {"id", "kind", "from", "implies", "target_sdk_below", "device_min_sdk", "aapt", "source"}
 )
@@ -41,6 +40,10 @@ class ImpliedRule:
     def holds_for(self, target_sdk: int) -> bool:
         """Whether an app targeting ``target_sdk`` meets the rule's condition."""
         return self.target_sdk_below is None or target_sdk < self.target_sdk_below
+
+
+#: The classes the compiled table is made of (``permaudit.compiled``).
+COMPILED_TYPES: tuple[type, ...] = (ImpliedRule,)
 
 
 @record
@@ -73,10 +76,21 @@ class _Origin:
     implied: bool
 
 
-def load_rules(path: Path = _RULES_FILE) -> tuple[ImpliedRule, ...]:
-    """Read and validate the implied-permission table; ``PermauditError`` when invalid."""
+def load_rules(path: Path = RULES_FILE, *, compiled: bool = True) -> tuple[ImpliedRule, ...]:
+    """Read and validate the implied-permission table; ``PermauditError`` when invalid.
+
+    With ``compiled``, the table compiled from the same bytes is used when there is one.
+    """
+    if compiled:
+        value = load(IMPLIED_PERMISSIONS, (path,), COMPILED_TYPES)
+        if isinstance(value, tuple):
+            return value
+    import yaml  # only here: importing it costs a scan ~11 ms
+
+    from permaudit.yamlpos import FAST_LOADER
+
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER)  # noqa: S506
     except (OSError, yaml.YAMLError) as error:
         raise PermauditError(
             f"cannot read implied-permission rules: {error}", path=str(path)
@@ -236,6 +250,3 @@ def _order(item: ImpliedPermission) -> tuple[str, str, str, int, int, str]:
         item.device_min_sdk,
         item.rule,
     )
-
-
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
