@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEMO_FIXTURES := fixtures/apk/max-25.8.1.apk fixtures/apk/whatsapp-2.24.24.78.apk \
                  fixtures/apk/telegram-11.13.0.apk
 
-.PHONY: demo test lint fixtures bench fuzz clean
+.PHONY: demo test lint fixtures compiled bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ fixtures: $(VENV)/.installed
 # Regenerate permaudit/android/data/permission_levels.json from androguard's AOSP data.
 android-data: $(VENV)/.installed
 	$(BIN)/python -c "from permaudit.android.catalog import write_first_levels; write_first_levels()"
+
+# Regenerate permaudit/data/compiled.jsonl after editing rules/*.yml or android/data/*.yml:
+# the precompiled copy a scan reads instead of parsing the YAML (tests/test_compiled.py).
+compiled: $(VENV)/.installed
+	$(BIN)/python -c "from permaudit.compiled import write_compiled; write_compiled()"
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_scan.py
