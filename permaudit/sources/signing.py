@@ -16,8 +16,9 @@ What is read, and how Android reads it:
   signers covering the same platform are a ``SecurityException``.
 
 The block is read by seeking: the footer, then the 12-byte header of each pair, then only
-the values of the scheme blocks (bounded). Certificates are parsed with ``asn1crypto``
-(an androguard dependency), imported only when there is something to parse.
+the values of the scheme blocks (bounded). Certificates and PKCS#7 blocks are read with
+``der``, a small reader written for exactly these fields (asn1crypto, which gives the same
+answers, costs 30-55 ms to import: more than half of a scan's start-up budget).
 
 This module does **not** verify signatures cryptographically: it reports who claims to
 have signed the APK, under which schemes, and where different readers (Android versions,
@@ -30,15 +31,13 @@ import hashlib
 import re
 import struct
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import BinaryIO
 
 from permaudit.errors import PermauditError
 from permaudit.model import Certificate, Signer, SigningInfo, TamperEvidence
 from permaudit.records import record
+from permaudit.sources import der
 from permaudit.sources.zipentry import CentralDirectory, ZipEntry, read_directory, read_member
-
-if TYPE_CHECKING:
-    from asn1crypto import x509
 
 MAGIC = b"APK Sig Block 42"
 V2_BLOCK_ID = 0x7109871A
@@ -62,12 +61,6 @@ MAX_V1_BLOCKS = 16
 
 _FOOTER = struct.Struct("<Q16s")
 _PAIR = struct.Struct("<QI")
-#: asn1crypto raises these on malformed DER (lazily, on first access to a field). Its
-#: parser recurses per nesting level, so a few hundred nested SEQUENCEs in a name value
-#: (1.6 KB of DER) end in RecursionError: bounded, and caught like any other bad DER.
-_ASN1_ERRORS = (
-    ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError,
-)
 _DN_NAMES = {
     "common_name": "CN", "organization_name": "O", "organizational_unit_name": "OU",
     "locality_name": "L", "state_or_province_name": "ST", "country_name": "C",
@@ -375,27 +368,24 @@ def _read_signature_file(
 
 def _pkcs7_signer(name: str, data: bytes) -> tuple[Signer, list[str]]:
     """The first SignerInfo's certificate chain, and notes on what else the block holds."""
-    from asn1crypto import cms
-
     try:
-        info = cms.ContentInfo.load(data)
-        if info["content_type"].native != "signed_data":
+        signed = der.read_signed_data(data)
+        if signed is None:
             raise _Malformed("not PKCS#7 SignedData")
-        signed = info["content"]
-        certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"]
-        signer_infos = list(signed["signer_infos"])
-        if not signer_infos:
+        if len(signed.certificates) > MAX_ITEMS:
+            raise _Malformed(f"more than {MAX_ITEMS} certificates")
+        certs = [_BlockCertificate(c) for c in signed.certificates]
+        if signed.first_signer is None:
             raise _Malformed("no SignerInfo")
-        sid = signer_infos[0]["sid"]
-        signer_cert = _find_signer(certs, sid)
+        signer_cert = _find_signer(certs, signed.first_signer)
         if signer_cert is None:
             raise _Malformed("the SignerInfo names no certificate in the block")
         chain = _chain(signer_cert, certs)
-    except _ASN1_ERRORS as exc:
-        raise _Malformed(f"bad DER ({type(exc).__name__})") from None
+    except der.DerError as exc:
+        raise _Malformed(f"bad DER ({exc})") from None
     notes = []
-    if len(signer_infos) > 1:
-        notes.append(f"{name} holds {len(signer_infos)} SignerInfos; Android uses only the "
+    if signed.signer_count > 1:
+        notes.append(f"{name} holds {signed.signer_count} SignerInfos; Android uses only the "
                      "first, other tools may show another")
     extra = [c for c in certs if all(c is not k for k in chain)]
     if extra or certs[0] is not signer_cert:
@@ -405,28 +395,66 @@ def _pkcs7_signer(name: str, data: bytes) -> tuple[Signer, list[str]]:
             + (f", with {len(extra)} unrelated to it" if extra else "")
             + "; tools that take the first certificate may show a different signer"
         )
-    certificates = tuple(_from_x509(c) for c in chain)
+    certificates = tuple(_from_x509(c.x509(), c.encoded) for c in chain)
     return Signer(scheme="v1", certificates=certificates), notes
 
 
-def _find_signer(certs: list[x509.Certificate], sid: Any) -> x509.Certificate | None:
-    if sid.name != "issuer_and_serial_number":
-        wanted = sid.chosen.native
-        return next((c for c in certs if c.key_identifier == wanted), None)
-    issuer = sid.chosen["issuer"]
-    serial = sid.chosen["serial_number"].native
-    # Name equality is asn1crypto's RFC 5280 comparison (string types and case folded), as
-    # X500Principal.equals: the SignerInfo may encode the issuer differently from the cert.
-    return next((c for c in certs if c.serial_number == serial and c.issuer == issuer), None)
+class _BlockCertificate:
+    """A certificate of a PKCS#7 block, its parts read when first used and kept.
+
+    Only what the signer search and the chain need is read, as asn1crypto did: a block
+    whose unused certificates are broken still names its signer.
+    """
+
+    __slots__ = ("_names", "_x509", "encoded")
+
+    def __init__(self, encoded: bytes) -> None:
+        self.encoded = encoded
+        self._x509: der.X509 | None = None
+        self._names: dict[str, der.Name] = {}
+
+    def x509(self) -> der.X509:
+        if self._x509 is None:
+            self._x509 = der.read_certificate(self.encoded)
+        return self._x509
+
+    def name(self, which: str) -> der.Name:
+        """The ``issuer`` or ``subject``."""
+        if which not in self._names:
+            self._names[which] = der.read_name(getattr(self.x509(), which))
+        return self._names[which]
 
 
-def _chain(signer: x509.Certificate, certs: list[x509.Certificate]) -> list[x509.Certificate]:
+def _find_signer(
+    certs: list[_BlockCertificate], sid: der.SignerId
+) -> _BlockCertificate | None:
+    if sid.key_identifier is not None:
+        wanted = sid.key_identifier
+        return next((c for c in certs if der.key_identifier(c.x509()) == wanted), None)
+    issuer: list[der.Name] = []  # read when a serial number matches, as asn1crypto did
+    for cert in certs:
+        if der.read_integer(cert.x509().serial_number) != sid.serial_number:
+            continue
+        if not issuer:
+            issuer.append(der.read_name(sid.issuer))
+        # RFC 5280 name equality (string types and case folded), as X500Principal.equals:
+        # the SignerInfo may encode the issuer differently from the certificate.
+        if der.names_equal(cert.name("issuer"), issuer[0]):
+            return cert
+    return None
+
+
+def _chain(signer: _BlockCertificate, certs: list[_BlockCertificate]
+           ) -> list[_BlockCertificate]:
     """The signer, then its issuers found among ``certs`` (as ``getCertificateChain``)."""
     chain = [signer]
     current = signer
-    while len(chain) < len(certs) and current.issuer != current.subject:
+    while len(chain) < len(certs) and not der.names_equal(current.name("issuer"),
+                                                          current.name("subject")):
+        wanted = current.name("issuer")
         parent = next(
-            (c for c in certs if c.subject == current.issuer and all(c is not k for k in chain)),
+            (c for c in certs
+             if der.names_equal(c.name("subject"), wanted) and all(c is not k for k in chain)),
             None,
         )
         if parent is None:
@@ -439,57 +467,45 @@ def _chain(signer: x509.Certificate, certs: list[x509.Certificate]) -> list[x509
 # --- certificates --------------------------------------------------------------------------
 
 
-def _certificate(der: bytes) -> Certificate:
+def _certificate(data: bytes) -> Certificate:
     """A model ``Certificate`` from DER (fields marked unreadable when the DER is bad)."""
-    from asn1crypto import x509
-
     try:
-        return _from_x509(x509.Certificate.load(der), der)
-    except (_Malformed, *_ASN1_ERRORS):
-        return Certificate(sha256=hashlib.sha256(der).hexdigest(), subject="(unreadable)",
+        return _from_x509(der.read_certificate(data), data)
+    except (_Malformed, der.DerError):
+        return Certificate(sha256=hashlib.sha256(data).hexdigest(), subject="(unreadable)",
                            issuer="(unreadable)", not_before="", not_after="")
 
 
-def _from_x509(cert: x509.Certificate, der: bytes | None = None) -> Certificate:
+def _from_x509(cert: der.X509, raw: bytes) -> Certificate:
+    """``raw`` is what the SHA-256 is taken of: the certificate, and any bytes after it."""
     try:
-        raw = der if der is not None else cert.dump()
-        tbs = cert["tbs_certificate"]
-        subject = _dn(tbs["subject"])
-        validity = tbs["validity"]
+        subject = _dn(der.read_name(cert.subject))
+        not_before, not_after = der.read_validity(cert.validity)
         return Certificate(
             sha256=hashlib.sha256(raw).hexdigest(),
             subject=subject,
-            issuer=_dn(tbs["issuer"]),
-            not_before=_time(validity["not_before"].native),
-            not_after=_time(validity["not_after"].native),
+            issuer=_dn(der.read_name(cert.issuer)),
+            not_before=not_before,
+            not_after=not_after,
             debug=DEBUG_SUBJECT in subject.split(", "),
         )
-    except _ASN1_ERRORS as exc:
-        raise _Malformed(f"certificate is not valid DER ({type(exc).__name__})") from None
+    except der.DerError as exc:
+        raise _Malformed(f"certificate is not valid DER ({exc})") from None
 
 
-def _dn(name: Any) -> str:
+def _dn(name: der.Name) -> str:
     """A distinguished name as RFC 4514 writes it (most specific first): ``CN=.., O=..``."""
     parts = []
-    for rdn in name.chosen:
-        for ava in rdn:
-            key = ava["type"].native
-            value = ava["value"].native
+    for rdn in name.rdns:
+        for attribute in rdn:
+            value = der.attribute_value(attribute)
             text = value if isinstance(value, str) else str(value)
-            parts.append(f"{_DN_NAMES.get(key, key)}={_escape(text)}")
+            parts.append(f"{_DN_NAMES.get(attribute.type, attribute.type)}={_escape(text)}")
     return ", ".join(reversed(parts))
 
 
 def _escape(text: str) -> str:
     return re.sub(r'([,+"\\<>;])', r"\\\1", text)
-
-
-def _time(value: Any) -> str:
-    """ISO-8601 UTC, ``YYYY-MM-DDTHH:MM:SSZ`` (works for asn1crypto's extended datetimes)."""
-    if value is None:
-        return ""
-    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
-            f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z")
 
 
 # --- across schemes ------------------------------------------------------------------------
