@@ -128,10 +128,10 @@ def test_sarif_of_the_mixed_result() -> None:
 
 @pytest.mark.parametrize("apk", FIXTURE_APKS, ids=lambda p: p.name)
 def test_sarif_of_every_fixture_is_valid(apk: Path) -> None:
-    from permaudit.cli.common import analyse, load_apps, load_rules
+    from permaudit.cli.run import analyse, load_apps, load_rules
     from permaudit.ruleset import load_ruleset
 
-    scan = analyse(load_apps([str(apk)]), load_rules(()), None)
+    scan = analyse(load_apps([str(apk)], recursive=False), load_rules(()), None)
     verdicts = [gate.decide(r, POLICY, None) for r in scan.reports]
     result = gate.CheckResult(
         scan=scan,

@@ -131,13 +131,11 @@ def test_unwritable_output_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_pat
 def test_internal_error_is_exit_3_without_traceback(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import permaudit.cli.common as common
-
     def explode(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(common, "analyse", explode)
-    monkeypatch.setattr("permaudit.cli.scan.analyse", explode)
+    # Both paths (fast and through click) run permaudit.cli.run.run_scan.
+    monkeypatch.setattr("permaudit.cli.run.analyse", explode)
     code, out, err = run(capsys, "scan", str(MAX_APK))
     assert code == 3
     assert out == ""
@@ -211,7 +209,7 @@ def test_colour_only_on_a_terminal_without_no_color(
     monkeypatch: pytest.MonkeyPatch, tty: bool, no_color: str | None, output: Path | None,
     expected: bool,
 ) -> None:
-    from permaudit.cli.common import use_color
+    from permaudit.cli.run import use_color
 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
     if no_color is None:

@@ -115,14 +115,15 @@ SIGNAL = sorted(p.name for p in (FIXTURES / "apk").glob("signal-*.apk"))
 
 def _fixture_reports(names: tuple[str, ...], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     pytest.importorskip("permaudit.engine")
-    from permaudit.cli.common import analyse, load_apps, load_rules
+    from permaudit.cli.run import analyse, load_apps, load_rules
 
     paths = [FIXTURES / "apk" / name for name in names]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
         pytest.skip(f"fixtures not built: {missing}")
     monkeypatch.chdir(REPO)  # input paths as a user in the checkout types them
-    return analyse(load_apps([str(p.relative_to(REPO)) for p in paths]), load_rules(()), None)
+    apps = load_apps([str(p.relative_to(REPO)) for p in paths], recursive=False)
+    return analyse(apps, load_rules(()), None)
 
 
 @pytest.mark.parametrize("fmt", sorted(COMPARE_FORMATS))

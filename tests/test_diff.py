@@ -333,13 +333,13 @@ def _engine_ready() -> bool:
 
 
 def _diff_corpus(corpus: Path, old: str, new: str) -> Diff:
-    from permaudit.cli.common import analyse, load_apps, load_rules
+    from permaudit.cli.run import analyse, load_apps, load_rules
 
     paths = [str(corpus / "apk" / old), str(corpus / "apk" / new)]
     for path in paths:
         if not Path(path).is_file():
             pytest.skip(f"{path} not in the corpus")
-    scanned = analyse(load_apps(paths), load_rules(()), None)
+    scanned = analyse(load_apps(paths, recursive=False), load_rules(()), None)
     return diff(*scanned.reports, ruleset=scanned.ruleset)
 
 

@@ -16,7 +16,7 @@ import yaml
 
 from conftest import FIXTURES, REPO
 from permaudit.cli import main
-from permaudit.cli.common import analyse, load_apps, load_rules
+from permaudit.cli.run import analyse, load_apps, load_rules
 from permaudit.formatters import render_scan
 from permaudit.records import replace
 
@@ -31,7 +31,7 @@ MESSENGERS = sorted((FIXTURES / "apk").glob("*.apk"))
 def rendered(apk: Path, fmt: str) -> str:
     """The scan of ``apk`` (path relative to the repository) in ``fmt``, uncoloured."""
     relative = str(apk.relative_to(REPO))
-    result = analyse(load_apps([relative]), load_rules(()), None)
+    result = analyse(load_apps([relative], recursive=False), load_rules(()), None)
     return render_scan(fmt, replace(result, tool_version=GOLDEN_VERSION))
 
 

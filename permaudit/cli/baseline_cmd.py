@@ -8,7 +8,8 @@ import click
 
 from permaudit import baseline as baselines
 from permaudit.cli.check import analyse_with_policy, policy_option, resolve_policy
-from permaudit.cli.common import device_sdk_option, rules_option, write_output
+from permaudit.cli.common import device_sdk_option, rules_option
+from permaudit.cli.run import write_output
 from permaudit.errors import PermauditError
 
 

@@ -10,17 +10,14 @@ import click
 from permaudit import gate
 from permaudit.baseline import Baseline, load_baseline
 from permaudit.cli.common import (
-    analyse,
     device_sdk_option,
     format_option,
     load_apps,
-    load_rules,
     output_option,
     recursive_option,
     rules_option,
-    use_color,
-    write_output,
 )
+from permaudit.cli.run import analyse, load_rules, use_color, write_output
 from permaudit.errors import EXIT_OK, EXIT_POLICY_FAILURE, PermauditError, RulesError
 from permaudit.formatters import CHECK_FORMATS, renderer
 from permaudit.model import Report, ScanResult, Severity

@@ -1,21 +1,15 @@
-"""Pieces every command shares: common options, loading inputs, writing output atomically."""
+"""Pieces the click commands share: common options, and loading inputs with ``--recursive``."""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-from permaudit import __version__
-from permaudit.errors import PermauditError
-from permaudit.model import App, Report, RulesetInfo, ScanResult
-
-if TYPE_CHECKING:
-    from permaudit.ruleset import RuleSet
+from permaudit.cli import run
+from permaudit.model import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,39 +72,6 @@ def hash_option(func: F) -> F:
     )(func)
 
 
-def use_color(output: Path | None) -> bool:
-    """Colour only on a terminal, and only when ``NO_COLOR`` is unset."""
-    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def write_output(text: str, output: Path | None) -> None:
-    """Write ``text`` to ``output`` atomically, or to stdout; a failure is a PermauditError."""
-    if not text.endswith("\n"):
-        text += "\n"
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    import tempfile  # only when writing a file: it costs ~4 ms at start-up
-
-    directory = output.parent if str(output.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
-    except OSError as exc:
-        raise PermauditError(f"cannot write: {exc.strerror}", path=str(output)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        # mkstemp creates 0600; give the report the mode any new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, output)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise PermauditError(f"cannot write: {exc.strerror}", path=str(output)) from None
-
-
 #: Where ``--recursive`` leaves its value for ``load_apps`` (the click context's meta).
 RECURSIVE_META = "permaudit.recursive"
 
@@ -145,37 +106,7 @@ def load_apps(
     APK become one app; ``digest`` adds each file's SHA-256. See
     ``permaudit.sources.load_inputs``.
     """
-    from permaudit.sources import load_inputs
-
     if recursive is None:
         ctx = click.get_current_context(silent=True)
         recursive = bool(ctx is not None and ctx.meta.get(RECURSIVE_META))
-    return load_inputs(paths, recursive=recursive, digest=digest)
-
-
-def load_rules(rules_files: Sequence[Path]) -> RuleSet:
-    """The default ruleset with ``rules_files`` applied on top, in order."""
-    from permaudit.ruleset import load_ruleset
-
-    return load_ruleset(rules_files)
-
-
-def analyse(apps: Sequence[App], ruleset: RuleSet, device_sdk: int | None) -> ScanResult:
-    """Evaluate ``apps`` against ``ruleset`` on one device level (default: the newest)."""
-    from permaudit.android.catalog import NEWEST_API_LEVEL, Catalog
-    from permaudit.engine import evaluate
-
-    level = NEWEST_API_LEVEL if device_sdk is None else device_sdk
-    if level > NEWEST_API_LEVEL:
-        raise PermauditError(
-            f"--device-sdk {level}: the permission catalog knows API levels up to "
-            f"{NEWEST_API_LEVEL}"
-        )
-    catalog = Catalog.for_api_level(level)
-    reports: tuple[Report, ...] = tuple(evaluate(app, ruleset, level, catalog) for app in apps)
-    return ScanResult(
-        tool_version=__version__,
-        ruleset=RulesetInfo(id=ruleset.id, sha256=ruleset.sha256),
-        device_sdk=level,
-        reports=reports,
-    )
+    return run.load_apps(paths, recursive=recursive, digest=digest)

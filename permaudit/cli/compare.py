@@ -7,18 +7,15 @@ from pathlib import Path
 import click
 
 from permaudit.cli.common import (
-    analyse,
     device_sdk_option,
     format_option,
     hash_option,
     load_apps,
-    load_rules,
     output_option,
     recursive_option,
     rules_option,
-    use_color,
-    write_output,
 )
+from permaudit.cli.run import analyse, load_rules, use_color, write_output
 from permaudit.compare import compare as compare_reports
 from permaudit.errors import PermauditError
 from permaudit.formatters import COMPARE_FORMATS, renderer

@@ -7,17 +7,14 @@ from pathlib import Path
 import click
 
 from permaudit.cli.common import (
-    analyse,
     device_sdk_option,
     format_option,
     load_apps,
-    load_rules,
     output_option,
     recursive_option,
     rules_option,
-    use_color,
-    write_output,
 )
+from permaudit.cli.run import analyse, load_rules, use_color, write_output
 from permaudit.diff import diff as diff_reports
 from permaudit.formatters import DIFF_FORMATS, renderer
 from permaudit.model import App

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from permaudit.cli.common import format_option, output_option, rules_option, write_output
+from permaudit.cli.common import format_option, output_option, rules_option
+from permaudit.cli.run import write_output
 
 
 @click.group("rules", context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,19 +7,16 @@ from pathlib import Path
 import click
 
 from permaudit.cli.common import (
-    analyse,
+    RECURSIVE_META,
     device_sdk_option,
     format_option,
     hash_option,
-    load_apps,
-    load_rules,
     output_option,
     recursive_option,
     rules_option,
-    use_color,
-    write_output,
 )
-from permaudit.formatters import SCAN_FORMATS, render_scan
+from permaudit.cli.run import ScanRequest, run_scan
+from permaudit.formatters import SCAN_FORMATS
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,7 +44,14 @@ def scan(
     checked before any report is written: one unreadable file stops the run
     with exit code 2.
     """
-    apps = load_apps(inputs, digest=digest)
-    result = analyse(apps, load_rules(rules_files), device_sdk)
-    write_output(render_scan(fmt, result, color=use_color(output)), output)
-    return 0
+    ctx = click.get_current_context()
+    request = ScanRequest(
+        inputs=inputs,
+        fmt=fmt,
+        device_sdk=device_sdk,
+        rules_files=rules_files,
+        output=output,
+        recursive=bool(ctx.meta.get(RECURSIVE_META)),
+        digest=digest,
+    )
+    return run_scan(request)
