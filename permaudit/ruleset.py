@@ -305,13 +305,12 @@ def load_ruleset(
     """
     default_paths = default_ruleset_paths() if include_default else ()
     base = compiled_default_ruleset(default_paths) if default_paths and compiled else None
-    if base is not None and base.disabled:
-        base = None  # a RuleSet keeps no disable positions, which merging may report
     if base is not None and not extra:
         return base
     from permaudit.rules_yaml import load_files
 
-    if base is not None:
+    # A RuleSet keeps no position of a ``disable``, which merging more files may report.
+    if base is not None and not base.disabled:
         return load_files(tuple(map(Path, extra)), base=base)
     return load_files((*default_paths, *map(Path, extra)))
 
