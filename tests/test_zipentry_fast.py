@@ -6,6 +6,7 @@ import io
 import struct
 from collections.abc import Iterable
 from itertools import repeat
+from operator import itemgetter
 from typing import BinaryIO
 
 import pytest
@@ -17,7 +18,6 @@ from permaudit.model import TamperEvidence
 from permaudit.sources import zipentry
 from permaudit.sources.zipentry import (
     _CDR,
-    _FIRST,
     _NOT_CONTROL,
     _TRAVERSAL,
     CD_SIGNATURE,
@@ -113,7 +113,7 @@ def reference_name_evidence(names: set[bytes]) -> tuple[TamperEvidence, ...]:
                 detail=f"entry names that climb out of the extraction directory: {_shown(odd)}; "
                        "Android never extracts by name, unpacking tools may write elsewhere",
             ))
-    parents = set(map(_FIRST, map(bytes.rpartition, names, repeat(b"/"))))
+    parents = set(map(itemgetter(0), map(bytes.rpartition, names, repeat(b"/"))))
     ancestors = set(parents)
     for parent in parents:
         while b"/" in parent:
@@ -288,6 +288,40 @@ def test_tamper_evidence_of_odd_names_matches() -> None:
         "zip.unknown_compression", "zip.empty_name", "zip.control_character_name",
         "zip.path_traversal", "zip.path_collision", "zip.manifest_lookalike",
     }
+
+
+@pytest.mark.parametrize(
+    ("odd", "evidence"),
+    [
+        ([b"/abs"], "zip.path_traversal"),
+        ([b"/res/a.png"], "zip.path_traversal"),
+        ([b"res/.."], "zip.path_traversal"),
+        ([b".."], "zip.path_traversal"),
+        ([b"\\abs"], "zip.path_traversal"),
+        ([b"res\\..\\x.png"], "zip.path_traversal"),
+        ([b"res/drawable-v2", b"res/drawable-v2/x"], "zip.path_collision"),
+        ([b"top", b"top/a/b/c.png"], "zip.path_collision"),
+        ([b"d/", b"d//x"], "zip.path_collision"),
+        ([b"/", b"//x"], "zip.path_collision"),
+    ],
+)
+def test_each_traversal_and_collision_shape_among_many_names(
+    odd: list[bytes], evidence: str
+) -> None:
+    blob = archive(record(n) for n in [*many(500), *odd])
+    reference, fast = walk_both(blob)
+    assert fast == reference
+    assert not isinstance(fast, str)
+    assert evidence in {e.id for e in fast[1]}
+
+
+def test_names_that_only_look_like_traversal_or_collision_are_not() -> None:
+    names = [
+        *many(100), b"a..b", b"res/x/..png", b"res\\x.png", b"res/drawable-v1/img_00001.png.d/x",
+        b"d/",
+    ]
+    reference, fast = walk_both(archive(record(n) for n in names))
+    assert fast == reference == ((), ())
 
 
 # --- property: random central directories, valid or broken -------------------------------

@@ -56,7 +56,6 @@ import struct
 import zlib
 from collections.abc import Iterable
 from itertools import repeat
-from operator import itemgetter
 from typing import BinaryIO
 
 from permaudit.errors import InputError, ManifestError
@@ -87,7 +86,9 @@ _SHOWN = 3
 #: Every byte but the control characters: ``name.translate(None, _NOT_CONTROL)`` keeps
 #: only the control characters of ``name``.
 _NOT_CONTROL = bytes(b for b in range(256) if not (0 < b < 0x20 or b == 0x7F))
-_FIRST = itemgetter(0)
+#: Every byte but "/": ``name.rstrip(_NOT_SLASH)`` is the directory of ``name`` with its
+#: final slash ("res/x/" for "res/x/y.png", "/" for "/y", empty for "y").
+_NOT_SLASH = bytes(b for b in range(256) if b != 0x2F)
 _TRAVERSAL = re.compile(rb"(?:^|[/\\])\.\.(?:[/\\]|$)|^[/\\]")
 MANIFEST_NAME = b"AndroidManifest.xml"
 
@@ -482,7 +483,9 @@ def _name_evidence(names: set[bytes], blob: bytes) -> tuple[TamperEvidence, ...]
             id="zip.control_character_name",
             detail=f"entry names with control characters: {_shown(odd)}",
         ))
-    if b".." in blob or b"\0/" in blob or blob.startswith(b"/") or b"\\" in blob:
+    parents = set(map(bytes.rstrip, names, repeat(_NOT_SLASH)))
+    absolute = any(p.startswith(b"/") for p in parents)  # a name starts with a slash
+    if absolute or b".." in blob or b"\\" in blob:
         odd = [n for n in names if _TRAVERSAL.search(n)]
         if odd:
             evidence.append(TamperEvidence(
@@ -490,13 +493,13 @@ def _name_evidence(names: set[bytes], blob: bytes) -> tuple[TamperEvidence, ...]
                 detail=f"entry names that climb out of the extraction directory: {_shown(odd)}; "
                        "Android never extracts by name, unpacking tools may write elsewhere",
             ))
-    parents = set(map(_FIRST, map(bytes.rpartition, names, repeat(b"/"))))
-    ancestors = set(parents)
+    directories = set()
     for parent in parents:
-        while b"/" in parent:
-            parent = parent.rpartition(b"/")[0]
-            ancestors.add(parent)
-    collisions = (ancestors & names) - {b""}
+        while parent:
+            parent = parent[:-1]  # without its final slash
+            directories.add(parent)
+            parent = parent.rstrip(_NOT_SLASH)
+    collisions = (directories & names) - {b""}
     if collisions:
         evidence.append(TamperEvidence(
             id="zip.path_collision",
