@@ -153,10 +153,16 @@ def test_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert "scan" in out
 
 
-def test_rules_validate_default(capsys: pytest.CaptureFixture[str]) -> None:
+def test_rules_validate_default(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_compiled_copy(*_: object, **__: object) -> None:
+        raise AssertionError("validate must read the YAML, not its compiled copy")
+
+    monkeypatch.setattr("permaudit.ruleset.compiled_default_ruleset", no_compiled_copy)
     code, out, err = run(capsys, "rules", "validate", "--default")
     assert code == 0, err
-    assert "ok" in out
+    assert out.startswith("ok: the default ruleset: ruleset permaudit-default with ")
 
 
 def test_rules_validate_reports_every_error_with_position(

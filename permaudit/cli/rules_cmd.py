@@ -27,11 +27,11 @@ def validate(check_default: bool, files: tuple[Path, ...]) -> int:
 
     Every problem is reported at once as FILE:LINE:COL: error: MESSAGE (exit 2).
     """
-    from permaudit.ruleset import load_ruleset
+    from permaudit.ruleset import validate_files
 
     if not files and not check_default:
         raise click.UsageError("give --default, one or more rule FILEs, or both")
-    ruleset = load_ruleset(files)
+    ruleset = validate_files(files)  # always the YAML itself, never its compiled copy
     checked = ", ".join(str(f) for f in files) if files else "the default ruleset"
     click.echo(
         f"ok: {checked}: ruleset {ruleset.id} with {len(ruleset.capabilities)} capabilities "
