@@ -3,9 +3,10 @@
 ``fuzz_load`` reaches the signing reader only through intact zips; this harness feeds the
 parsers directly: ``data`` as an X.509 certificate, as a v1 PKCS#7 signature block, and as
 the value of a v2/v3 block inside a fixed small APK read through ``read_signing``. Only
-``signing._Malformed`` (turned into a problem) may come out of the inner parsers, and
-``read_signing`` must never raise. Seeds: the signature block files and APK Signing Block
-scheme values of the small corpus APKs.
+``signing._Malformed`` (turned into a problem) may come out of the inner parsers, only
+``der.DerError`` out of the DER reader's entry points, and ``read_signing`` must never
+raise. Seeds: the signature block files and APK Signing Block scheme values of the small
+corpus APKs.
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ import sys
 
 import atheris
 
-with atheris.instrument_imports(include=["permaudit", "asn1crypto"]):
-    import asn1crypto.cms  # imported lazily by signing: import it here to instrument it
-    import asn1crypto.x509  # noqa: F401
-
-    from permaudit.sources import signing
+with atheris.instrument_imports(include=["permaudit"]):
+    from permaudit.sources import der, signing  # der: the DER reader signing uses
 
 _CRC = 0xE8B7BE43  # zlib.crc32(b"a")
 _ZIP = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, _CRC, 1, 1, 1, 0) + b"aa"
@@ -41,6 +39,9 @@ def _apk(value: bytes, block_id: int) -> bytes:
 
 def test_one_input(data: bytes) -> None:
     """Certificate, PKCS#7 and scheme-block parsing of ``data``: problems, never crashes."""
+    for reader in (der.read_certificate, der.read_signed_data, der.read_name):
+        with contextlib.suppress(der.DerError):
+            reader(data)
     signing._certificate(data)
     with contextlib.suppress(signing._Malformed):
         signing._pkcs7_signer("META-INF/CERT.RSA", data)
