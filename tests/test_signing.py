@@ -426,3 +426,48 @@ def test_tamper_id_families() -> None:
     assert Tamper(ids=("axml.chunk_type",)).matches("axml.chunk_type")
     assert not Tamper(ids=("axml.chunk",)).matches("axml.chunk_type")
     assert Tamper().matches("anything.at_all")
+
+
+# --- v1 PKCS#7 blocks read with sources/der.py ----------------------------------------------
+
+
+def _pkcs7(certs: list[bytes], issuer: bytes, serial: int) -> bytes:
+    from tests.test_der import oid, seq, tlv
+
+    sid = seq(issuer, tlv(2, serial.to_bytes(8, "big", signed=True)))
+    info = seq(tlv(2, b"\x01"), sid, seq(oid("2.16.840.1.101.3.4.2.1")),
+               seq(oid("1.2.840.113549.1.1.1")), tlv(4, b"sig"))
+    signed = seq(tlv(2, b"\x01"), tlv(0x31, b""), seq(oid("1.2.840.113549.1.7.1")),
+                 tlv(0xA0, b"".join(certs)), tlv(0x31, info))
+    return seq(oid("1.2.840.113549.1.7.2"), tlv(0xA0, signed))
+
+
+def test_v1_signer_is_found_by_an_issuer_encoded_another_way() -> None:
+    """RFC 5280 name equality: string type, case and spaces do not matter (X500Principal)."""
+    from permaudit.sources.signing import _Malformed, _pkcs7_signer
+    from tests.test_der import CN, UTC, certificate, name, tlv
+
+    issued = name([(CN, tlv(19, b"Some  Signer"))], [("2.5.4.6", tlv(19, b"US"))])
+    cert = certificate(issued, issued, UTC, UTC, serial=7)
+    same = name([(CN, tlv(12, b"some signer "))], [("2.5.4.6", tlv(12, b"us"))])
+    signer, notes = _pkcs7_signer("META-INF/A.RSA", _pkcs7([cert], same, 7))
+    assert [c.subject for c in signer.certificates] == ["C=US, CN=Some  Signer"]
+    assert notes == []
+    other = name([(CN, tlv(12, b"other signer"))], [("2.5.4.6", tlv(12, b"us"))])
+    with pytest.raises(_Malformed, match="names no certificate"):
+        _pkcs7_signer("META-INF/A.RSA", _pkcs7([cert], other, 7))
+    with pytest.raises(_Malformed, match="names no certificate"):
+        _pkcs7_signer("META-INF/A.RSA", _pkcs7([cert], same, 8))
+
+
+def test_v1_block_certificates_are_bounded() -> None:
+    from permaudit.sources.signing import MAX_ITEMS, _Malformed, _pkcs7_signer
+    from tests.test_der import CN, UTC, certificate, name, tlv
+
+    issued = name([(CN, tlv(19, b"x"))])
+    certs = [certificate(issued, issued, UTC, UTC, serial=i) for i in range(MAX_ITEMS + 1)]
+    with pytest.raises(_Malformed, match=f"more than {MAX_ITEMS} certificates"):
+        _pkcs7_signer("META-INF/A.RSA", _pkcs7(certs, issued, 1))
+    signer, notes = _pkcs7_signer("META-INF/A.RSA", _pkcs7(certs[:MAX_ITEMS], issued, 1))
+    assert signer.certificates[0].subject == "CN=x"
+    assert notes and f"holds {MAX_ITEMS} certificates" in notes[0]
