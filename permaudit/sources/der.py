@@ -20,9 +20,9 @@ Hostile input: every length is checked against its container, nested indefinite 
 followed at most ``MAX_INDEFINITE`` levels deep, a container holds at most ``MAX_ELEMENTS``
 elements, and anything malformed raises ``DerError`` (and nothing else). Where asn1crypto is
 lazier (it never looks at a field nobody reads) this reader may reject a little earlier: a
-name's structure is checked as a whole when the name is first read, and an attribute value
-of an unknown type that is not a string, INTEGER, OCTET STRING or OBJECT IDENTIFIER is
-rejected.
+name's structure is checked as a whole when the name is first read; a ``unique_identifier``
+(BIT STRING) value, and a value of an unknown attribute type that is not a universal string,
+INTEGER, OCTET STRING or OBJECT IDENTIFIER, are rejected (asn1crypto prints a Python repr).
 """
 
 from __future__ import annotations
