@@ -58,7 +58,7 @@ def measure(argv: list[str], runs: int) -> tuple[float, float]:
 def make_apk(size_mb: int, entries: int) -> Path:
     """Build (once) a synthetic APK of about ``size_mb`` MiB with ``entries`` extra entries."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = OUT_DIR / f"big-{size_mb}mb-{entries}.apk"
+    path = OUT_DIR / f"big-{size_mb}mb-{entries}-signed.apk"
     if not path.exists():
         subprocess.run(
             [
@@ -72,6 +72,9 @@ def make_apk(size_mb: int, entries: int) -> Path:
                 str(entries),
                 "--seed",
                 "1",
+                # The source's v1 signature files, so signer identity is read as in a
+                # real APK (they no longer verify; permaudit identifies, not verifies).
+                "--keep-signature",
             ],
             check=True,
             stdout=subprocess.DEVNULL,
@@ -88,6 +91,14 @@ def tools(apk: Path) -> dict[str, list[str]]:
             "scan",
             "--format",
             "json",
+            str(apk),
+        ],
+        "permaudit scan --format json --hash": [
+            str(bin_dir / "permaudit"),
+            "scan",
+            "--format",
+            "json",
+            "--hash",
             str(apk),
         ],
         "androguard APK().get_permissions()": [
