@@ -8,6 +8,7 @@ third-party packages through a ``.pth`` file.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -24,6 +25,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with the freshly built wheel installed; returns its bin directory."""
     work = tmp_path_factory.mktemp("wheel")
     dist = work / "dist"
+    # Built from a copy of the tree: setuptools reuses an in-tree build/ directory and
+    # would ship files deleted since the last build.
+    source = work / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".*", "build", "dist", "*.egg-info", "__pycache__", "tests", "fixtures", "bench",
+            "fuzz",
+        ),
+    )
     subprocess.run(
         [
             sys.executable,
@@ -35,7 +47,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-build-isolation",
             "--wheel-dir",
             str(dist),
-            str(REPO),
+            str(source),
         ],
         check=True,
         capture_output=True,
@@ -102,3 +114,20 @@ def test_installed_wheel_scans_from_outside_the_source_tree(
         check=True,
     ).stdout
     assert str(REPO) not in module, "permaudit was imported from the source tree, not the wheel"
+
+
+def test_installed_wheel_scans_from_its_compiled_rules(installed: Path, tmp_path: Path) -> None:
+    """The wheel ships data/compiled.jsonl, so a scan needs neither PyYAML nor click."""
+    apk = FIXTURES / "apk" / "max-25.8.1.apk"
+    code = (
+        "import sys\n"
+        "from permaudit.cli import main\n"
+        f"status = main(['scan', '--format', 'json', {str(apk)!r}])\n"
+        "loaded = sorted(m for m in ('yaml', 'click', 'asn1crypto') if m in sys.modules)\n"
+        "sys.stderr.write(f'{status} {loaded}')\n"
+    )
+    result = subprocess.run(
+        [str(installed / "python"), "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.stderr == "0 []"
+    assert '"package": "ru.oneme.app"' in result.stdout
