@@ -71,6 +71,11 @@ def asn1_certificate(data: bytes) -> tuple[str, ...] | str:
         return MALFORMED
 
 
+def printed_as_python(fields: tuple[str, ...] | str) -> bool:
+    """Whether asn1crypto rendered a name value as a Python repr (a structured value)."""
+    return isinstance(fields, tuple) and any("OrderedDict(" in field for field in fields)
+
+
 def der_certificate(data: bytes) -> tuple[str, ...] | str:
     try:
         cert = der.read_certificate(data)
@@ -170,6 +175,11 @@ def test_corpus_certificates_read_as_asn1crypto_reads_them(material: Any) -> Non
     readable = 0
     for digest, data in certificates.items():
         expected = asn1_certificate(data)
+        if printed_as_python(expected):
+            # The nested-name regression input: Python 3.13's asn1crypto reads it and prints
+            # the structured value as a Python repr (older ones hit RecursionError); der
+            # rejects a structured value in a name either way (see its docstring).
+            expected = MALFORMED
         assert der_certificate(data) == expected, digest
         if expected == MALFORMED:
             continue
