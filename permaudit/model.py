@@ -137,6 +137,24 @@ class IgnoredElement:
 
 
 @record
+class UnresolvedReference:
+    """An attribute whose value is a resource reference (``@bool/...``, ``@0x7f030000``).
+
+    Android reads such a value from the app's resources (resources.arsc) on the phone;
+    permaudit does not read resources, so it used the attribute's default instead.
+    """
+
+    tag: str
+    #: ``android:`` attribute name, e.g. ``debuggable``.
+    attribute: str
+    #: As written: ``@bool/debug`` in a text manifest, ``@0x7f030000`` in a binary one.
+    reference: str
+    #: The component's ``android:name``, for attributes of components.
+    component: str | None = None
+    line: int | None = None
+
+
+@record
 class Manifest:
     """What Android's package parser takes from an ``AndroidManifest.xml``.
 
@@ -163,6 +181,8 @@ class Manifest:
     application: Application = field(default_factory=Application)
     components: tuple[Component, ...] = ()
     ignored: tuple[IgnoredElement, ...] = ()
+    #: Attributes that change the report but are resource references (see the class).
+    unresolved: tuple[UnresolvedReference, ...] = ()
 
 
 @record

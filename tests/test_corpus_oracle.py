@@ -193,10 +193,15 @@ def test_version_code_major_and_codename(corpus: Path) -> None:
 
 def test_version_name_reference_is_not_resolved(corpus: Path) -> None:
     """aapt resolves versionName="@7F040001" via resources.arsc to "v1.0.0"; we cannot
-    without reading resources, so the value is None (documented difference, not a bug)."""
+    without reading resources, so the value is None and the report says why (documented
+    difference, not a bug)."""
     oracle = _oracle(corpus / "apk" / "apktool-issue1234.apk")
     assert oracle["aapt"]["badging"]["parsed"]["versionName"] == "v1.0.0"
-    assert load(str(corpus / "apk" / "apktool-issue1234.apk")).manifest.version_name is None
+    manifest = load(str(corpus / "apk" / "apktool-issue1234.apk")).manifest
+    assert manifest.version_name is None
+    assert [(u.tag, u.attribute, u.reference) for u in manifest.unresolved] == [
+        ("manifest", "versionName", "@0x7f040001")
+    ]
 
 
 def test_debuggable_reference_keeps_default(corpus: Path) -> None:
@@ -205,6 +210,9 @@ def test_debuggable_reference_keeps_default(corpus: Path) -> None:
     resource = load(str(corpus / "apk" / "apksig-debuggable-resource.apk")).manifest
     literal = load(str(corpus / "apk" / "apksig-debuggable-boolean.apk")).manifest
     assert (resource.application.debuggable, literal.application.debuggable) == (False, True)
+    # ... and the report says the value was not read, rather than silently "not debuggable".
+    assert [(u.tag, u.attribute) for u in resource.unresolved] == [("application", "debuggable")]
+    assert literal.unresolved == ()
 
 
 def _seed_bytes() -> list[bytes]:

@@ -349,3 +349,35 @@ def test_deep_nesting_within_the_decoder_bound_does_not_recurse() -> None:
         997,
         P + "CAMERA",
     )
+
+
+def test_references_android_would_resolve_are_reported_not_guessed() -> None:
+    """Android reads these values from resources.arsc; permaudit keeps the default and
+    says so, so a debuggable app written as android:debuggable="@bool/x" is not silently
+    reported as not debuggable."""
+    manifest = read(
+        perm(P + "CAMERA", maxSdkVersion=Ref(0x7F0A0001)),
+        app(
+            component("activity", ".Open", intent_filter("a.b.C"), exported=Ref(0x7F050001)),
+            component("activity", ".Plain", exported=False, enabled=Ref(0x7F050002)),
+            debuggable=Ref(0x7F030000),
+        ),
+        attrs={"android:versionName": Ref(0x7F040001)},
+    )
+    assert manifest.application.debuggable is False  # the default, as before
+    found = {(u.tag, u.component, u.attribute, u.reference) for u in manifest.unresolved}
+    assert found == {
+        ("manifest", None, "versionName", "@0x7f040001"),
+        ("uses-permission", None, "maxSdkVersion", "@0x7f0a0001"),
+        ("application", None, "debuggable", "@0x7f030000"),
+        ("activity", PKG + ".Open", "exported", "@0x7f050001"),
+    }  # enabled is not reported: its default (true) is the cautious reading
+
+
+def test_literal_values_leave_nothing_unresolved() -> None:
+    manifest = read(
+        sdk(21, 34),
+        app(component("service", ".S", exported=True), debuggable=True),
+        attrs={"android:versionName": "1.0"},
+    )
+    assert manifest.unresolved == ()

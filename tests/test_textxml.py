@@ -273,3 +273,19 @@ def test_utf16_manifest_with_bom(tmp_path: Path) -> None:
     app = load(str(path))
     assert app.input.kind == "xml"
     assert [u.name for u in app.manifest.uses_permissions] == ["android.permission.INTERNET"]
+
+
+def test_references_in_a_source_manifest_are_reported_as_written() -> None:
+    data = (
+        HEAD
+        + SDK
+        + '<application android:allowBackup="@bool/backup">\n'
+        + '<receiver android:name=".R" android:exported="@bool/exported"/>\n'
+        + "</application>\n</manifest>\n"
+    ).encode()
+    manifest = read_text_manifest(data).manifest
+    found = [(u.tag, u.component, u.attribute, u.reference, u.line) for u in manifest.unresolved]
+    assert found == [
+        ("application", None, "allowBackup", "@bool/backup", 3),
+        ("receiver", "org.example.text.R", "exported", "@bool/exported", 4),
+    ]

@@ -108,6 +108,16 @@ def manifest_extras_json(manifest: Manifest) -> dict[str, Any]:
             {"tag": e.tag, "parent": e.parent, "name": e.name, "line": e.line}
             for e in manifest.ignored
         ],
+        "unresolved_references": [
+            {
+                "tag": u.tag,
+                "component": u.component,
+                "attribute": u.attribute,
+                "reference": u.reference,
+                "line": u.line,
+            }
+            for u in manifest.unresolved
+        ],
     }
 
 

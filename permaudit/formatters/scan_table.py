@@ -16,6 +16,7 @@ from permaudit.model import (
     Report,
     ScanResult,
     Severity,
+    UnresolvedReference,
 )
 
 WIDTH = 80
@@ -171,10 +172,32 @@ def provenance_block(app: App, paint: Painter) -> list[str]:
                     f"- {len(quiet)} config splits declaring nothing: {', '.join(quiet)}", indent=2
                 )
             )
-    if app.notes:
+    unresolved = unresolved_notes(app.manifest.unresolved)
+    if app.notes or unresolved:
         lines.append("Notes on this input")
-        lines.extend(wrap(f"- {note}", indent=2) for note in app.notes)
+        lines.extend(wrap(f"- {note}", indent=2) for note in (*app.notes, *unresolved))
     return lines
+
+
+#: Unresolved references listed one by one in the table; the JSON report lists them all.
+UNRESOLVED_SHOWN = 5
+
+
+def unresolved_notes(unresolved: Sequence[UnresolvedReference]) -> list[str]:
+    """One note on attributes whose value Android reads from resources and permaudit did not."""
+    if not unresolved:
+        return []
+    shown = [
+        f"<{u.tag}{f' {u.component}' if u.component else ''}> android:{u.attribute}={u.reference}"
+        for u in unresolved[:UNRESOLVED_SHOWN]
+    ]
+    more = len(unresolved) - len(shown)
+    return [
+        "resource references not resolved (Android reads their values from the app's "
+        "resources on the phone; permaudit does not, and used each attribute's default): "
+        + "; ".join(shown)
+        + (f"; and {more} more (see --format json)" if more > 0 else "")
+    ]
 
 
 def capabilities_block(report: Report, paint: Painter) -> list[str]:

@@ -52,6 +52,7 @@ from permaudit.model import (
     IntentFilter,
     Manifest,
     Queries,
+    UnresolvedReference,
     UsesFeature,
     UsesPermission,
 )
@@ -83,6 +84,25 @@ MANIFEST_LEVEL_TAGS = frozenset(
     {*USES_PERMISSION_TAGS, "permission", "uses-feature", "uses-sdk", "queries", "application"}
 )
 COMPONENT_TAGS = ("activity", "activity-alias", "service", "receiver", "provider")
+_COMPONENT_RESOLVED = ("exported",)
+#: Attributes read through TypedArray (which resolves resource references) whose default
+#: may understate what the app gets, or that identify it: a reference among them is
+#: reported as unresolved. (``enabled`` is not: its default, true, is the cautious one.)
+RESOLVED_BY_ANDROID: dict[str, tuple[str, ...]] = {
+    "manifest": ("versionCode", "versionCodeMajor", "versionName"),
+    "uses-sdk": ("minSdkVersion", "targetSdkVersion"),
+    **{tag: ("maxSdkVersion",) for tag in USES_PERMISSION_TAGS},
+    "permission": ("protectionLevel",),
+    "application": (
+        "debuggable", "allowBackup", "usesCleartextTraffic", "testOnly",
+        "requestLegacyExternalStorage",
+    ),
+    "activity": _COMPONENT_RESOLVED,
+    "activity-alias": _COMPONENT_RESOLVED,
+    "receiver": _COMPONENT_RESOLVED,
+    "service": (*_COMPONENT_RESOLVED, "foregroundServiceType"),
+    "provider": _COMPONENT_RESOLVED,
+}  # fmt: skip
 
 #: protectionLevel base values and flags (core/res/res/values/attrs_manifest.xml,
 #: android.content.pm.PermissionInfo).
@@ -340,6 +360,7 @@ class _Reader:
                 "are present (Android refuses to install this app)"
             )
         self.collect_ignored(root, "manifest")
+        unresolved = self.unresolved_references(root)
         split = root.by_name("split", None)
         return Manifest(
             package=self.package,
@@ -364,7 +385,36 @@ class _Reader:
             application=self.application,
             components=tuple(sorted(self.components, key=lambda c: (c.kind, c.name))),
             ignored=tuple(self.ignored),
+            unresolved=unresolved,
         )
+
+    def unresolved_references(self, root: Element) -> tuple[UnresolvedReference, ...]:
+        """References among the ``RESOLVED_BY_ANDROID`` attributes of the elements read."""
+        read = [root]
+        for child in root.children:
+            if id(child) in self.consumed:
+                read.append(child)
+                if child.tag == "application":
+                    read.extend(c for c in child.children if id(c) in self.consumed)
+        found = []
+        for element in read:
+            for name in RESOLVED_BY_ANDROID.get(element.tag, ()):
+                attribute = _attr(element, name)
+                if attribute is None or not attribute.value.is_reference:
+                    continue
+                raw = attribute.raw or ""
+                written = raw if raw[:1] in ("@", "?") else f"@0x{attribute.value.data:08x}"
+                component = _string(element, "name") if element.tag in COMPONENT_TAGS else None
+                found.append(
+                    UnresolvedReference(
+                        tag=element.tag,
+                        attribute=name,
+                        reference=written,
+                        component=build_class_name(self.package, component) if component else None,
+                        line=self.line(element),
+                    )
+                )
+        return tuple(found)
 
     def read_manifest_child(self, child: Element) -> None:
         if child.tag in USES_PERMISSION_TAGS:
