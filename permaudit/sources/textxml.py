@@ -24,11 +24,11 @@ placeholder package when there is none, and say all of that in the notes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS, TOOLS_NS
 from permaudit.errors import ManifestError
 from permaudit.model import Manifest
+from permaudit.records import record
 from permaudit.sources.manifest_parser import (
     FOREGROUND_SERVICE_TYPES,
     NEVER_FOR_LOCATION,
@@ -78,7 +78,7 @@ _BOOLEANS = {"true": 0xFFFFFFFF, "TRUE": 0xFFFFFFFF, "True": 0xFFFFFFFF,
              "false": 0, "FALSE": 0, "False": 0}  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class TextManifest:
     """A text manifest read as Android would read it once compiled, plus caveats."""
 
@@ -86,30 +86,39 @@ class TextManifest:
     notes: tuple[str, ...]
 
 
-@dataclass
 class _Open:
     """An element being built (mutable while its children are parsed)."""
 
-    tag: str
-    namespace: str | None
-    attributes: list[Attribute]
-    line: int
-    children: list[Element] = field(default_factory=list)
-    removed: bool = False
+    def __init__(
+        self,
+        *,
+        tag: str,
+        namespace: str | None,
+        attributes: list[Attribute],
+        line: int,
+        removed: bool = False,
+    ) -> None:
+        self.tag = tag
+        self.namespace = namespace
+        self.attributes = attributes
+        self.line = line
+        self.children: list[Element] = []
+        #: Under ``tools:node="remove"`` (itself or an ancestor).
+        self.removed = removed
 
 
-@dataclass
 class _State:
     """What one parse collects (local to ``parse_text``)."""
 
-    stack: list[_Open] = field(default_factory=list)
-    root: Element | None = None
-    count: int = 0
-    placeholders: set[str] = field(default_factory=set)
-    removed: list[str] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)
-    tools_markers: int = 0
-    prefixes: list[tuple[str, str]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.stack: list[_Open] = []
+        self.root: Element | None = None
+        self.count = 0
+        self.placeholders: set[str] = set()
+        self.removed: list[str] = []
+        self.unreadable: list[str] = []
+        self.tools_markers = 0
+        self.prefixes: list[tuple[str, str]] = []
 
 
 def read_text_manifest(data: bytes) -> TextManifest:
