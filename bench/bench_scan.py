@@ -2,8 +2,9 @@
 
 Builds APKs with ``$PERMAUDIT_CORPUS/make-big-apk.py`` (default 150 MB / 8,000 entries,
 plus a smaller and a bigger one to show whether cost stays flat as the APK grows), then
-runs each tool several times in a fresh process and reports the median wall time and the
-peak resident memory of the child (``os.wait4`` rusage). Run by hand: ``make bench``.
+runs each tool several times in fresh processes, the tools taking turns, and reports the
+median wall time and the peak resident memory of the child (``os.wait4`` rusage). Run by
+hand: ``make bench``.
 """
 
 from __future__ import annotations
@@ -48,11 +49,22 @@ def run_once(argv: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
 
 
-def measure(argv: list[str], runs: int) -> tuple[float, float]:
-    """Median wall time (ms) and max peak RSS (MiB) over ``runs`` runs after one warm-up."""
-    run_once(argv)
-    samples = [run_once(argv) for _ in range(runs)]
-    return statistics.median(s[0] for s in samples) * 1000, max(s[1] for s in samples)
+def measure(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
+    """Median wall time (ms) and max peak RSS (MiB) of each command over ``runs`` rounds.
+
+    The commands take turns within each round (after one warm-up round), so a slow spell
+    of a shared machine weighs on every tool alike and the ratios stay meaningful.
+    """
+    for argv in commands.values():
+        run_once(argv)
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            samples[name].append(run_once(argv))
+    return {
+        name: (statistics.median(s[0] for s in runs_) * 1000, max(s[1] for s in runs_))
+        for name, runs_ in samples.items()
+    }
 
 
 def make_apk(size_mb: int, entries: int) -> Path:
@@ -117,7 +129,7 @@ def tools(apk: Path) -> dict[str, list[str]]:
 def main() -> None:
     """Parse options, build the APKs, print one table row per (APK, tool)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=11)
     parser.add_argument(
         "--sizes",
         default="30:2000,150:8000,300:16000",
@@ -131,8 +143,7 @@ def main() -> None:
         size_mb, entries = (int(x) for x in pair.split(":"))
         apk = make_apk(size_mb, entries)
         label = f"{apk.stat().st_size / 2**20:.0f} MiB, {entries} entries"
-        for name, argv in tools(apk).items():
-            wall, rss = measure(argv, args.runs)
+        for name, (wall, rss) in measure(tools(apk), args.runs).items():
             print(f"{label:<24} {name:<38} {wall:>10.1f} {rss:>9.1f}", flush=True)
 
 
