@@ -30,12 +30,8 @@ MALFORMED = "malformed"
 
 # --- the oracle: what signing computed with asn1crypto -------------------------------------
 
-DN_NAMES = {
-    "common_name": "CN", "organization_name": "O", "organizational_unit_name": "OU",
-    "locality_name": "L", "state_or_province_name": "ST", "country_name": "C",
-    "email_address": "E", "serial_number": "SERIALNUMBER", "domain_component": "DC",
-    "street_address": "STREET", "title": "T", "given_name": "G", "surname": "SN",
-}  # fmt: skip
+#: The abbreviations signing prints (the oracle checks decoding, not the naming).
+DN_NAMES = signing._DN_NAMES
 
 
 def asn1_dn(name: Any) -> str:
