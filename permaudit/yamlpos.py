@@ -1,14 +1,17 @@
-"""Read YAML as composed nodes that keep their line and column, and collect diagnostics."""
+"""Read YAML: composed nodes that keep their line and column (with diagnostics), and data tables."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from permaudit.errors import PermauditError
 
 # Re-exported: Origin lived here before it moved to a yaml-free module.
 from permaudit.origin import Origin as Origin
@@ -231,3 +234,17 @@ def read_text(path: Path, diagnostics: Diagnostics) -> str | None:
             Origin(path=str(path), line=1, column=1), f"not UTF-8 text ({exc.reason})"
         )
     return None
+
+
+def load_data_file(path: Path, what: str) -> dict[str, Any]:
+    """A shipped YAML data table (``version: 1`` mapping); ``PermauditError`` otherwise.
+
+    ``what`` names the table in the error message, e.g. "implied-permission rules".
+    """
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER)  # noqa: S506
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise PermauditError(f"cannot read {what}: {error}", path=str(path)) from None
+    if not isinstance(document, dict) or document.get("version") != 1:
+        raise PermauditError("expected a mapping with version: 1", path=str(path))
+    return document

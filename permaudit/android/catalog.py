@@ -331,16 +331,9 @@ def load_known_permissions(path: Path = KNOWN_FILE, *, compiled: bool = True) ->
         value = load(KNOWN_PERMISSIONS, (path,), COMPILED_TYPES)
         if isinstance(value, KnownPermissions):
             return value
-    import yaml  # only here: importing it costs a scan ~11 ms
+    from permaudit.yamlpos import load_data_file  # only here: PyYAML costs a scan ~11 ms
 
-    from permaudit.yamlpos import FAST_LOADER
-
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER)  # noqa: S506
-    except (OSError, yaml.YAMLError) as error:
-        raise PermauditError(f"cannot read permission table: {error}", path=str(path)) from None
-    if not isinstance(document, dict) or document.get("version") != 1:
-        raise PermauditError("expected a mapping with version: 1", path=str(path))
+    document = load_data_file(path, "permission table")
     _check_keys(document, {"version", "permissions", "overrides"}, {"version"}, path, "top level")
     permissions = []
     for item in document.get("permissions") or ():

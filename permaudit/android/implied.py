@@ -85,18 +85,9 @@ def load_rules(path: Path = RULES_FILE, *, compiled: bool = True) -> tuple[Impli
         value = load(IMPLIED_PERMISSIONS, (path,), COMPILED_TYPES)
         if isinstance(value, tuple):
             return value
-    import yaml  # only here: importing it costs a scan ~11 ms
+    from permaudit.yamlpos import load_data_file  # only here: PyYAML costs a scan ~11 ms
 
-    from permaudit.yamlpos import FAST_LOADER
-
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER)  # noqa: S506
-    except (OSError, yaml.YAMLError) as error:
-        raise PermauditError(
-            f"cannot read implied-permission rules: {error}", path=str(path)
-        ) from None
-    if not isinstance(document, dict) or document.get("version") != 1:
-        raise PermauditError("expected a mapping with version: 1", path=str(path))
+    document = load_data_file(path, "implied-permission rules")
     rules = tuple(_rule(item, path) for item in document.get("rules") or ())
     ids = [rule.id for rule in rules]
     duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
