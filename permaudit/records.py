@@ -16,6 +16,7 @@ Type checkers see records as dataclasses (PEP 681 ``dataclass_transform``).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -124,30 +125,25 @@ def _rebuild(cls: type[R], values: tuple[Any, ...]) -> R:
     return cls(**dict(zip(cls._record_fields, values, strict=True)))
 
 
+def _ordering(compare: Callable[[Any, Any], bool]) -> Callable[[Any, object], Any]:
+    """An ordering method comparing the compared fields of two records of one class."""
+
+    def method(self: Record, other: object) -> Any:  # a bool, or NotImplemented
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return bool(compare(self._record_key(self), self._record_key(other)))
+
+    return method
+
+
 class _Ordered(Record):
     """Ordering by the compared fields, in definition order (``record(order=True)``)."""
 
     __slots__ = ()
-
-    def __lt__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return bool(self._record_key(self) < self._record_key(other))
-
-    def __le__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return bool(self._record_key(self) <= self._record_key(other))
-
-    def __gt__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return bool(self._record_key(self) > self._record_key(other))
-
-    def __ge__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return bool(self._record_key(self) >= self._record_key(other))
+    __lt__ = _ordering(operator.lt)
+    __le__ = _ordering(operator.le)
+    __gt__ = _ordering(operator.gt)
+    __ge__ = _ordering(operator.ge)
 
 
 def _key_function(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:

@@ -119,6 +119,8 @@ def test_order_compares_fields_in_order() -> None:
     assert Version(major=1) <= Version(major=1) < Version(major=1, minor=1)
     with pytest.raises(TypeError):
         _ = Point(x=1) < Point(x=2)  # type: ignore[operator]
+    with pytest.raises(TypeError):  # ordered, but not the same class
+        _ = Version(major=1) < (1, 0)  # type: ignore[operator]
 
 
 def test_post_init_runs() -> None:
