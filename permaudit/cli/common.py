@@ -107,6 +107,11 @@ def load_apps(
     ``permaudit.sources.load_inputs``.
     """
     if recursive is None:
-        ctx = click.get_current_context(silent=True)
-        recursive = bool(ctx is not None and ctx.meta.get(RECURSIVE_META))
+        recursive = recursive_requested()
     return run.load_apps(paths, recursive=recursive, digest=digest)
+
+
+def recursive_requested() -> bool:
+    """Whether the running command was given ``--recursive`` (see ``recursive_option``)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(RECURSIVE_META))

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from permaudit.cli.common import (
-    RECURSIVE_META,
     device_sdk_option,
     format_option,
     hash_option,
     output_option,
     recursive_option,
+    recursive_requested,
     rules_option,
 )
 from permaudit.cli.run import ScanRequest, run_scan
@@ -44,14 +44,13 @@ def scan(
     checked before any report is written: one unreadable file stops the run
     with exit code 2.
     """
-    ctx = click.get_current_context()
     request = ScanRequest(
         inputs=inputs,
         fmt=fmt,
         device_sdk=device_sdk,
         rules_files=rules_files,
         output=output,
-        recursive=bool(ctx.meta.get(RECURSIVE_META)),
+        recursive=recursive_requested(),
         digest=digest,
     )
     return run_scan(request)
