@@ -24,7 +24,7 @@ from typing import Any
 
 from permaudit.errors import PermauditError
 from permaudit.model import Report
-from permaudit.records import record
+from permaudit._infra.records import record
 
 SCHEMA_VERSION = 1
 #: ``MIGRATIONS[n]`` turns a version-``n`` document into a version-``n + 1`` one.

@@ -23,7 +23,7 @@ from permaudit.model import (
     RulesetInfo,
     Severity,
 )
-from permaudit.records import record
+from permaudit._infra.records import record
 
 #: Capabilities shown first, in this order (what people ask about first), then the rest of
 #: the default ruleset's ids in its documented order; ids unknown here follow, sorted.

@@ -27,7 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from permaudit.records import Record, fields
+from permaudit._infra.records import Record, fields
 
 COMPILED_FILE = Path(__file__).with_name("data") / "compiled.jsonl"
 

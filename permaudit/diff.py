@@ -23,7 +23,7 @@ from permaudit.model import (
     RulesetInfo,
     Severity,
 )
-from permaudit.records import record
+from permaudit._infra.records import record
 
 #: The closed set of change kinds, in display order within one severity, with what
 #: ``subject``, ``old`` and ``new`` hold for each. ``None`` means "absent".

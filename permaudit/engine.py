@@ -28,7 +28,7 @@ from permaudit.model import (
     SigningInfo,
     TamperEvidence,
 )
-from permaudit.records import record, replace
+from permaudit._infra.records import record, replace
 from permaudit.ruleset import (
     AllCapabilities,
     AppFlags,

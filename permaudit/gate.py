@@ -31,7 +31,7 @@ from permaudit.model import (
     Severity,
 )
 from permaudit.policy import CAPABILITY, PERMISSION, Acceptance, Policy
-from permaudit.records import record, replace
+from permaudit._infra.records import record, replace
 from permaudit.ruleset import Capability
 
 if TYPE_CHECKING:

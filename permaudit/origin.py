@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from permaudit.records import record
+from permaudit._infra.records import record
 
 
 @record

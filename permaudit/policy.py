@@ -38,7 +38,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from permaudit.errors import RulesError
 from permaudit.model import Severity
-from permaudit.records import record
+from permaudit._infra.records import record
 from permaudit.yamlpos import Diagnostics, NodeReader, Origin, did_you_mean, read_text
 
 #: The file looked for in the working directory when ``--policy`` is not given.

@@ -21,7 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from permaudit.errors import RulesError
 from permaudit.model import COMPONENT_KINDS, PROTECTION_CLASSES, Severity
 from permaudit.origin import Origin
-from permaudit.records import record, replace
+from permaudit._infra.records import record, replace
 from permaudit.ruleset import (
     CAPABILITY_PREFIX,
     AllCapabilities,

@@ -26,7 +26,7 @@ from permaudit.compiled import RULESET, load
 from permaudit.errors import RulesError
 from permaudit.model import Severity
 from permaudit.origin import Origin
-from permaudit.records import field, record
+from permaudit._infra.records import field, record
 
 #: Finding rule ids of capabilities are ``capability.<id>``.
 CAPABILITY_PREFIX = "capability."

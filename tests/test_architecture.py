@@ -54,7 +54,7 @@ def test_androguard_is_never_imported_at_run_time() -> None:
 
 def test_dataclasses_are_not_used_at_run_time() -> None:
     # @dataclass compiles six methods per class at import (0.65 ms a class) and importing
-    # dataclasses pulls in inspect: value classes are permaudit.records records instead.
+    # dataclasses pulls in inspect: value classes are permaudit._infra.records records instead.
     assert importers_of("dataclasses") == set()
 
 

@@ -16,7 +16,7 @@ from permaudit.android import catalog, implied
 from permaudit.errors import PermauditError, RulesError
 from permaudit.model import Severity
 from permaudit.origin import Origin
-from permaudit.records import record, replace
+from permaudit._infra.records import record, replace
 from permaudit.ruleset import (
     AppFlags,
     RuleSet,

@@ -1,4 +1,4 @@
-"""Records behave as frozen, slotted, keyword-only dataclasses do (permaudit.records)."""
+"""Records behave as frozen, slotted, keyword-only dataclasses do (permaudit._infra.records)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 
 from permaudit.model import Manifest, UsesPermission
-from permaudit.records import FrozenInstanceError, field, fields, record, replace
+from permaudit._infra.records import FrozenInstanceError, field, fields, record, replace
 
 
 @record

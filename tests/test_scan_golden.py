@@ -18,7 +18,7 @@ from conftest import FIXTURES, REPO
 from permaudit.cli import main
 from permaudit.cli.run import analyse, load_apps, load_rules
 from permaudit.formatters import render_scan
-from permaudit.records import replace
+from permaudit._infra.records import replace
 
 GOLDEN = REPO / "tests" / "golden" / "scan"
 UPDATE = os.environ.get("PERMAUDIT_UPDATE_GOLDEN") == "1"

@@ -20,7 +20,7 @@ from permaudit.model import (
     CLASS_UNKNOWN,
     PROTECTION_CLASSES,
 )
-from permaudit.records import record
+from permaudit._infra.records import record
 
 #: Newest API level androguard 4.1's ``aosp_permissions/permissions_<N>.json`` covers.
 #: A test checks this against the files actually installed.

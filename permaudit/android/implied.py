@@ -8,7 +8,7 @@ from pathlib import Path
 from permaudit.compiled import IMPLIED_PERMISSIONS, load
 from permaudit.errors import PermauditError
 from permaudit.model import Manifest, UsesPermission
-from permaudit.records import record
+from permaudit._infra.records import record
 
 RULES_FILE = Path(__file__).with_name("data") / "implied_permissions.yml"
 _RULE_KEYS = frozenset(

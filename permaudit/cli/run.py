@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from permaudit import __version__
 from permaudit.errors import EXIT_INTERNAL, EXIT_OK, PermauditError, RulesError
 from permaudit.model import App, Report, RulesetInfo, ScanResult
-from permaudit.records import record
+from permaudit._infra.records import record
 
 if TYPE_CHECKING:
     from permaudit.ruleset import RuleSet

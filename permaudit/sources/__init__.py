@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from permaudit.errors import InputError, PermauditError
 from permaudit.model import App, InputInfo
-from permaudit.records import replace
+from permaudit._infra.records import replace
 from permaudit.sources.files import reading, regular_size, stream_sha256
 
 if TYPE_CHECKING:

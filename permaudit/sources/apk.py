@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 from permaudit.errors import InputError, ManifestError
 from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
-from permaudit.records import record
+from permaudit._infra.records import record
 from permaudit.sources.axml import Decoded, decode_axml
 from permaudit.sources.files import reading, regular_size, stream_sha256
 from permaudit.sources.manifest_parser import parse_manifest

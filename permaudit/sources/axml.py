@@ -54,7 +54,7 @@ import struct
 from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS
 from permaudit.errors import ManifestError
 from permaudit.model import TamperEvidence
-from permaudit.records import record
+from permaudit._infra.records import record
 from permaudit.sources.xmltree import Attribute, Element, TypedValue
 
 RES_STRING_POOL_TYPE = 0x0001

@@ -42,7 +42,7 @@ from permaudit.model import (
     TamperEvidence,
     UsesPermission,
 )
-from permaudit.records import record, replace
+from permaudit._infra.records import record, replace
 from permaudit.sources.manifest_parser import parse_manifest
 from permaudit.sources.xmltree import Attribute, Element
 

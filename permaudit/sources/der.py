@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 
-from permaudit.records import record
+from permaudit._infra.records import record
 
 #: Nested indefinite lengths followed (asn1crypto's limit), elements read in one container.
 MAX_INDEFINITE = 10

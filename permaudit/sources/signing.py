@@ -35,7 +35,7 @@ from typing import BinaryIO
 
 from permaudit.errors import PermauditError
 from permaudit.model import Certificate, Signer, SigningInfo, TamperEvidence
-from permaudit.records import record
+from permaudit._infra.records import record
 from permaudit.sources import der
 from permaudit.sources.zipentry import CentralDirectory, ZipEntry, read_directory, read_member
 

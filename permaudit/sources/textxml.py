@@ -28,7 +28,7 @@ import re
 from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS, TOOLS_NS
 from permaudit.errors import ManifestError
 from permaudit.model import Manifest
-from permaudit.records import record
+from permaudit._infra.records import record
 from permaudit.sources.manifest_parser import (
     FOREGROUND_SERVICE_TYPES,
     NEVER_FOR_LOCATION,

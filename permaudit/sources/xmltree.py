@@ -21,7 +21,7 @@ Android's two access paths:
 
 from __future__ import annotations
 
-from permaudit.records import record
+from permaudit._infra.records import record
 
 # Res_value data types (frameworks/base libs/androidfw/include/androidfw/ResourceTypes.h).
 TYPE_NULL = 0x00

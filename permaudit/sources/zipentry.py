@@ -60,7 +60,7 @@ from typing import BinaryIO
 
 from permaudit.errors import InputError, ManifestError
 from permaudit.model import TamperEvidence
-from permaudit.records import record
+from permaudit._infra.records import record
 
 EOCD_SIGNATURE = 0x06054B50
 CD_SIGNATURE = 0x02014B50

@@ -1,7 +1,7 @@
 """Immutable data model: what a manifest says, and what permaudit concludes from it.
 
 Data flows one way: input file -> ``Manifest`` -> (ruleset, device level) -> ``Report``.
-Everything here is a frozen record (``permaudit.records``) holding tuples, so a value can be shared,
+Everything here is a frozen record (``permaudit._infra.records``) holding tuples, so a value can be shared,
 hashed and compared without surprises.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from permaudit.records import field, record
+from permaudit._infra.records import field, record
 
 # --- what the reader produces -------------------------------------------------------------
 
