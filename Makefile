@@ -38,12 +38,12 @@ fixtures: $(VENV)/.installed
 
 # Regenerate permaudit/android/data/permission_levels.json from androguard's AOSP data.
 android-data: $(VENV)/.installed
-	$(BIN)/python -c "from permaudit.android.catalog import write_first_levels; write_first_levels()"
+	$(BIN)/python tools/android_levels.py
 
-# Regenerate permaudit/data/compiled.jsonl after editing rules/*.yml or android/data/*.yml:
+# Regenerate the precompiled copies (*.compiled.json) after editing rules/*.yml or android/data/*.yml:
 # the precompiled copy a scan reads instead of parsing the YAML (tests/test_compiled.py).
 compiled: $(VENV)/.installed
-	$(BIN)/python -c "from permaudit.compiled import write_compiled; write_compiled()"
+	$(BIN)/python tools/compile_data.py
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_scan.py

@@ -14,8 +14,8 @@ import atheris
 
 with atheris.instrument_imports(include=["permaudit"]):
     from permaudit.errors import PermauditError
-    from permaudit.sources import axml
-    from permaudit.sources.manifest_parser import parse_manifest
+    from permaudit.inputs.binary import axml
+    from permaudit.inputs.manifest import parse_manifest
 
 
 def test_one_input(data: bytes) -> None:

@@ -17,7 +17,7 @@ import atheris
 
 with atheris.instrument_imports(include=["permaudit"]):
     from permaudit.errors import PermauditError
-    from permaudit.sources.apk import load
+    from permaudit.inputs.apk import load
 
 _PATH = os.path.join(
     "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),  # noqa: S108

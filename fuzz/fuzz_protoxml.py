@@ -13,8 +13,8 @@ import atheris
 
 with atheris.instrument_imports(include=["permaudit"]):
     from permaudit.errors import PermauditError
-    from permaudit.sources.manifest_parser import parse_manifest
-    from permaudit.sources.protoxml import parse_proto_xml
+    from permaudit.inputs.manifest import parse_manifest
+    from permaudit.inputs.binary.protoxml import parse_proto_xml
 
 
 def test_one_input(data: bytes) -> None:

@@ -19,7 +19,7 @@ import sys
 import atheris
 
 with atheris.instrument_imports(include=["permaudit"]):
-    from permaudit.sources import der, signing  # der: the DER reader signing uses
+    from permaudit.inputs.signing import der, signing  # der: the DER reader signing uses
 
 _CRC = 0xE8B7BE43  # zlib.crc32(b"a")
 _ZIP = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, _CRC, 1, 1, 1, 0) + b"aa"

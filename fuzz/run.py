@@ -68,7 +68,7 @@ def build_seeds(name: str, target: Path) -> int:
 
 def _manifests_of(paths: object) -> list[bytes]:
     from permaudit.errors import PermauditError
-    from permaudit.sources.zipentry import read_entry
+    from permaudit.inputs.binary.ziparchive import read_entry
 
     out = []
     for path in paths:  # type: ignore[attr-defined]
@@ -83,8 +83,8 @@ def _manifests_of(paths: object) -> list[bytes]:
 def _signer_material(paths: object) -> list[bytes]:
     """v1 signature block files and v2/v3/v3.1 block values of the corpus APKs."""
     from permaudit.errors import PermauditError
-    from permaudit.sources import signing
-    from permaudit.sources.zipentry import read_directory, read_member
+    from permaudit.inputs.signing import schemes as signing
+    from permaudit.inputs.binary.ziparchive import read_directory, read_member
 
     out = []
     for path in paths:  # type: ignore[attr-defined]
@@ -104,7 +104,7 @@ def _signer_material(paths: object) -> list[bytes]:
 
 
 def _block_values(path: Path, cd_offset: int) -> list[bytes]:
-    from permaudit.sources import signing
+    from permaudit.inputs.signing import schemes as signing
 
     with open(path, "rb") as stream:
         stream.seek(cd_offset - 24)

@@ -1,3 +1,5 @@
-"""permaudit: audit what an Android app can reach on a phone, from its manifest."""
+"""permaudit: audit what an Android app can reach on a phone, and whom it is made to talk to."""
 
-__version__ = "0.1.0"
+from permaudit.version import __version__
+
+__all__ = ["__version__"]

@@ -23,6 +23,10 @@ class PermauditError(Exception):
         super().__init__(f"{path}: {message}" if path else message)
 
 
+class UsageError(PermauditError):
+    """The command line asks for something that cannot be done (arguments that do not fit)."""
+
+
 class InputError(PermauditError):
     """An input file cannot be read as an app: missing, not a zip, no manifest, undecodable."""
 

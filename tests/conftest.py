@@ -9,6 +9,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
+#: The tests directory: golden files, test data and regression inputs live under it.
+TESTS = REPO / "tests"
 
 
 def corpus_dir() -> Path:

@@ -379,9 +379,9 @@ def test_androguard_decodes_the_same_permissions(spec: Path) -> None:
 
 
 def _load(apk: Path) -> Any:
-    sources = pytest.importorskip("permaudit.sources")
+    sources = pytest.importorskip("permaudit.inputs.loader")
     if not hasattr(sources, "load"):
-        pytest.skip("permaudit.sources.load not written yet")
+        pytest.skip("permaudit.inputs.loader.load not written yet")
     return sources.load(str(apk))
 
 

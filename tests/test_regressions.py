@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TESTS
 from permaudit.errors import PermauditError
-from permaudit.sources.apk import load
-from permaudit.sources.axml import decode_axml
-from permaudit.sources.manifest_parser import parse_manifest
+from permaudit.inputs.apk import load
+from permaudit.inputs.binary.axml import decode_axml
+from permaudit.inputs.manifest import parse_manifest
 
-HERE = Path(__file__).parent / "regressions"
+HERE = TESTS / "regressions"
 FILES = sorted(p for p in HERE.iterdir() if p.is_file())
 
 #: File name -> (what the input now gives, why it crashed before the fix).
@@ -40,7 +41,7 @@ def _run(path: Path) -> str:
     if harness == "fuzz_axml":
         return parse_manifest(decode_axml(path.read_bytes()).root).package
     if harness == "fuzz_protoxml":
-        from permaudit.sources.protoxml import parse_proto_xml
+        from permaudit.inputs.binary.protoxml import parse_proto_xml
 
         return parse_manifest(parse_proto_xml(path.read_bytes())).package
     raise AssertionError(f"unknown harness prefix in {path.name}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from permaudit.formatters._style import paint, short_permission
+from permaudit.formatters.labels import paint, short_permission
 from permaudit.model import Severity
 
 

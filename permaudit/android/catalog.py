@@ -10,7 +10,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from permaudit.compiled import KNOWN_PERMISSIONS, load
+from permaudit._infra.records import record
+from permaudit.datafiles.compiled import ShippedData, load_shipped
 from permaudit.errors import PermauditError
 from permaudit.model import (
     CLASS_INSTALL,
@@ -20,7 +21,6 @@ from permaudit.model import (
     CLASS_UNKNOWN,
     PROTECTION_CLASSES,
 )
-from permaudit._infra.records import record
 
 #: Newest API level androguard 4.1's ``aosp_permissions/permissions_<N>.json`` covers.
 #: A test checks this against the files actually installed.
@@ -32,7 +32,7 @@ _FILE_RE = re.compile(r"^permissions_(\d+)\.json$")
 KNOWN_FILE = Path(__file__).with_name("data") / "benign_permissions.yml"
 #: Generated from androguard's files by :func:`write_first_levels` (``make android-data``):
 #: the first API level whose data defines each platform permission. A test checks it.
-_LEVELS_FILE = Path(__file__).with_name("data") / "permission_levels.json"
+LEVELS_FILE = Path(__file__).with_name("data") / "permission_levels.json"
 
 _SIGNATURE_BASES = frozenset({"signature", "signatureOrSystem", "internal"})
 
@@ -96,7 +96,7 @@ class KnownPermissions:
         return None
 
 
-#: The classes the compiled table is made of (``permaudit.compiled``).
+#: The classes the compiled table is made of (``permaudit.datafiles.compiled``).
 COMPILED_TYPES: tuple[type, ...] = (KnownPermissions, KnownPermission, ClassOverride)
 
 
@@ -296,23 +296,7 @@ def classify(
     return CLASS_INSTALL, None
 
 
-def first_levels_from(directory: Path) -> dict[str, int]:
-    """For every permission in androguard's files, the lowest level whose file defines it."""
-    first: dict[str, int] = {}
-    for level in available_levels(directory):
-        with (directory / f"permissions_{level}.json").open(encoding="utf-8") as handle:
-            for name in json.load(handle)["permissions"]:
-                first.setdefault(name, level)
-    return dict(sorted(first.items()))
-
-
-def write_first_levels(path: Path = _LEVELS_FILE) -> None:
-    """Regenerate ``permission_levels.json`` from the installed androguard data."""
-    table = first_levels_from(androguard_data_dir())
-    path.write_text(json.dumps(table, indent=0, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def load_first_levels(path: Path = _LEVELS_FILE) -> dict[str, int]:
+def load_first_levels(path: Path = LEVELS_FILE) -> dict[str, int]:
     """The packaged first-level table; raises ``PermauditError`` when it cannot be read."""
     try:
         with path.open(encoding="utf-8") as handle:
@@ -327,11 +311,23 @@ def load_known_permissions(path: Path = KNOWN_FILE, *, compiled: bool = True) ->
 
     With ``compiled``, the table compiled from the same bytes is used when there is one.
     """
-    if compiled:
-        value = load(KNOWN_PERMISSIONS, (path,), COMPILED_TYPES)
-        if isinstance(value, KnownPermissions):
-            return value
-    from permaudit.yamlpos import load_data_file  # only here: PyYAML costs a scan ~11 ms
+    data = shipped_known_data(path)
+    return load_shipped(data, lambda: read_known_permissions(path), KnownPermissions,
+                        compiled=compiled)
+
+
+def shipped_known_data(path: Path = KNOWN_FILE) -> ShippedData:
+    """The known-permission table and its precompiled copy beside it."""
+    return ShippedData(
+        sources=(path,), compiled=path.with_suffix(".compiled.json"), types=COMPILED_TYPES
+    )
+
+
+def read_known_permissions(path: Path) -> KnownPermissions:
+    """The table read and validated from its YAML (the compiled copy is not looked at)."""
+    from permaudit.datafiles.yaml_nodes import (
+        load_data_file,  # only here: PyYAML costs a scan ~11 ms
+    )
 
     document = load_data_file(path, "permission table")
     _check_keys(document, {"version", "permissions", "overrides"}, {"version"}, path, "top level")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from permaudit.android.catalog import Catalog
-from permaudit.android.implied import ImpliedPermission, ImpliedRule, implied_from, load_rules
+from permaudit.android.implied import ImpliedPermission, implied_from
+from permaudit.android.platform import Platform
 from permaudit.model import (
     IMPLIED,
     USES_PERMISSION_SDK_23,
@@ -58,17 +59,12 @@ def implied_applies(item: ImpliedPermission, device_sdk: int) -> bool:
     return not (item.element == USES_PERMISSION_SDK_23 and device_sdk < 23)
 
 
-def effective_permissions(
-    manifest: Manifest,
-    device_sdk: int,
-    catalog: Catalog,
-    rules: tuple[ImpliedRule, ...] | None = None,
-) -> tuple[PermissionAccess, ...]:
-    """One row per requested entry and per implied permission, as on ``device_sdk``.
+def effective_permissions(manifest: Manifest, platform: Platform) -> tuple[PermissionAccess, ...]:
+    """One row per requested entry and per implied permission, as on ``platform``.
 
-    ``catalog`` should be ``Catalog.for_api_level(device_sdk)``: protection is the
-    device's, never the app's target SDK's. ``capabilities`` stays empty.
+    Protection is the device's, never the app's target SDK's. ``capabilities`` stays empty.
     """
+    device_sdk, catalog = platform.api_level, platform.catalog
     requested = manifest.uses_permissions
     rows = [
         _row(catalog, entry.name, entry.element, entry.max_sdk, None,
@@ -78,7 +74,7 @@ def effective_permissions(
     kept = frozenset(e.name for e in requested if requested_applies(e, device_sdk))
     all_requested = frozenset(e.name for e in requested)
     implied = implied_from(
-        requested, manifest.target_sdk, load_rules() if rules is None else rules, exclude=kept
+        requested, manifest.target_sdk, platform.implied_rules, exclude=kept
     )
     by_name: dict[str, list[ImpliedPermission]] = {}
     for item in implied:

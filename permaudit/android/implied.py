@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from permaudit.compiled import IMPLIED_PERMISSIONS, load
+from permaudit._infra.records import record
+from permaudit.datafiles.compiled import ShippedData, load_shipped
 from permaudit.errors import PermauditError
 from permaudit.model import Manifest, UsesPermission
-from permaudit._infra.records import record
 
 RULES_FILE = Path(__file__).with_name("data") / "implied_permissions.yml"
 _RULE_KEYS = frozenset(
@@ -42,7 +42,7 @@ class ImpliedRule:
         return self.target_sdk_below is None or target_sdk < self.target_sdk_below
 
 
-#: The classes the compiled table is made of (``permaudit.compiled``).
+#: The classes the compiled table is made of (``permaudit.datafiles.compiled``).
 COMPILED_TYPES: tuple[type, ...] = (ImpliedRule,)
 
 
@@ -81,11 +81,22 @@ def load_rules(path: Path = RULES_FILE, *, compiled: bool = True) -> tuple[Impli
 
     With ``compiled``, the table compiled from the same bytes is used when there is one.
     """
-    if compiled:
-        value = load(IMPLIED_PERMISSIONS, (path,), COMPILED_TYPES)
-        if isinstance(value, tuple):
-            return value
-    from permaudit.yamlpos import load_data_file  # only here: PyYAML costs a scan ~11 ms
+    data = shipped_data(path)
+    return load_shipped(data, lambda: read_rules(path), tuple, compiled=compiled)
+
+
+def shipped_data(path: Path = RULES_FILE) -> ShippedData:
+    """The implied-permission table and its precompiled copy beside it."""
+    return ShippedData(
+        sources=(path,), compiled=path.with_suffix(".compiled.json"), types=COMPILED_TYPES
+    )
+
+
+def read_rules(path: Path) -> tuple[ImpliedRule, ...]:
+    """The table read and validated from its YAML (the compiled copy is not looked at)."""
+    from permaudit.datafiles.yaml_nodes import (
+        load_data_file,  # only here: PyYAML costs a scan ~11 ms
+    )
 
     document = load_data_file(path, "implied-permission rules")
     rules = tuple(_rule(item, path) for item in document.get("rules") or ())

@@ -1,29 +1,20 @@
-"""Command-line entry point: ``main`` runs a command line and returns its exit code.
+"""Command-line entry point: ``main(argv) -> exit code``; click only in this package.
 
-Every command lives in its own module in this package and stays thin: parse
-arguments, call the pure layers (sources -> engine -> formatters), write the
-result. This is the only package that imports click, and it does so only when a
-command line needs it: the everyday ``permaudit scan`` line is recognised by
-``fastpath`` and run without it (importing click and what it pulls in costs ~25 ms,
-a quarter of a scan).
+Each command module turns its arguments into a request record of ``permaudit.app`` and
+calls the use case; this module turns every error into a message and an exit code.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from permaudit.cli.fastpath import parse_scan
-from permaudit.cli.run import error_line, guarded, run_scan
-from permaudit.errors import EXIT_OK, EXIT_USAGE
+from permaudit.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, PermauditError, RulesError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run permaudit with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    request = parse_scan(args)
-    if request is not None:
-        return guarded(lambda: run_scan(request), debug=False)
     return guarded(lambda: _run_click(args), debug="--debug" in args)
 
 
@@ -46,3 +37,41 @@ def _run_click(args: list[str]) -> int:
             error_line(f"Try '{exc.ctx.command_path} --help' for help.")
         return EXIT_USAGE
     return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def error_line(message: str) -> None:
+    """Write one diagnostic line to stderr."""
+    sys.stderr.write(message + "\n")
+
+
+def guarded(action: Callable[[], int], *, debug: bool) -> int:
+    """Run ``action`` and return its exit code; every error becomes a message and a code.
+
+    Input and rules problems exit 2 with one line each (rules diagnostics are already
+    ``file:line:col: error: ...``); anything else is a bug: exit 3, with the traceback
+    only when ``debug``.
+    """
+    try:
+        return action()
+    except RulesError as exc:
+        for line in exc.diagnostics:
+            error_line(line)
+        return exc.exit_code
+    except PermauditError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            error_line(f"permaudit: error: {line}")
+        return exc.exit_code
+    except BrokenPipeError:
+        # `permaudit ... | head`: the reader went away; not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as exc:  # the one place that turns a bug into exit 3
+        if debug:
+            import traceback  # only on this path: it costs ~3 ms at start-up
+
+            traceback.print_exc()
+        error_line(
+            f"permaudit: internal error: {type(exc).__name__}: {exc} "
+            "(this is a bug; please report it, with --debug output)"
+        )
+        return EXIT_INTERNAL

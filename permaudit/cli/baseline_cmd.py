@@ -6,11 +6,8 @@ from pathlib import Path
 
 import click
 
-from permaudit import baseline as baselines
-from permaudit.cli.check import analyse_with_policy, policy_option, resolve_policy
-from permaudit.cli.common import device_sdk_option, rules_option
-from permaudit.cli.run import write_output
-from permaudit.errors import PermauditError
+from permaudit.app import BaselineRequest, run_baseline
+from permaudit.cli.options import device_sdk_option, policy_option, recursive_option, rules_option
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,14 +18,6 @@ def baseline() -> None:
     subject, never wording or severity) plus how far each permission and capability
     reached, so a later build that widens one still fails. Commit it next to your code.
     """
-
-
-def _summary(action: str, path: Path, value: baselines.Baseline) -> str:
-    packages = len(value.packages)
-    return (
-        f"permaudit: {action} {path}: {len(value.findings)} findings of {packages} "
-        f"app{'s' if packages != 1 else ''}"
-    )
 
 
 @baseline.command("create", context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,6 +32,7 @@ def _summary(action: str, path: Path, value: baselines.Baseline) -> str:
 )
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @policy_option
+@recursive_option
 @device_sdk_option
 @rules_option
 def create(
@@ -50,6 +40,7 @@ def create(
     output: Path,
     force: bool,
     policy_path: Path | None,
+    recursive: bool,
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
 ) -> int:
@@ -57,16 +48,12 @@ def create(
 
     Uses the same policy (device level, rule files) as 'permaudit check'.
     """
-    if output.exists() and not force:
-        raise PermauditError(
-            "already exists; use 'permaudit baseline update' (or --force)", path=str(output)
+    return run_baseline(
+        BaselineRequest(
+            inputs=inputs, path=output, force=force, policy_path=policy_path,
+            device_sdk=device_sdk, rules_files=rules_files, recursive=recursive,
         )
-    policy = resolve_policy(policy_path)
-    scan, _, _ = analyse_with_policy(inputs, policy, rules_files, device_sdk)
-    value = baselines.from_reports(scan.reports)
-    write_output(baselines.to_json(value), output)
-    click.echo(_summary("wrote", output, value), err=True)
-    return 0
+    )
 
 
 @baseline.command("update", context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,12 +68,14 @@ def create(
     help="Existing baseline file to update in place.",
 )
 @policy_option
+@recursive_option
 @device_sdk_option
 @rules_option
 def update(
     inputs: tuple[str, ...],
     baseline_path: Path,
     policy_path: Path | None,
+    recursive: bool,
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
 ) -> int:
@@ -95,10 +84,9 @@ def update(
     Other packages in FILE are kept. An older baseline schema is rewritten in the
     current one.
     """
-    old = baselines.load_baseline(baseline_path, display=str(baseline_path))
-    policy = resolve_policy(policy_path)
-    scan, _, _ = analyse_with_policy(inputs, policy, rules_files, device_sdk)
-    value = baselines.update(old, scan.reports)
-    write_output(baselines.to_json(value), baseline_path)
-    click.echo(_summary("updated", baseline_path, value), err=True)
-    return 0
+    return run_baseline(
+        BaselineRequest(
+            inputs=inputs, path=baseline_path, update=True, policy_path=policy_path,
+            device_sdk=device_sdk, rules_files=rules_files, recursive=recursive,
+        )
+    )

@@ -6,19 +6,16 @@ from pathlib import Path
 
 import click
 
-from permaudit.cli.common import (
+from permaudit.app import CompareRequest, run_compare
+from permaudit.cli.options import (
     device_sdk_option,
     format_option,
     hash_option,
-    load_apps,
     output_option,
     recursive_option,
     rules_option,
 )
-from permaudit.cli.run import analyse, load_rules, use_color, write_output
-from permaudit.compare import compare as compare_reports
-from permaudit.errors import PermauditError
-from permaudit.formatters import COMPARE_FORMATS, renderer
+from permaudit.formatters import COMPARE_FORMATS
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +29,7 @@ from permaudit.formatters import COMPARE_FORMATS, renderer
 def compare(
     inputs: tuple[str, ...],
     fmt: str,
+    recursive: bool,
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
     output: Path | None,
@@ -43,15 +41,9 @@ def compare(
     labelled by version. Every input is read before anything is written: one
     unreadable file stops the run with exit code 2.
     """
-    apps = load_apps(inputs, digest=digest)
-    if len(apps) < 2:
-        raise PermauditError(
-            f"compare needs at least two apps, got one ({', '.join(inputs)}); "
-            "use 'permaudit scan' for a single app"
+    return run_compare(
+        CompareRequest(
+            inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
+            output=output, recursive=recursive, digest=digest,
         )
-    scanned = analyse(apps, load_rules(rules_files), device_sdk)
-    result = compare_reports(
-        scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version
     )
-    write_output(renderer(COMPARE_FORMATS, fmt)(result, color=use_color(output)), output)
-    return 0

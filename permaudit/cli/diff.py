@@ -6,29 +6,15 @@ from pathlib import Path
 
 import click
 
-from permaudit.cli.common import (
+from permaudit.app import DiffRequest, run_diff
+from permaudit.cli.options import (
     device_sdk_option,
     format_option,
-    load_apps,
     output_option,
     recursive_option,
     rules_option,
 )
-from permaudit.cli.run import analyse, load_rules, use_color, write_output
-from permaudit.diff import diff as diff_reports
-from permaudit.formatters import DIFF_FORMATS, renderer
-from permaudit.model import App
-
-
-def one_app(path: str, role: str) -> App:
-    """The single app ``path`` stands for; a directory of several apps is a usage error."""
-    apps = load_apps([path])
-    if len(apps) != 1:
-        raise click.UsageError(
-            f"{role} must be one app (an APK, a bundle or a set of splits); "
-            f"{path} holds {len(apps)} apps"
-        )
-    return apps[0]
+from permaudit.formatters import DIFF_FORMATS
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,6 +29,7 @@ def diff(
     old: str,
     new: str,
     fmt: str,
+    recursive: bool,
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
     output: Path | None,
@@ -53,16 +40,9 @@ def diff(
     implied permissions, exported components, application flags and SDK levels;
     each change with a severity from the ruleset, worst first.
     """
-    apps = [one_app(old, "OLD"), one_app(new, "NEW")]
-    scanned = analyse(apps, load_rules(rules_files), device_sdk)
-    result = diff_reports(
-        *scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version
-    )
-    if not result.same_package:
-        click.echo(
-            f"permaudit: warning: {old} is {result.old.package} but {new} is "
-            f"{result.new.package}; diffing two different apps",
-            err=True,
+    return run_diff(
+        DiffRequest(
+            old=old, new=new, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
+            output=output, recursive=recursive,
         )
-    write_output(renderer(DIFF_FORMATS, fmt)(result, color=use_color(output)), output)
-    return 0
+    )

@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-from permaudit import __version__
+from permaudit.version import __version__
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from permaudit.cli.common import format_option, output_option, rules_option
-from permaudit.cli.run import write_output
+from permaudit.app import RulesListRequest, RulesValidateRequest, run_rules_list, run_rules_validate
+from permaudit.cli.options import format_option, output_option, rules_option
+from permaudit.formatters import RULES_FORMATS
 
 
 @click.group("rules", context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,28 +28,15 @@ def validate(check_default: bool, files: tuple[Path, ...]) -> int:
 
     Every problem is reported at once as FILE:LINE:COL: error: MESSAGE (exit 2).
     """
-    from permaudit.ruleset import validate_files
-
     if not files and not check_default:
         raise click.UsageError("give --default, one or more rule FILEs, or both")
-    ruleset = validate_files(files)  # always the YAML itself, never its compiled copy
-    checked = ", ".join(str(f) for f in files) if files else "the default ruleset"
-    click.echo(
-        f"ok: {checked}: ruleset {ruleset.id} with {len(ruleset.capabilities)} capabilities "
-        f"and {len(ruleset.rules)} rules (sha256 {ruleset.sha256[:12]})"
-    )
-    return 0
+    return run_rules_validate(RulesValidateRequest(files=files))
 
 
 @rules_group.command("list")
 @rules_option
-@format_option(("table", "json"))
+@format_option(RULES_FORMATS)
 @output_option
 def list_command(rules_files: tuple[Path, ...], fmt: str, output: Path | None) -> int:
     """List every capability and rule, with severity and where it is defined."""
-    from permaudit.formatters.rules_list import render_json, render_table
-    from permaudit.ruleset import list_rules, load_ruleset
-
-    listing = list_rules(load_ruleset(rules_files))
-    write_output((render_json if fmt == "json" else render_table)(listing), output)
-    return 0
+    return run_rules_list(RulesListRequest(rules_files=rules_files, fmt=fmt, output=output))

@@ -6,16 +6,15 @@ from pathlib import Path
 
 import click
 
-from permaudit.cli.common import (
+from permaudit.app import ScanRequest, run_scan
+from permaudit.cli.options import (
     device_sdk_option,
     format_option,
     hash_option,
     output_option,
     recursive_option,
-    recursive_requested,
     rules_option,
 )
-from permaudit.cli.run import ScanRequest, run_scan
 from permaudit.formatters import SCAN_FORMATS
 
 
@@ -30,6 +29,7 @@ from permaudit.formatters import SCAN_FORMATS
 def scan(
     inputs: tuple[str, ...],
     fmt: str,
+    recursive: bool,
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
     output: Path | None,
@@ -44,13 +44,9 @@ def scan(
     checked before any report is written: one unreadable file stops the run
     with exit code 2.
     """
-    request = ScanRequest(
-        inputs=inputs,
-        fmt=fmt,
-        device_sdk=device_sdk,
-        rules_files=rules_files,
-        output=output,
-        recursive=recursive_requested(),
-        digest=digest,
+    return run_scan(
+        ScanRequest(
+            inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
+            output=output, recursive=recursive, digest=digest,
+        )
     )
-    return run_scan(request)

@@ -9,35 +9,40 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
 
 #: ``permaudit scan``: result is a ``model.ScanResult``.
 SCAN_FORMATS: dict[str, str] = {
-    "table": "permaudit.formatters.scan_table:render",
-    "json": "permaudit.formatters.scan_json:render",
+    "table": "permaudit.formatters.text.scan:render",
+    "json": "permaudit.formatters.json.scan:render",
 }
 #: ``permaudit compare``: result is a ``compare.Comparison``.
 COMPARE_FORMATS: dict[str, str] = {
-    "table": "permaudit.formatters.compare_table:render",
-    "markdown": "permaudit.formatters.compare_markdown:render",
-    "json": "permaudit.formatters.compare_json:render",
-    "html": "permaudit.formatters.compare_html:render",
+    "table": "permaudit.formatters.text.compare:render",
+    "markdown": "permaudit.formatters.markdown.compare:render",
+    "json": "permaudit.formatters.json.compare:render",
+    "html": "permaudit.formatters.html.compare:render",
 }
 #: ``permaudit diff``: result is a ``diff.Diff``.
 DIFF_FORMATS: dict[str, str] = {
-    "table": "permaudit.formatters.diff_table:render",
-    "markdown": "permaudit.formatters.diff_markdown:render",
-    "json": "permaudit.formatters.diff_json:render",
-    "html": "permaudit.formatters.diff_html:render",
+    "table": "permaudit.formatters.text.diff:render",
+    "markdown": "permaudit.formatters.markdown.diff:render",
+    "json": "permaudit.formatters.json.diff:render",
+    "html": "permaudit.formatters.html.diff:render",
 }
 #: ``permaudit check``: result is a ``gate.CheckResult``.
 CHECK_FORMATS: dict[str, str] = {
-    "table": "permaudit.formatters.check_table:render",
-    "json": "permaudit.formatters.check_json:render",
-    "markdown": "permaudit.formatters.check_markdown:render",
-    "sarif": "permaudit.formatters.check_sarif:render",
-    "junit": "permaudit.formatters.check_junit:render",
-    "github": "permaudit.formatters.check_github:render",
+    "table": "permaudit.formatters.text.check:render",
+    "json": "permaudit.formatters.json.check:render",
+    "markdown": "permaudit.formatters.markdown.check:render",
+    "sarif": "permaudit.formatters.sarif:render",
+    "junit": "permaudit.formatters.junit:render",
+    "github": "permaudit.formatters.github:render",
+}
+
+#: ``permaudit rules list``: result is a tuple of ``ruleset.ListedRule``.
+RULES_FORMATS: dict[str, str] = {
+    "table": "permaudit.formatters.text.rules:render",
+    "json": "permaudit.formatters.json.rules:render",
 }
 
 Renderer = Callable[..., str]
@@ -48,8 +53,3 @@ def renderer(registry: dict[str, str], name: str) -> Renderer:
     module_name, _, function = registry[name].partition(":")
     func: Renderer = getattr(importlib.import_module(module_name), function)
     return func
-
-
-def render_scan(name: str, result: Any, *, color: bool = False) -> str:
-    """Render a scan result in format ``name``."""
-    return renderer(SCAN_FORMATS, name)(result, color=color)

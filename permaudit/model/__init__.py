@@ -1,8 +1,8 @@
 """Immutable data model: what a manifest says, and what permaudit concludes from it.
 
-Data flows one way: input file -> ``Manifest`` -> (ruleset, device level) -> ``Report``.
-Everything here is a frozen record (``permaudit._infra.records``) holding tuples, so a value can be shared,
-hashed and compared without surprises.
+Data flows one way: input file -> ``App`` -> (ruleset, platform) -> ``Report``.
+Everything here is a frozen record (``permaudit._infra.records``) holding tuples, so a value
+can be shared, hashed and compared without surprises.
 """
 
 from __future__ import annotations

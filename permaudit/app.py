@@ -1,0 +1,383 @@
+"""Use cases without a parser: one request record per command, ``run_*(request) -> exit code``.
+
+Every command line goes through here: the CLI (``permaudit.cli``) only turns argv into a
+request, and tests call these functions directly. A use case loads its inputs, runs the
+pure layers (engine, views, ci gate), renders through the formatter registry and writes
+the report (``permaudit.output``); diagnostics go to standard error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from permaudit._infra.records import record
+from permaudit.errors import EXIT_OK, EXIT_POLICY_FAILURE, PermauditError, RulesError, UsageError
+from permaudit.model import App, Report, RulesetInfo, ScanResult, Severity
+from permaudit.output import use_color, write_output
+from permaudit.rules.model import RuleSet
+from permaudit.version import __version__
+
+if TYPE_CHECKING:
+    from permaudit.ci.gate import RuleDoc
+    from permaudit.ci.policy import Policy
+
+# --- requests ------------------------------------------------------------------------------
+
+
+@record
+class ScanRequest:
+    """``permaudit scan``: one report of every input."""
+
+    inputs: tuple[str, ...]
+    fmt: str = "table"
+    device_sdk: int | None = None
+    rules_files: tuple[Path, ...] = ()
+    output: Path | None = None
+    recursive: bool = False
+    digest: bool = False
+
+
+@record
+class CompareRequest:
+    """``permaudit compare``: two or more apps side by side."""
+
+    inputs: tuple[str, ...]
+    fmt: str = "table"
+    device_sdk: int | None = None
+    rules_files: tuple[Path, ...] = ()
+    output: Path | None = None
+    recursive: bool = False
+    digest: bool = False
+
+
+@record
+class DiffRequest:
+    """``permaudit diff``: what changed from one build of an app to the next."""
+
+    old: str
+    new: str
+    fmt: str = "table"
+    device_sdk: int | None = None
+    rules_files: tuple[Path, ...] = ()
+    output: Path | None = None
+    recursive: bool = False
+
+
+@record
+class CheckRequest:
+    """``permaudit check``: the CI gate."""
+
+    inputs: tuple[str, ...]
+    policy_path: Path | None = None
+    fail_on: Severity | None = None
+    baseline_path: Path | None = None
+    against: tuple[str, ...] = ()
+    fmt: str = "table"
+    device_sdk: int | None = None
+    rules_files: tuple[Path, ...] = ()
+    output: Path | None = None
+    recursive: bool = False
+    exit_zero: bool = False
+
+
+@record
+class BaselineRequest:
+    """``permaudit baseline create|update``: write the file ``check --baseline`` reads."""
+
+    inputs: tuple[str, ...]
+    path: Path
+    #: ``update`` keeps the other packages of an existing file; ``create`` starts anew.
+    update: bool = False
+    force: bool = False
+    policy_path: Path | None = None
+    device_sdk: int | None = None
+    rules_files: tuple[Path, ...] = ()
+    recursive: bool = False
+
+
+@record
+class RulesValidateRequest:
+    """``permaudit rules validate``: check rule files as they would be used."""
+
+    files: tuple[Path, ...] = ()
+
+
+@record
+class RulesListRequest:
+    """``permaudit rules list``: every capability and rule in force."""
+
+    rules_files: tuple[Path, ...] = ()
+    fmt: str = "table"
+    output: Path | None = None
+
+
+# --- shared steps --------------------------------------------------------------------------
+
+
+def load_apps(paths: Sequence[str], *, recursive: bool = False, digest: bool = False) -> list[App]:
+    """Load every input before any report is written; the first bad one stops the run.
+
+    A directory stands for every supported file in it (sorted; ``recursive`` descends);
+    split APKs given together with their base APK become one app; ``digest`` adds each
+    file's SHA-256. See ``permaudit.inputs.load_inputs``.
+    """
+    from permaudit.inputs.loader import load_inputs
+
+    return load_inputs(paths, recursive=recursive, digest=digest)
+
+
+def load_rules(rules_files: Sequence[Path]) -> RuleSet:
+    """The default ruleset with ``rules_files`` applied on top, in order."""
+    from permaudit.rules.ruleset import load_ruleset
+
+    return load_ruleset(rules_files)
+
+
+def analyse(apps: Sequence[App], ruleset: RuleSet, device_sdk: int | None) -> ScanResult:
+    """Evaluate ``apps`` against ``ruleset`` on one device level (default: the newest)."""
+    from permaudit.android.catalog import NEWEST_API_LEVEL
+    from permaudit.android.platform import platform_for
+    from permaudit.engine import evaluate
+
+    platform = platform_for(NEWEST_API_LEVEL if device_sdk is None else device_sdk)
+    reports = tuple(evaluate(app, ruleset, platform) for app in apps)
+    return ScanResult(
+        tool_version=__version__,
+        ruleset=RulesetInfo(id=ruleset.id, sha256=ruleset.sha256),
+        device_sdk=platform.api_level,
+        reports=reports,
+    )
+
+
+def diagnostic(line: str) -> None:
+    """Write one line to standard error (warnings, summaries)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+# --- scan, compare, diff -------------------------------------------------------------------
+
+
+def run_scan(request: ScanRequest) -> int:
+    """Load, analyse and write one report of every input; exit code 0."""
+    from permaudit.formatters import SCAN_FORMATS, renderer
+
+    apps = load_apps(request.inputs, recursive=request.recursive, digest=request.digest)
+    result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
+    text = renderer(SCAN_FORMATS, request.fmt)(result, color=use_color(request.output))
+    write_output(text, request.output)
+    return EXIT_OK
+
+
+def run_compare(request: CompareRequest) -> int:
+    """Compare two or more apps; a single app is a usage error."""
+    from permaudit.formatters import COMPARE_FORMATS, renderer
+    from permaudit.views.compare import compare
+
+    apps = load_apps(request.inputs, recursive=request.recursive, digest=request.digest)
+    if len(apps) < 2:
+        raise UsageError(
+            f"compare needs at least two apps, got one ({', '.join(request.inputs)}); "
+            "use 'permaudit scan' for a single app"
+        )
+    scanned = analyse(apps, load_rules(request.rules_files), request.device_sdk)
+    result = compare(scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
+    text = renderer(COMPARE_FORMATS, request.fmt)(result, color=use_color(request.output))
+    write_output(text, request.output)
+    return EXIT_OK
+
+
+def _one_app(path: str, role: str, *, recursive: bool) -> App:
+    """The single app ``path`` stands for; a directory of several apps is a usage error."""
+    apps = load_apps([path], recursive=recursive)
+    if len(apps) != 1:
+        raise UsageError(
+            f"{role} must be one app (an APK, a bundle or a set of splits); "
+            f"{path} holds {len(apps)} apps"
+        )
+    return apps[0]
+
+
+def run_diff(request: DiffRequest) -> int:
+    """Diff two builds of one app; a warning when they are different packages."""
+    from permaudit.formatters import DIFF_FORMATS, renderer
+    from permaudit.views.diff import diff
+
+    apps = [
+        _one_app(request.old, "OLD", recursive=request.recursive),
+        _one_app(request.new, "NEW", recursive=request.recursive),
+    ]
+    scanned = analyse(apps, load_rules(request.rules_files), request.device_sdk)
+    result = diff(*scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
+    if not result.same_package:
+        diagnostic(
+            f"permaudit: warning: {request.old} is {result.old.package} but {request.new} is "
+            f"{result.new.package}; diffing two different apps"
+        )
+    text = renderer(DIFF_FORMATS, request.fmt)(result, color=use_color(request.output))
+    write_output(text, request.output)
+    return EXIT_OK
+
+
+# --- check and baselines -------------------------------------------------------------------
+
+
+def resolve_policy(policy_path: Path | None) -> Policy:
+    """The policy at ``policy_path``, else ``./.permaudit.yml``, else the empty policy."""
+    from permaudit.ci.policy import Policy, find_policy, load_policy
+
+    path = policy_path if policy_path is not None else find_policy(Path("."))
+    if path is None:
+        return Policy()
+    return load_policy(path, display=str(path))
+
+
+def analyse_with_policy(
+    inputs: Sequence[str],
+    policy: Policy,
+    rules_files: Sequence[Path],
+    device_sdk: int | None,
+    against: Sequence[str] = (),
+    *,
+    recursive: bool = False,
+) -> tuple[ScanResult, int, tuple[RuleDoc, ...]]:
+    """Scan the inputs (then the ``against`` builds) with the policy's rules and device level.
+
+    Returns the scan, how many of its reports are the inputs' (the rest are the old
+    builds: a directory or a split set can stand for several files or one app, so the
+    count of arguments says nothing), and the rule documentation.
+    """
+    from permaudit.ci import gate
+    from permaudit.ci.policy import unknown_references
+
+    level = device_sdk if device_sdk is not None else policy.device_sdk
+    ruleset = load_rules((*policy.rules_files, *rules_files))
+    errors = unknown_references(
+        policy, gate.known_rule_ids(ruleset), gate.known_capability_ids(ruleset)
+    )
+    if errors:
+        raise RulesError(errors)
+    # SARIF and JUnit reports name each input by its SHA-256 (provenance for CI records).
+    apps = load_apps(inputs, recursive=recursive, digest=True)
+    olds = load_apps(against, recursive=recursive) if against else []
+    return analyse([*apps, *olds], ruleset, level), len(apps), gate.ruleset_docs(ruleset)
+
+
+def run_check(request: CheckRequest) -> int:
+    """Judge apps against a policy and a baseline or older builds; exit 0 (pass) or 1."""
+    from permaudit.ci import gate
+    from permaudit.ci.baseline import Baseline, load_baseline
+    from permaudit.formatters import CHECK_FORMATS, renderer
+    from permaudit.formatters.summary import check_summary
+
+    if request.baseline_path is not None and request.against:
+        raise UsageError("use --baseline or --against, not both")
+    policy = resolve_policy(request.policy_path)
+    baseline: Baseline | None = None
+    if request.baseline_path is not None:
+        baseline = load_baseline(request.baseline_path, display=str(request.baseline_path))
+    threshold = request.fail_on or policy.fail_on or gate.DEFAULT_FAIL_ON
+    scan, count, docs = analyse_with_policy(
+        request.inputs, policy, request.rules_files, request.device_sdk, request.against,
+        recursive=request.recursive,
+    )
+    reports, olds = scan.reports[:count], scan.reports[count:]
+    if request.against:
+        verdicts = tuple(
+            gate.decide_against(old, new, policy, fail_on=threshold)
+            for old, new in pair_against(reports, olds)
+        )
+    else:
+        verdicts = tuple(
+            gate.decide(report, policy, baseline, fail_on=threshold) for report in reports
+        )
+    result = gate.CheckResult(
+        scan=ScanResult(
+            tool_version=scan.tool_version, ruleset=scan.ruleset, device_sdk=scan.device_sdk,
+            reports=reports,
+        ),
+        verdicts=verdicts,
+        fail_on=threshold,
+        rules=gate.rule_docs(docs, verdicts),
+        policy_source=policy.source,
+        baseline_source=str(request.baseline_path) if request.baseline_path else None,
+        against=request.against,
+    )
+    text = renderer(CHECK_FORMATS, request.fmt)(result, color=use_color(request.output))
+    write_output(text, request.output)
+    diagnostic(check_summary(result, exit_zero=request.exit_zero))
+    return EXIT_OK if result.passed or request.exit_zero else EXIT_POLICY_FAILURE
+
+
+def pair_against(reports: Sequence[Report], olds: Sequence[Report]) -> list[tuple[Report, Report]]:
+    """Pair each app with the old build of the same package; a mismatch is a usage error."""
+    by_package: dict[str, Report] = {}
+    for old in olds:
+        package = old.app.manifest.package
+        if package in by_package:
+            raise UsageError(f"--against: two old builds of {package}")
+        by_package[package] = old
+    pairs = []
+    for report in reports:
+        package = report.app.manifest.package
+        if package not in by_package:
+            given = ", ".join(f"{o.app.input.path} ({o.app.manifest.package})" for o in olds)
+            raise UsageError(
+                f"--against: no old build of {package} ({report.app.input.path}); given: {given}"
+            )
+        pairs.append((by_package.pop(package), report))
+    if by_package:
+        extra = ", ".join(o.app.input.path for o in by_package.values())
+        raise UsageError(f"--against: no app to compare with {extra}")
+    return pairs
+
+
+def run_baseline(request: BaselineRequest) -> int:
+    """Write a new baseline, or update the entries of the inputs' packages in an existing one."""
+    from permaudit.ci import baseline as baselines
+    from permaudit.formatters.summary import baseline_summary
+
+    old = None
+    if request.update:
+        old = baselines.load_baseline(request.path, display=str(request.path))
+    elif request.path.exists() and not request.force:
+        raise PermauditError(
+            "already exists; use 'permaudit baseline update' (or --force)", path=str(request.path)
+        )
+    policy = resolve_policy(request.policy_path)
+    scan, _, _ = analyse_with_policy(
+        request.inputs, policy, request.rules_files, request.device_sdk,
+        recursive=request.recursive,
+    )
+    value = baselines.from_reports(scan.reports) if old is None else baselines.update(
+        old, scan.reports
+    )
+    write_output(baselines.to_json(value), request.path)
+    diagnostic(baseline_summary("updated" if request.update else "wrote", request.path, value))
+    return EXIT_OK
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def run_rules_validate(request: RulesValidateRequest) -> int:
+    """Validate rule files on top of the default ruleset (no files: the default alone)."""
+    from permaudit.formatters.summary import validated_summary
+    from permaudit.rules.ruleset import validate_files
+
+    ruleset = validate_files(request.files)  # always the YAML itself, never its compiled copy
+    write_output(validated_summary(request.files, ruleset), None)
+    return EXIT_OK
+
+
+def run_rules_list(request: RulesListRequest) -> int:
+    """List every capability and rule in force."""
+    from permaudit.formatters import RULES_FORMATS, renderer
+    from permaudit.rules.ruleset import list_rules, load_ruleset
+
+    listing = list_rules(load_ruleset(request.rules_files))
+    write_output(renderer(RULES_FORMATS, request.fmt)(listing, color=False), request.output)
+    return EXIT_OK

@@ -1,0 +1,580 @@
+"""The CI gate: decide, from a report, a policy and a baseline (or an old build), pass or fail.
+
+Pure: ``decide(report, policy, baseline, fail_on=...)`` and ``decide_against(old, new,
+policy, fail_on=...)`` return a ``Verdict`` that says, for every finding, whether it fails
+and why not when it does not (below the threshold, accepted by the policy with its
+justification, already in the baseline, unchanged since the old build, rule disabled).
+The CLI only prints the verdict and turns it into an exit code.
+
+Order of judgement for one finding: a rule the policy disables never fails; then the
+finding's severity (after the policy's overrides) below ``fail_on`` passes; then an
+``allow`` entry accepts it; then, with a baseline, a fingerprint in the baseline passes
+unless the finding was *broadened* (its permission requested on more API levels, its
+capability reached further or through a new permission); anything left fails.
+A ``deny`` entry fails whenever the app requests the permission or reaches the capability,
+whatever the severity, baseline or old build; ``max_score`` fails when the risk score is
+above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from permaudit._infra.records import record, replace
+from permaudit.ci.baseline import Baseline, PermissionScope
+from permaudit.ci.policy import CAPABILITY, PERMISSION, Acceptance, Policy
+from permaudit.model import (
+    USES_PERMISSION_SDK_23,
+    Finding,
+    PermissionAccess,
+    Report,
+    ScanResult,
+    Severity,
+)
+from permaudit.rules.model import Capability
+
+if TYPE_CHECKING:
+    from permaudit.rules.model import RuleSet
+    from permaudit.views.diff import Change
+
+DEFAULT_FAIL_ON = Severity.HIGH
+
+# Status of one judged item.
+FAIL = "fail"
+ACCEPTED = "accepted"
+BASELINED = "baseline"
+UNCHANGED = "unchanged"
+BELOW = "below"
+DISABLED = "disabled"
+STATUSES = (FAIL, ACCEPTED, BASELINED, UNCHANGED, BELOW, DISABLED)
+
+# Kind of a judged item.
+KIND_FINDING = "finding"
+KIND_CHANGE = "change"
+KIND_DENY = "deny"
+KIND_SCORE = "score"
+
+RULE_DENY = "policy.deny"
+RULE_MAX_SCORE = "policy.max_score"
+CHANGE_RULE_PREFIX = "diff."
+
+#: Change kinds (``permaudit.views.diff``) that only ever widen what the app reaches.
+WIDENING_CHANGES = frozenset(
+    {
+        "capability_gained",
+        "permission_added",
+        "permission_max_sdk_widened",
+        "implied_added",
+        "component_exported_added",
+        "component_unprotected",
+        "finding_added",
+    }
+)
+#: Change kinds that widen or narrow; ``diff`` gives the narrowing direction ``info``.
+TWO_WAY_CHANGES = frozenset(
+    {
+        "capability_access_changed",
+        "permission_element_changed",
+        "permission_protection_changed",
+        "flag_changed",
+        "target_sdk_changed",
+    }
+)
+
+_ALL_LEVELS = 10_000  # stands for "no maxSdkVersion" in API-level spans
+
+
+@record
+class Item:
+    """One thing the gate judged: a finding, a change since the old build, a denial, the score."""
+
+    kind: str
+    rule: str
+    subject: str
+    #: Severity the gate used (the policy may override the rule's).
+    severity: Severity
+    title: str
+    message: str
+    status: str
+    #: Why it has that status, in words: "new since baseline", "accepted by policy: ...".
+    reason: str
+    justification: str | None = None
+    fingerprint: str = ""
+    #: Severity the ruleset gave, when the policy overrode it.
+    rule_severity: Severity | None = None
+    line: int | None = None
+    references: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """Whether this item fails the check."""
+        return self.status == FAIL
+
+
+@record
+class Verdict:
+    """The gate's decision for one app."""
+
+    report: Report
+    fail_on: Severity
+    items: tuple[Item, ...]
+    #: What findings were compared with: ``"baseline"``, the old build's path, or ``None``.
+    compared_to: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when no item fails."""
+        return not any(item.failed for item in self.items)
+
+    @property
+    def failing(self) -> tuple[Item, ...]:
+        """The items that fail, in report order."""
+        return tuple(item for item in self.items if item.failed)
+
+    def count(self, status: str, *, kind: str | None = None) -> int:
+        """How many items have ``status`` (optionally only of ``kind``)."""
+        return sum(1 for i in self.items if i.status == status and (kind is None or i.kind == kind))
+
+
+@record
+class RuleDoc:
+    """What SARIF and JUnit say about a rule: its title, default severity and help text."""
+
+    id: str
+    title: str
+    severity: Severity
+    help: str
+    references: tuple[str, ...] = ()
+
+
+@record
+class CheckResult:
+    """What ``permaudit check`` renders: the scan, one verdict per app, and the settings."""
+
+    scan: ScanResult
+    verdicts: tuple[Verdict, ...]
+    fail_on: Severity
+    rules: tuple[RuleDoc, ...] = ()
+    policy_source: str | None = None
+    baseline_source: str | None = None
+    against: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """True when every app passes."""
+        return all(v.passed for v in self.verdicts)
+
+
+# --- the decisions ------------------------------------------------------------------------
+
+
+def decide(
+    report: Report,
+    policy: Policy,
+    baseline: Baseline | None,
+    *,
+    fail_on: Severity = DEFAULT_FAIL_ON,
+) -> Verdict:
+    """Judge ``report`` against ``policy`` and, when given, ``baseline``."""
+    items = [
+        _judge(report, f, policy, fail_on, lambda f: _baseline_status(report, f, baseline, fail_on))
+        for f in report.findings
+    ]
+    items.extend(_policy_items(report, policy))
+    return Verdict(
+        report=report,
+        fail_on=fail_on,
+        items=tuple(items),
+        compared_to="baseline" if baseline is not None else None,
+    )
+
+
+def decide_against(
+    old: Report,
+    new: Report,
+    policy: Policy,
+    *,
+    fail_on: Severity = DEFAULT_FAIL_ON,
+) -> Verdict:
+    """Judge ``new`` by what changed since ``old`` (``permaudit.views.diff`` semantics).
+
+    A finding fails when it is new since the old build or a change at or above ``fail_on``
+    widened its subject; a widening change with no finding of its own is an item too.
+    """
+    from permaudit.views.diff import diff
+
+    label = old.app.input.path
+    changes = [c for c in diff(old, new).changes if _fails_as_change(c, fail_on)]
+    before = {(f.rule, f.subject) for f in old.findings}
+    used: set[Change] = set()
+
+    def status(finding: Finding) -> tuple[str, str]:
+        if (finding.rule, finding.subject) not in before:
+            return FAIL, f"new since {label}"
+        related = [c for c in changes if _related(new, c.subject, finding.subject)]
+        used.update(related)
+        if related:
+            return FAIL, "; ".join(describe_change(c) for c in related) + f" since {label}"
+        return UNCHANGED, f"unchanged since {label}"
+
+    items = [_judge(new, f, policy, fail_on, status) for f in new.findings]
+    for change in changes:
+        if change in used or any(_related(new, change.subject, f.subject) for f in new.findings):
+            continue
+        items.append(_change_item(new, change, policy, label))
+    items.extend(_policy_items(new, policy))
+    return Verdict(report=new, fail_on=fail_on, items=tuple(items), compared_to=label)
+
+
+Compare = Callable[[Finding], tuple[str, str]]
+
+
+def _judge(
+    report: Report,
+    finding: Finding,
+    policy: Policy,
+    fail_on: Severity,
+    compare: Compare,
+) -> Item:
+    override = policy.severity_for(finding.rule)
+    severity = finding.severity if override is None else override
+    item = Item(
+        kind=KIND_FINDING,
+        rule=finding.rule,
+        subject=finding.subject,
+        severity=severity,
+        title=finding.title,
+        message=finding.message,
+        status=FAIL,
+        reason="",
+        fingerprint=finding.fingerprint,
+        rule_severity=finding.severity if override is not None else None,
+        line=finding.line,
+        references=finding.references,
+    )
+    if policy.is_disabled(finding.rule):
+        return replace(item, status=DISABLED, reason="rule disabled by policy")
+    if severity < fail_on:
+        return replace(item, status=BELOW, reason=f"below {fail_on.label}")
+    accepted = accepting(report, finding.subject, policy)
+    if accepted:
+        return _accept(item, accepted)
+    status, reason = compare(finding)
+    return replace(item, status=status, reason=reason)
+
+
+def _accept(item: Item, accepted: Sequence[Acceptance]) -> Item:
+    return replace(
+        item,
+        status=ACCEPTED,
+        reason="accepted by policy (" + ", ".join(str(a.target) for a in accepted) + ")",
+        justification="; ".join(a.justification for a in accepted),
+    )
+
+
+def _baseline_status(
+    report: Report,
+    finding: Finding,
+    baseline: Baseline | None,
+    fail_on: Severity,
+) -> tuple[str, str]:
+    if baseline is None:
+        return FAIL, f"at or above {fail_on.label}"
+    if finding.fingerprint not in baseline.fingerprints:
+        return FAIL, "new since baseline"
+    broadened = broadening(report, finding.subject, baseline)
+    if broadened:
+        return FAIL, f"broadened since baseline: {broadened}"
+    return BASELINED, "in baseline"
+
+
+def _policy_items(report: Report, policy: Policy) -> list[Item]:
+    items = []
+    package = report.app.manifest.package
+    for denial in policy.deny:
+        target = denial.target
+        if not _reaches(report, target.kind, target.name):
+            continue
+        severity = _subject_severity(report, target.name)
+        why = f": {denial.reason}" if denial.reason else ""
+        items.append(
+            Item(
+                kind=KIND_DENY,
+                rule=RULE_DENY,
+                subject=target.name,
+                severity=severity,
+                title=f"Denied {target.kind}: {target.name}",
+                message=f"{package} {_reach_verb(target.kind)} {target.name}, "
+                f"which the policy denies{why}",
+                status=FAIL,
+                reason="denied by policy" + (f" ({denial.reason})" if denial.reason else ""),
+                fingerprint=f"{RULE_DENY}:{package}:{target.name}",
+            )
+        )
+    if policy.max_score is not None and report.risk.score > policy.max_score:
+        items.append(
+            Item(
+                kind=KIND_SCORE,
+                rule=RULE_MAX_SCORE,
+                subject="risk score",
+                severity=Severity.HIGH,
+                title="Risk score above the policy's maximum",
+                message=f"risk score {report.risk.score} ({report.risk.level}) is above "
+                f"max_score {policy.max_score}",
+                status=FAIL,
+                reason=f"score {report.risk.score} > max_score {policy.max_score}",
+                fingerprint=f"{RULE_MAX_SCORE}:{package}",
+            )
+        )
+    return items
+
+
+def _change_item(report: Report, change: Change, policy: Policy, label: str) -> Item:
+    text = describe_change(change)
+    item = Item(
+        kind=KIND_CHANGE,
+        rule=CHANGE_RULE_PREFIX + change.kind,
+        subject=change.subject,
+        severity=change.severity,
+        title=change.kind.replace("_", " ").capitalize(),
+        message=f"{text} since {label}",
+        status=FAIL,
+        reason=f"{text} since {label}",
+        fingerprint=f"{CHANGE_RULE_PREFIX}{change.kind}:{report.app.manifest.package}:"
+        f"{change.subject}",
+    )
+    accepted = accepting(report, change.subject, policy)
+    return _accept(item, accepted) if accepted else item
+
+
+def _fails_as_change(change: Change, fail_on: Severity) -> bool:
+    if change.severity < fail_on:
+        return False
+    if change.kind in WIDENING_CHANGES:
+        return True
+    return change.kind in TWO_WAY_CHANGES and change.severity > Severity.INFO
+
+
+def describe_change(change: Change) -> str:
+    """A change in words: ``permission max sdk widened (28 -> all levels): X``."""
+    what = change.kind.replace("_", " ")
+    old = "all levels" if change.old is None and "max_sdk" in change.kind else change.old
+    new = "all levels" if change.new is None and "max_sdk" in change.kind else change.new
+    if (change.old is not None and change.new is not None) or "max_sdk" in change.kind:
+        return f"{what}: {change.subject} ({old} -> {new})"
+    if change.new is not None:
+        return f"{what}: {change.subject} ({new})"
+    return f"{what}: {change.subject}"
+
+
+# --- policy matching ----------------------------------------------------------------------
+
+
+def accepting(report: Report, subject: str, policy: Policy) -> tuple[Acceptance, ...]:
+    """The ``allow`` entries that accept ``subject`` in ``report``; ``()`` when none do.
+
+    A subject is accepted when an entry names it, or when it is a capability reached through
+    permissions that are all allowed, or a permission whose capabilities are all allowed.
+    """
+    if not policy.allow:
+        return ()
+    direct = tuple(a for a in policy.allow if _same(a.target.name, subject))
+    if direct:
+        return direct
+    by_permission = {a.target.name: a for a in policy.allow if a.target.kind == PERMISSION}
+    by_capability = {a.target.name: a for a in policy.allow if a.target.kind == CAPABILITY}
+    requested = {p.name for p in report.permissions}
+    for hit in report.capabilities:
+        if hit.id == subject:
+            # Every permission through which the app reaches it must be allowed; manifest
+            # features (``service:...``) that only widen a permission's reach follow it.
+            via = [v for v in hit.via if v in requested]
+            if via and all(v in by_permission for v in via):
+                return tuple(dict.fromkeys(by_permission[v] for v in via))
+            return ()
+    capabilities = {c for p in report.permissions if p.name == subject for c in p.capabilities}
+    if capabilities and all(c in by_capability for c in capabilities):
+        return tuple(by_capability[c] for c in sorted(capabilities))
+    return ()
+
+
+def _same(a: str, b: str) -> bool:
+    return a.removeprefix("android:").lower() == b.removeprefix("android:").lower()
+
+
+def _related(report: Report, change_subject: str, finding_subject: str) -> bool:
+    """Whether a change's subject and a finding's subject name the same thing."""
+    if _same(change_subject, finding_subject):
+        return True
+    # Components: changes say "service com.x.Y", findings may say "com.x.Y".
+    if " " in change_subject and _same(change_subject.split(" ", 1)[1], finding_subject):
+        return True
+    # A permission and the capability it gives.
+    for row in report.permissions:
+        if row.name == change_subject and finding_subject in row.capabilities:
+            return True
+        if row.name == finding_subject and change_subject in row.capabilities:
+            return True
+    return False
+
+
+def _reaches(report: Report, kind: str, name: str) -> bool:
+    if kind == PERMISSION:
+        return any(p.name == name and p.applies for p in report.permissions)
+    return any(hit.id == name for hit in report.capabilities)
+
+
+def _reach_verb(kind: str) -> str:
+    return "requests" if kind == PERMISSION else "reaches"
+
+
+def _subject_severity(report: Report, subject: str) -> Severity:
+    severities = [f.severity for f in report.findings if _same(f.subject, subject)]
+    severities += [h.severity for h in report.capabilities if h.id == subject or subject in h.via]
+    return max(severities, default=Severity.HIGH)
+
+
+# --- broadening against a baseline --------------------------------------------------------
+
+Span = tuple[int, int]
+
+
+def _span(element: str, max_sdk: int | None) -> Span:
+    low = 23 if element == USES_PERMISSION_SDK_23 else 1
+    return (low, _ALL_LEVELS if max_sdk is None else max_sdk)
+
+
+def _covered(new: Iterable[Span], old: Sequence[Span]) -> bool:
+    """Whether every API level of ``new`` lies in some span of ``old``."""
+    merged: list[list[int]] = []
+    for low, high in sorted(old):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return all(any(m[0] <= low and high <= m[1] for m in merged) for low, high in new)
+
+
+def _spans_text(spans: Iterable[Span]) -> str:
+    parts = []
+    for low, high in sorted(set(spans)):
+        if high >= _ALL_LEVELS:
+            parts.append("all API levels" if low <= 1 else f"API {low}+")
+        else:
+            parts.append(f"API {low}-{high}")
+    return ", ".join(parts) or "not requested"
+
+
+def _permission_broadening(
+    package: str, name: str, rows: Sequence[PermissionAccess], old: Sequence[PermissionScope]
+) -> str | None:
+    new_spans = [_span(r.element, r.max_sdk) for r in rows]
+    old_spans = [_span(s.element, s.max_sdk) for s in old]
+    if _covered(new_spans, old_spans):
+        return None
+    return f"{name} requested on {_spans_text(new_spans)} (was {_spans_text(old_spans)})"
+
+
+def broadening(report: Report, subject: str, baseline: Baseline) -> str | None:
+    """How ``subject`` reaches further than the baseline recorded, or ``None``."""
+    package = report.app.manifest.package
+    rows = [p for p in report.permissions if p.name == subject]
+    if rows:
+        return _permission_broadening(
+            package, subject, rows, baseline.permission_scopes(package, subject)
+        )
+    for hit in report.capabilities:
+        if hit.id != subject:
+            continue
+        old = baseline.capability_scope(package, subject)
+        if old is None:
+            return f"{subject} newly reached"
+        wider = sorted(set(hit.access) - set(old.access))
+        if wider:
+            return f"{subject} now reaches {', '.join(wider)}"
+        added = sorted(set(hit.via) - set(old.via))
+        if added:
+            return f"{subject} now also through {', '.join(added)}"
+        for via in hit.via:
+            via_rows = [p for p in report.permissions if p.name == via]
+            if via_rows:
+                text = _permission_broadening(
+                    package, via, via_rows, baseline.permission_scopes(package, via)
+                )
+                if text:
+                    return text
+    return None
+
+
+# --- summary ------------------------------------------------------------------------------
+
+
+# --- rule documentation -------------------------------------------------------------------
+
+POLICY_RULE_DOCS = (
+    RuleDoc(
+        id=RULE_DENY,
+        title="Permission or capability denied by the policy",
+        severity=Severity.HIGH,
+        help="The policy file's deny list names this permission or capability: any app "
+        "that requests or reaches it fails the check, whatever its severity or baseline.",
+    ),
+    RuleDoc(
+        id=RULE_MAX_SCORE,
+        title="Risk score above the policy's max_score",
+        severity=Severity.HIGH,
+        help="The app's 0..100 risk score is above the max_score the policy file allows.",
+    ),
+)
+
+
+def rule_docs(ruleset_docs: Iterable[RuleDoc], verdicts: Iterable[Verdict]) -> tuple[RuleDoc, ...]:
+    """The ruleset's rules plus the policy and change rules the verdicts use, sorted by id."""
+    docs = {doc.id: doc for doc in ruleset_docs}
+    for doc in POLICY_RULE_DOCS:
+        docs.setdefault(doc.id, doc)
+    for verdict in verdicts:
+        for item in verdict.items:
+            if item.rule not in docs:
+                docs[item.rule] = RuleDoc(
+                    id=item.rule,
+                    title=item.title,
+                    severity=item.severity,
+                    help=(
+                        "A change between the old and the new build that widens what the app "
+                        "can reach (permaudit check --against)."
+                        if item.kind == KIND_CHANGE
+                        else item.title
+                    ),
+                )
+    return tuple(sorted(docs.values(), key=lambda d: d.id))
+
+
+def ruleset_docs(ruleset: RuleSet) -> tuple[RuleDoc, ...]:
+    """A ``RuleDoc`` for every rule and capability of ``ruleset``, enabled or disabled."""
+    docs = []
+    for entry in (*ruleset.capabilities, *ruleset.rules, *ruleset.disabled):
+        rule_id = entry.rule_id if isinstance(entry, Capability) else entry.id
+        docs.append(
+            RuleDoc(
+                id=rule_id,
+                title=entry.title,
+                severity=entry.severity,
+                help=" ".join(entry.rationale.split()),
+                references=entry.references,
+            )
+        )
+    return tuple(docs)
+
+
+def known_rule_ids(ruleset: RuleSet) -> frozenset[str]:
+    """Every rule id findings of ``ruleset`` can carry (capabilities as ``capability.<id>``)."""
+    return frozenset(doc.id for doc in ruleset_docs(ruleset))
+
+
+def known_capability_ids(ruleset: RuleSet) -> frozenset[str]:
+    """Every capability id of ``ruleset``, enabled or disabled."""
+    return frozenset(
+        c.id for c in (*ruleset.capabilities, *ruleset.disabled) if isinstance(c, Capability)
+    )

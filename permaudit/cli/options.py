@@ -1,0 +1,104 @@
+"""The options the click commands share, declared once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from permaudit.android.catalog import NEWEST_API_LEVEL
+from permaudit.ci import DEFAULT_POLICY_NAME
+from permaudit.errors import UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def format_option(choices: Iterable[str]) -> Callable[[F], F]:
+    """``-f/--format NAME`` among ``choices`` (in the order given), default ``table``."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default="table",
+        show_default=True,
+        help="Report format.",
+    )
+
+
+def device_sdk_option(func: F) -> F:
+    """``--device-sdk N``: the API level of the phone the report describes."""
+
+    def known_level(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+        if value is not None and value > NEWEST_API_LEVEL:
+            raise UsageError(
+                f"--device-sdk {value}: the permission catalog knows API levels up to "
+                f"{NEWEST_API_LEVEL}"
+            )
+        return value
+
+    return click.option(
+        "--device-sdk",
+        type=click.IntRange(1, None),
+        default=None,
+        metavar="N",
+        callback=known_level,
+        help="API level of the device to evaluate (default: the newest level known).",
+    )(func)
+
+
+def rules_option(func: F) -> F:
+    """``--rules FILE`` (repeatable): extra rule files applied on top of the default set."""
+    return click.option(
+        "--rules",
+        "rules_files",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="FILE",
+        help="Extra ruleset file to add or override rules by id (repeatable).",
+    )(func)
+
+
+def output_option(func: F) -> F:
+    """``--output PATH``: write the report to a file (atomically) instead of stdout."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        metavar="PATH",
+        help="Write the report to PATH instead of standard output.",
+    )(func)
+
+
+def hash_option(func: F) -> F:
+    """``--hash``: also compute each input file's SHA-256 (it reads every byte)."""
+    return click.option(
+        "--hash",
+        "digest",
+        is_flag=True,
+        help="Also report each input file's SHA-256 (reads the whole file).",
+    )(func)
+
+
+def recursive_option(func: F) -> F:
+    """``--recursive``: directory arguments are scanned with their subdirectories."""
+    return click.option(
+        "--recursive",
+        is_flag=True,
+        help="Scan directory arguments with their subdirectories.",
+    )(func)
+
+
+def policy_option(func: F) -> F:
+    """``--policy FILE``: the policy (default: ``.permaudit.yml`` in the working directory)."""
+    return click.option(
+        "--policy",
+        "policy_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        metavar="FILE",
+        help=f"Policy file (default: {DEFAULT_POLICY_NAME} in the working directory, if any).",
+    )(func)

@@ -1,0 +1,1 @@
+"""Reading YAML data and config files with positions, and precompiled copies of shipped data."""

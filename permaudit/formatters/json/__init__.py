@@ -1,0 +1,1 @@
+"""JSON documents: the versioned, deterministic contract of every command."""

@@ -1,0 +1,132 @@
+"""The versioned JSON contract of ``permaudit compare`` (documented in README.md).
+
+The scan document's fields (``schema_version``, ``tool``, ``ruleset``, ``device_sdk``, and
+``apps`` with each app's scan data, in input order) plus the three blocks. Every list is
+in column order (apps) or in the comparison's defined row order; keys are sorted; no
+timestamps, so the same inputs give byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from permaudit.formatters.json.scan import report_json
+from permaudit.model import RulesetInfo
+from permaudit.views.compare import (
+    AppColumn,
+    CapabilityCell,
+    Comparison,
+    PermissionCell,
+    PermissionCounts,
+)
+
+#: Bumped on any change that removes or retypes a field (adding one does not). Each entry
+#: of ``apps`` follows the scan contract of ``scan_json.SCHEMA_VERSION``.
+SCHEMA_VERSION = 1
+
+
+def provenance(tool_version: str, ruleset: RulesetInfo | None, device_sdk: int) -> dict[str, Any]:
+    """The header every compare/diff document shares with the scan contract."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "permaudit", "version": tool_version},
+        "ruleset": None if ruleset is None else {"id": ruleset.id, "sha256": ruleset.sha256},
+        "device_sdk": device_sdk,
+    }
+
+
+def column_json(app: AppColumn) -> dict[str, Any]:
+    """How a column is labelled."""
+    return {
+        "label": app.label,
+        "package": app.package,
+        "version_name": app.version_name,
+        "version_code": app.version_code,
+    }
+
+
+def _capability_cell(cell: CapabilityCell) -> dict[str, Any]:
+    return {
+        "level": cell.level if cell.reached else None,
+        "access": list(cell.access),
+        "severity": None if cell.severity is None else cell.severity.label,
+        "via": list(cell.via),
+        "notes": list(cell.notes),
+    }
+
+
+def _permission_cell(cell: PermissionCell) -> dict[str, Any]:
+    return {
+        "requested": cell.requested,
+        "applies": cell.applies,
+        "text": cell.text,
+        "elements": [
+            {
+                "element": e.element,
+                "max_sdk": e.max_sdk,
+                "reason": e.reason,
+                "applies": e.applies,
+            }
+            for e in cell.entries
+        ],
+    }
+
+
+def _counts(counts: PermissionCounts) -> dict[str, int]:
+    return {
+        "uses_permission": counts.uses_permission,
+        "uses_permission_sdk_23": counts.uses_permission_sdk_23,
+        "implied": counts.implied,
+        "total": counts.total,
+        "applies": counts.applies,
+    }
+
+
+def comparison_document(result: Comparison) -> dict[str, Any]:
+    """The whole compare document as plain data."""
+    document = provenance(result.tool_version, result.ruleset, result.device_sdk)
+    document["apps"] = [
+        {**report_json(report), "column": column_json(app)}
+        for app, report in zip(result.apps, result.reports, strict=True)
+    ]
+    document["capability_matrix"] = [
+        {
+            "capability": row.id,
+            "title": row.title,
+            "severity": row.severity.label,
+            "cells": [_capability_cell(cell) for cell in row.cells],
+        }
+        for row in result.capability_rows
+    ]
+    document["permission_matrix"] = [
+        {
+            "permission": row.name,
+            "group": row.group,
+            "capabilities": list(row.capabilities),
+            "class": row.protection_class,
+            "protection": list(row.protection),
+            "cells": [_permission_cell(cell) for cell in row.cells],
+        }
+        for row in result.permission_rows
+    ]
+    document["exclusives"] = [
+        {
+            "app": app.label,
+            "capabilities": list(only.capabilities),
+            "permissions": list(only.permissions),
+        }
+        for app, only in zip(result.apps, result.exclusives, strict=True)
+    ]
+    document["counts"] = [
+        {"app": app.label, **_counts(counts)}
+        for app, counts in zip(result.apps, result.counts, strict=True)
+    ]
+    return document
+
+
+def render(result: Comparison, *, color: bool = False) -> str:
+    """Render ``result`` as the compare JSON contract (``color`` is ignored)."""
+    del color
+    text = json.dumps(comparison_document(result), indent=2, sort_keys=True, ensure_ascii=False)
+    return text + "\n"

@@ -1,0 +1,1 @@
+"""Markdown for pull-request comments and docs, inert whatever the input says."""

@@ -1,0 +1,135 @@
+"""``permaudit compare`` as GitHub-flavoured markdown, ready to paste into a pull request."""
+
+from __future__ import annotations
+
+from permaudit.formatters.compare_rows import (
+    column_header,
+    count_headers,
+    counts_row,
+    groups,
+    md_code,
+    md_escape,
+    md_table,
+    ruleset_text,
+)
+from permaudit.formatters.labels import short_permission
+from permaudit.views.compare import CapabilityCell, Comparison
+
+
+def _app_headers(comparison: Comparison) -> list[str]:
+    return [
+        "<br>".join(md_escape(part) for part in column_header(app) if part)
+        for app in comparison.apps
+    ]
+
+
+def _apps(comparison: Comparison) -> list[str]:
+    rows = [
+        [
+            str(index),
+            md_escape(app.label),
+            md_escape(app.version),
+            str(report.app.manifest.min_sdk),
+            str(report.app.manifest.target_sdk),
+            md_code(app.path),
+            md_escape(app.signer),
+        ]
+        for index, (app, report) in enumerate(
+            zip(comparison.apps, comparison.reports, strict=True), start=1
+        )
+    ]
+    return md_table(["#", "app", "version", "minSdk", "targetSdk", "input", "signer"], rows)
+
+
+def _capability_cell(cell: CapabilityCell) -> str:
+    if not cell.reached:
+        return md_escape(cell.level)
+    lines = [f"**{md_escape(cell.level)}**"]
+    if cell.via:
+        lines.append("via " + ", ".join(md_code(short_permission(v)) for v in cell.via))
+    lines.extend(f"_{md_escape(note)}_" for note in cell.notes)
+    return "<br>".join(lines)
+
+
+def _capabilities(comparison: Comparison) -> list[str]:
+    rows = []
+    for row in comparison.capability_rows:
+        cells = [_capability_cell(cell) for cell in row.cells]
+        rows.append([f"{md_escape(row.title)} ({row.severity.label})", *cells])
+    risk = [f"**{r.risk.score}** ({md_escape(r.risk.level)})" for r in comparison.reports]
+    rows.append(["**risk score**", *risk])
+    return md_table(["capability", *_app_headers(comparison)], rows)
+
+
+def _permissions(comparison: Comparison) -> list[str]:
+    rows = []
+    for _, title, indexes in groups(comparison):
+        for position, index in enumerate(indexes):
+            row = comparison.permission_rows[index]
+            rows.append(
+                [
+                    md_escape(title) if position == 0 else "",
+                    md_code(short_permission(row.name)),
+                    md_escape(row.protection_class),
+                    *(md_escape(cell.text) for cell in row.cells),
+                ]
+            )
+    return md_table(["capability", "permission", "class", *_app_headers(comparison)], rows)
+
+
+def _exclusives(comparison: Comparison) -> list[str]:
+    rows = [
+        [
+            md_escape(" ".join(filter(None, column_header(app)))),
+            ", ".join(md_code(c) for c in only.capabilities) or "none",
+            ", ".join(md_code(short_permission(p)) for p in only.permissions) or "none",
+        ]
+        for app, only in zip(comparison.apps, comparison.exclusives, strict=True)
+    ]
+    return md_table(
+        ["app", "capabilities only this app reaches", "permissions only it requests"], rows
+    )
+
+
+def _counts(comparison: Comparison) -> list[str]:
+    rows = [
+        [md_escape(app.label), *(str(n) for n in counts_row(counts))]
+        for app, counts in zip(comparison.apps, comparison.counts, strict=True)
+    ]
+    return md_table(["app", *count_headers(comparison.device_sdk)], rows)
+
+
+def render(result: Comparison, *, color: bool = False) -> str:
+    """Render ``result`` as markdown (``color`` is ignored)."""
+    del color
+    lines = [
+        f"## permaudit compare: {len(result.apps)} apps",
+        "",
+        f"Device API level {result.device_sdk}; ruleset {md_escape(ruleset_text(result.ruleset))}; "
+        f"permaudit {md_escape(result.tool_version)}.",
+        "",
+        *_apps(result),
+        "",
+        "### What each app can reach",
+        "",
+        "How far each app reaches each capability, and through which permissions or manifest "
+        "features; `-` means it does not.",
+        "",
+        *_capabilities(result),
+        "",
+        "### Permissions by capability",
+        "",
+        "`sdk-23`: requested only through `uses-permission-sdk-23`; `max API N`: only up to "
+        "API N (`maxSdkVersion`); `implied`: added by the platform for an old target SDK.",
+        "",
+        *_permissions(result),
+        "",
+        "### Only in one app",
+        "",
+        *_exclusives(result),
+        "",
+        "### Permission counts",
+        "",
+        *_counts(result),
+    ]
+    return "\n".join(lines) + "\n"

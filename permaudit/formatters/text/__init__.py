@@ -1,0 +1,1 @@
+"""Terminal text: tables for every command, with terminal-safe escaping."""

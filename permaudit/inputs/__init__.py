@@ -1,0 +1,1 @@
+"""Input files -> App: every input kind Android installs, read the way Android reads it."""

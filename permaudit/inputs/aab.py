@@ -1,0 +1,123 @@
+"""Read an Android App Bundle (``.aab``): the base module decides, feature modules are splits.
+
+An ``.aab`` is a zip with one directory per module; each module's manifest is
+``<module>/manifest/AndroidManifest.xml`` in aapt2's protobuf XML (``protoxml``). bundletool
+turns the ``base`` module into the base APK and every other module (dynamic feature or
+asset pack) into a split APK with ``split="<module>"``, so the package manager's split
+rules apply (see ``bundle``): the base manifest decides the permissions, a feature module's
+``<uses-permission>`` is never read from its split APK (the Android Gradle plugin merges
+feature-module permissions into the base manifest when it builds the bundle), and its
+components become the app's components once the module is installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, BinaryIO
+
+from permaudit.errors import InputError, PermauditError
+from permaudit.inputs.binary.protoxml import MAX_PROTO_SIZE, parse_proto_xml
+from permaudit.inputs.binary.xmltree import Element
+from permaudit.inputs.manifest import parse_manifest
+from permaudit.inputs.splits import SplitApk, SplitSet, dist_attribute, merge_splits
+
+KIND_AAB = "aab"
+BASE_MANIFEST = "base/manifest/AndroidManifest.xml"
+#: Top-level directories of a bundle that are not modules.
+NOT_MODULES = frozenset({"BUNDLE-METADATA", "META-INF"})
+
+
+def is_bundle(names: list[str]) -> bool:
+    """Whether zip entry ``names`` are an App Bundle's (a base module manifest is present)."""
+    return BASE_MANIFEST in names
+
+
+def read_aab(stream: BinaryIO) -> SplitSet:
+    """Decode the base and every module manifest of the bundle in ``stream``."""
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"not a valid zip ({exc})") from None
+    with archive:
+        modules = _module_infos(archive)
+        base_root = _read(archive, archive.getinfo(BASE_MANIFEST))
+        splits = [SplitApk(path=info.filename, root=_read(archive, info)) for info in modules]
+    base = parse_manifest(base_root, with_lines=False)
+    merged = merge_splits(
+        base_root=base_root,
+        base_manifest=base,
+        base_path=BASE_MANIFEST,
+        splits=splits,
+        container="app bundle",
+        module_kind="feature",
+    )
+    notes = [
+        "Android App Bundle: the APKs Google Play installs are built from these modules; "
+        "the base module's manifest decides the permissions.",
+        *merged.notes[1:],
+    ]
+    notes.extend(_module_notes(splits))
+    return SplitSet(
+        manifest=merged.manifest, splits=merged.splits, notes=tuple(notes), base_path=BASE_MANIFEST
+    )
+
+
+def _module_of(name: str) -> str | None:
+    parts = name.split("/")
+    if len(parts) == 3 and parts[1:] == ["manifest", "AndroidManifest.xml"]:
+        return parts[0] if parts[0] not in NOT_MODULES else None
+    return None
+
+
+def _module_infos(archive: Any) -> list[Any]:
+    infos = [info for info in archive.infolist() if _module_of(info.filename) not in (None, "base")]
+    return sorted(infos, key=lambda info: info.filename)
+
+
+def _read(archive: Any, info: Any) -> Element:
+    import zipfile
+    import zlib
+
+    if info.flag_bits & 0x1:
+        raise InputError(f"{info.filename} is encrypted")
+    if info.file_size > MAX_PROTO_SIZE:
+        raise InputError(f"{info.filename} declares {info.file_size} bytes, beyond the limit")
+    try:
+        data = archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise InputError(f"{info.filename} cannot be read ({exc})") from None
+    try:
+        return parse_proto_xml(data)
+    except PermauditError as exc:
+        raise type(exc)(f"{info.filename}: {exc.detail}") from None
+
+
+def _module_notes(splits: list[SplitApk]) -> list[str]:
+    notes = []
+    for split in splits:
+        module = split.path.split("/", 1)[0]
+        kind = dist_attribute(split.root, "type")
+        on_demand = dist_attribute(split.root, "onDemand")
+        if kind is not None and kind.coerce_to_string() == "asset-pack":
+            notes.append(f"Module {module} is an asset pack (no code).")
+        elif _on_demand(split.root, on_demand):
+            notes.append(
+                f"Module {module} is delivered on demand: its components exist on the "
+                "phone only once it is downloaded."
+            )
+    return notes
+
+
+def _on_demand(root: Element, flag: Any) -> bool:
+    """``dist:onDemand="true"`` (old form) or ``<dist:delivery><dist:on-demand/>``."""
+    if flag is not None and flag.value.is_int:
+        return bool(flag.value.data)
+    modules = (child for child in root.children if child.tag == "module")
+    deliveries = (child for module in modules for child in module.children)
+    return any(
+        grandchild.tag == "on-demand"
+        for delivery in deliveries
+        if delivery.tag == "delivery"
+        for grandchild in delivery.children
+    )

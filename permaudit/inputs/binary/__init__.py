@@ -1,0 +1,1 @@
+"""Binary decoders that know nothing of manifest semantics: zip, AXML, protobuf XML, ARSC, DEX."""

@@ -1,0 +1,372 @@
+"""Input readers: decide each input's kind by content and load it into a ``permaudit.model.App``.
+
+Kinds (``InputInfo.kind``), decided by content, never by the file name alone:
+
+* a zip with ``AndroidManifest.xml`` -> ``apk`` (``sources.apk``);
+* a zip with ``base/manifest/AndroidManifest.xml`` -> ``aab`` (``sources.aab``);
+* a zip of APKs -> ``xapk`` (with ``manifest.json``), ``apkm`` (with ``info.json``) or
+  ``apks`` (bundletool ``toc.pb`` or SAI-style ``base.apk`` + splits) (``sources.bundle``);
+* binary XML (a chunk header of size 8) -> ``axml``; text XML (``<`` after an optional BOM
+  and whitespace) -> ``xml`` (``sources.textxml``);
+* several APK files that are one app's base and splits -> one ``splits`` app;
+* an encrypted APKMirror ``.apkm`` and anything else -> ``InputError``.
+
+Heavy modules (zipfile, protobuf, expat) are imported only when their kind is seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from permaudit._infra.records import replace
+from permaudit.errors import InputError, PermauditError
+from permaudit.inputs.files import reading, regular_size, stream_sha256
+from permaudit.model import App, InputInfo
+
+if TYPE_CHECKING:
+    from permaudit.inputs.binary.xmltree import Element
+    from permaudit.inputs.splits import SplitApk
+
+__all__ = ["expand_inputs", "load", "load_inputs", "sniff"]
+
+KIND_ZIP = "zip"
+KIND_AXML = "axml"
+KIND_XML = "xml"
+_HEAD = 4096
+_EOCD_SEARCH = 65557
+#: Encrypted APKM header (unapkm ``processHeader``): version byte, libsodium pwhash
+#: algorithm (1 or 2), opslimit, memlimit and chunk size as little-endian 64-bit values.
+_APKM_HEADER = struct.Struct("<BBQQQ")
+
+
+def load(path: str, *, digest: bool = False) -> App:
+    """Load one input file, whatever its kind, into an ``App``; ``InputError`` otherwise.
+
+    ``digest``: also compute the SHA-256 of the whole file (``InputInfo.sha256``). It is
+    off by default because it reads every byte, while the report needs only the central
+    directory, the manifest and the signing block: ~0.7 ms per MB, the only cost of a scan
+    that grows with the size of the APK.
+    """
+    with reading(path):
+        kind = sniff(path)
+        if kind == KIND_XML:
+            return _load_text(path, digest)
+        if kind == KIND_AXML:
+            return _load_apk(path, digest)
+        return _load_zip(path, digest)
+
+
+def sniff(path: str) -> str:
+    """``zip``, ``axml`` or ``xml`` by content; ``InputError`` for empty, encrypted or unknown."""
+    with open(path, "rb") as stream:
+        size = regular_size(stream)
+        head = stream.read(_HEAD)
+        kind = _kind_of_head(head)
+        if kind is not None:
+            return kind
+        stream.seek(max(0, size - _EOCD_SEARCH))
+        if b"PK\x05\x06" in stream.read():
+            return KIND_ZIP  # zip with data in front: the APK reader says why Android refuses
+    if _encrypted_apkm(head, path):
+        raise InputError(
+            "encrypted APKMirror .apkm file: its contents cannot be read without decrypting "
+            "it first (APKMirror Installer can export the APKs)"
+        )
+    raise InputError(
+        "unknown input kind: not an APK (zip) or binary AndroidManifest.xml, nor an app "
+        "bundle, split set or text manifest"
+    )
+
+
+def _kind_of_head(head: bytes) -> str | None:
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return KIND_ZIP
+    if len(head) >= 8 and head[2:4] == b"\x08\x00":
+        return KIND_AXML  # ResXMLTree checks only the header size, not the chunk type
+    if _looks_like_text_xml(head):
+        return KIND_XML
+    return None
+
+
+def _looks_like_text_xml(head: bytes) -> bool:
+    """``<`` first, after an optional UTF-8/UTF-16 byte-order mark and whitespace."""
+    boms = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+    for bom, encoding in boms:
+        if head.startswith(bom):
+            return head[len(bom) :].decode(encoding, errors="ignore").lstrip().startswith("<")
+    return head.lstrip().startswith(b"<")
+
+
+def _encrypted_apkm(head: bytes, path: str) -> bool:
+    if len(head) < _APKM_HEADER.size + 40:
+        return path.lower().endswith(".apkm")
+    _version, algorithm, _ops, memory, chunk = _APKM_HEADER.unpack_from(head)
+    plausible = algorithm in (1, 2) and 0 < memory <= 1 << 32 and 0 < chunk <= 1 << 26
+    return plausible or path.lower().endswith(".apkm")
+
+
+def _load_apk(path: str, digest: bool) -> App:
+    from permaudit.inputs import apk
+
+    return apk.load(path, digest=digest)
+
+
+def _load_zip(path: str, digest: bool) -> App:
+    """An APK first (the fast path); a zip without a root manifest may be a bundle."""
+    try:
+        return _load_apk(path, digest)
+    except InputError:
+        kind = _bundle_kind(path)
+        if kind is None:
+            raise
+    return _load_bundle(path, kind, digest)
+
+
+def _bundle_kind(path: str) -> str | None:
+    """``aab``/``apks``/``xapk``/``apkm`` for a zip of that shape without a root manifest."""
+    from permaudit.inputs.aab import KIND_AAB, is_bundle
+    from permaudit.inputs.splits import archive_kind
+
+    names = _zip_names(path)
+    if names is None or "AndroidManifest.xml" in names:
+        return None
+    return KIND_AAB if is_bundle(names) else archive_kind(names)
+
+
+def _load_bundle(path: str, kind: str, digest: bool) -> App:
+    from permaudit.inputs.aab import KIND_AAB, read_aab
+    from permaudit.inputs.splits import read_archive
+
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        result = read_aab(stream) if kind == KIND_AAB else read_archive(stream, size, kind)
+        sha256 = stream_sha256(stream) if digest else None
+    return App(
+        input=InputInfo(path=path, sha256=sha256, kind=kind, size=size),
+        manifest=result.manifest,
+        splits=result.splits,
+        signing=result.signing,
+        tamper=result.tamper,
+        notes=result.notes,
+    )
+
+
+def _zip_names(path: str) -> list[str] | None:
+    """Entry names by Python's zipfile (central directory only); ``None`` if not a zip."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+
+
+def _load_text(path: str, digest: bool) -> App:
+    from permaudit.inputs.text_manifest import MAX_TEXT_SIZE, read_text_manifest
+
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > MAX_TEXT_SIZE:
+            raise InputError(f"text manifest is larger than {MAX_TEXT_SIZE} bytes")
+        data = stream.read()
+    result = read_text_manifest(data)
+    sha256 = hashlib.sha256(data).hexdigest() if digest else None
+    return App(
+        input=InputInfo(path=path, sha256=sha256, kind="xml", size=size),
+        manifest=result.manifest,
+        notes=result.notes,
+    )
+
+
+# --- several inputs: directories and split sets -----------------------------------------
+
+
+def expand_inputs(paths: Sequence[str], *, recursive: bool = False) -> list[str]:
+    """Replace each directory in ``paths`` by the supported files in it, in sorted order.
+
+    Files named directly are kept as given (``load`` judges them). A directory contributes
+    every file whose content is an input kind (``--recursive`` descends into
+    subdirectories); one with nothing to scan is an ``InputError``.
+    """
+    files: list[str] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        found = [f for f in _walk(path, recursive) if _supported(f)]
+        if not found:
+            hint = "" if recursive else " (--recursive descends into subdirectories)"
+            raise InputError(
+                "nothing to scan: no APK, app bundle, split set or AndroidManifest.xml in "
+                f"this directory{hint}",
+                path=path,
+            )
+        files.extend(found)
+    return files
+
+
+def _walk(directory: str, recursive: bool) -> list[str]:
+    if not recursive:
+        entries = sorted(os.listdir(directory))
+        return [os.path.join(directory, e) for e in entries]
+    found: list[str] = []
+    for root, dirs, names in os.walk(directory):
+        dirs.sort()
+        found.extend(os.path.join(root, name) for name in names)
+    return sorted(found, key=lambda p: os.path.relpath(p, directory).split(os.sep))
+
+
+#: Files found in a directory under these names are always loaded, so a broken one is an
+#: error that names it instead of silently dropping out of the report.
+APP_SUFFIXES = (".apk", ".apks", ".xapk", ".apkm", ".aab")
+MANIFEST_NAME = "androidmanifest.xml"
+
+
+def _supported(path: str) -> bool:
+    """Whether a file found in a directory is to be loaded: named as an app or a manifest,
+    or (whatever its name) with the content of an input kind."""
+    if not os.path.isfile(path):
+        return False
+    name = os.path.basename(path).lower()
+    if name.endswith(APP_SUFFIXES) or name == MANIFEST_NAME:
+        return True
+    try:
+        kind = sniff(path)
+        if kind == KIND_XML:
+            with open(path, "rb") as stream:
+                return b"<manifest" in stream.read(64 * 1024)
+        if kind == KIND_ZIP:
+            from permaudit.inputs.aab import is_bundle
+            from permaudit.inputs.splits import archive_kind
+
+            names = _zip_names(path)
+            return names is not None and (
+                "AndroidManifest.xml" in names or is_bundle(names) or bool(archive_kind(names))
+            )
+    except (PermauditError, OSError):
+        return False
+    return True
+
+
+def load_inputs(
+    paths: Sequence[str], *, recursive: bool = False, digest: bool = False
+) -> list[App]:
+    """Expand directories, load every input, and merge split APKs with their base APK.
+
+    Loose APKs with a ``split`` attribute join the base APK (no ``split``) of the same
+    package among the inputs, as one ``splits`` app at the base's position: its
+    ``InputInfo`` is the base file's, ``App.splits`` lists every member. A split without
+    its base is an ``InputError`` (Android: "Missing base APK"). Everything is loaded
+    before anything is reported, so one bad input fails the whole run. ``digest``: see
+    ``load``.
+    """
+    files = expand_inputs(paths, recursive=recursive)
+    if len(files) == 1 and not os.path.isdir(paths[0]):
+        return [load(files[0], digest=digest)]
+    loaded = {path: load(path, digest=digest) for path in files}
+    identities = {
+        path: (app.manifest.package, app.manifest.split)
+        for path, app in loaded.items()
+        if app.input.kind == "apk"
+    }
+    groups = _split_groups(identities)
+    consumed = {split for members in groups.values() for split in members}
+    apps = []
+    for path in files:
+        if path in consumed:
+            continue
+        app = loaded[path]
+        if path in groups:
+            app = _merge_loose_splits(app, path, groups[path])
+        apps.append(app)
+    return apps
+
+
+def _apk_tree(path: str) -> Element | None:
+    """The manifest tree of a plain APK (zip) file; ``None`` for other kinds."""
+    from permaudit.inputs.apk import read_tree
+
+    if sniff(path) != KIND_ZIP:
+        return None
+    with open(path, "rb") as stream:
+        return read_tree(stream, os.fstat(stream.fileno()).st_size)
+
+
+def _required_tree(path: str) -> Element:
+    root = _apk_tree(path)
+    if root is None:
+        raise InputError("not an APK", path=path)
+    return root
+
+
+def _split_groups(identities: dict[str, tuple[str, str | None]]) -> dict[str, list[str]]:
+    """Base path -> its split paths, for every package that has splits among the inputs."""
+    by_package: dict[str, list[tuple[str, str | None]]] = {}
+    for path, (package, split) in identities.items():
+        by_package.setdefault(package, []).append((path, split))
+    groups: dict[str, list[str]] = {}
+    for package, members in by_package.items():
+        splits = [path for path, split in members if split is not None]
+        if not splits:
+            continue
+        bases = [path for path, split in members if split is None]
+        if not bases:
+            raise InputError(
+                f"split APK of {package} without its base APK among the inputs: Android "
+                'installs splits only together with their base ("Missing base APK")',
+                path=splits[0],
+            )
+        if len(bases) > 1:
+            raise InputError(
+                f"several base APKs of {package} among inputs that also hold its splits: "
+                + ", ".join(bases),
+                path=splits[0],
+            )
+        groups[bases[0]] = splits
+    return groups
+
+
+def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App:
+    from permaudit.inputs.splits import KIND_SPLITS, SplitApk, merge_splits, with_integrity
+
+    try:
+        base_root = _required_tree(base_path)
+        splits = [_loose_split(p) for p in split_paths]
+        result = merge_splits(
+            base_root=base_root,
+            base_manifest=app.manifest,
+            base_path=base_path,
+            splits=splits,
+            container="set of split APKs",
+        )
+    except PermauditError as exc:
+        if exc.path is None:
+            raise type(exc)(exc.detail, path=base_path) from None
+        raise
+    # The base's own evidence is already in app.tamper (it was loaded as an APK).
+    base = SplitApk(path=base_path, root=base_root, signing=app.signing)
+    result = with_integrity(result, base, splits)
+    return replace(
+        app,
+        input=replace(app.input, kind=KIND_SPLITS),
+        manifest=result.manifest,
+        splits=result.splits,
+        signing=result.signing,
+        tamper=(*app.tamper, *result.tamper),
+        notes=(*app.notes, *result.notes),
+    )
+
+
+def _loose_split(path: str) -> SplitApk:
+    """A split APK given as a file: tree, signers and tamper evidence."""
+    from permaudit.inputs.apk import read_apk
+    from permaudit.inputs.splits import split_apk
+
+    with reading(path), open(path, "rb") as stream:
+        contents = read_apk(stream, regular_size(stream))
+    return split_apk(contents, path)

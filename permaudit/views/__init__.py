@@ -1,0 +1,1 @@
+"""Several Reports -> one view: compare (side by side) and diff (old vs new). Pure."""
