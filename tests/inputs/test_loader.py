@@ -159,12 +159,12 @@ def test_loose_splits_in_a_directory_are_one_app(corpus: Path, tmp_path: Path) -
     assert any("permissions come from the base manifest" in n for n in app.notes)
 
 
-def test_loose_splits_named_on_the_command_line_join_their_base() -> None:
+def test_loose_splits_named_on_the_command_line_join_their_base(corpus: Path) -> None:
     apps = load_inputs([str(p) for p in reversed(LOOSE)])
     assert [(a.input.kind, len(a.splits)) for a in apps] == [("splits", 3)]
 
 
-def test_split_without_its_base_is_an_error() -> None:
+def test_split_without_its_base_is_an_error(corpus: Path) -> None:
     split = [p for p in LOOSE if "split_config" in p.name]
     with pytest.raises(InputError, match=re.escape("without its base APK")) as info:
         load_inputs([str(p) for p in split])
