@@ -36,13 +36,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "fuzz",
         ),
     )
-    subprocess.run(
+    build = subprocess.run(
         [
             sys.executable,
             "-m",
             "pip",
             "wheel",
-            "--quiet",
             "--no-deps",
             "--no-build-isolation",
             "--wheel-dir",
@@ -51,8 +50,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
         check=True,
         capture_output=True,
+        text=True,
         cwd=work,
     )
+    # A silent build: every data directory is a declared package (setuptools warns with a
+    # long BuildBackendWarning block for importable directories absent from ``packages``).
+    assert "Warning" not in build.stdout + build.stderr, build.stdout + build.stderr
     wheels = list(dist.glob("permaudit-*.whl"))
     assert len(wheels) == 1, wheels
     env_dir = work / "venv"
