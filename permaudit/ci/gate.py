@@ -31,8 +31,10 @@ from permaudit.model import (
     Report,
     ScanResult,
     Severity,
+    TextEnum,
 )
 from permaudit.rules.model import Capability
+from permaudit.views.diff import ChangeKind
 
 if TYPE_CHECKING:
     from permaudit.rules.model import RuleSet
@@ -40,20 +42,34 @@ if TYPE_CHECKING:
 
 DEFAULT_FAIL_ON = Severity.HIGH
 
-# Status of one judged item.
-FAIL = "fail"
-ACCEPTED = "accepted"
-BASELINED = "baseline"
-UNCHANGED = "unchanged"
-BELOW = "below"
-DISABLED = "disabled"
-STATUSES = (FAIL, ACCEPTED, BASELINED, UNCHANGED, BELOW, DISABLED)
 
-# Kind of a judged item.
-KIND_FINDING = "finding"
-KIND_CHANGE = "change"
-KIND_DENY = "deny"
-KIND_SCORE = "score"
+
+class Status(TextEnum):
+    """What the gate decided about one judged item (the JSON/SARIF ``status``)."""
+
+    FAIL = "fail"
+    ACCEPTED = "accepted"
+    BASELINED = "baseline"
+    UNCHANGED = "unchanged"
+    BELOW = "below"
+    DISABLED = "disabled"
+
+
+class ItemKind(TextEnum):
+    """What a judged item is: a finding, a change since the old build, a deny or the score."""
+
+    FINDING = "finding"
+    CHANGE = "change"
+    DENY = "deny"
+    SCORE = "score"
+
+
+# Short names the gate and the formatters use.
+FAIL, ACCEPTED, BASELINED = Status.FAIL, Status.ACCEPTED, Status.BASELINED
+UNCHANGED, BELOW, DISABLED = Status.UNCHANGED, Status.BELOW, Status.DISABLED
+STATUSES = tuple(Status)
+KIND_FINDING, KIND_CHANGE = ItemKind.FINDING, ItemKind.CHANGE
+KIND_DENY, KIND_SCORE = ItemKind.DENY, ItemKind.SCORE
 
 RULE_DENY = "policy.deny"
 RULE_MAX_SCORE = "policy.max_score"
@@ -62,23 +78,23 @@ CHANGE_RULE_PREFIX = "diff."
 #: Change kinds (``permaudit.views.diff``) that only ever widen what the app reaches.
 WIDENING_CHANGES = frozenset(
     {
-        "capability_gained",
-        "permission_added",
-        "permission_max_sdk_widened",
-        "implied_added",
-        "component_exported_added",
-        "component_unprotected",
-        "finding_added",
+        ChangeKind.CAPABILITY_GAINED,
+        ChangeKind.PERMISSION_ADDED,
+        ChangeKind.PERMISSION_MAX_SDK_WIDENED,
+        ChangeKind.IMPLIED_ADDED,
+        ChangeKind.COMPONENT_EXPORTED_ADDED,
+        ChangeKind.COMPONENT_UNPROTECTED,
+        ChangeKind.FINDING_ADDED,
     }
 )
 #: Change kinds that widen or narrow; ``diff`` gives the narrowing direction ``info``.
 TWO_WAY_CHANGES = frozenset(
     {
-        "capability_access_changed",
-        "permission_element_changed",
-        "permission_protection_changed",
-        "flag_changed",
-        "target_sdk_changed",
+        ChangeKind.CAPABILITY_ACCESS_CHANGED,
+        ChangeKind.PERMISSION_ELEMENT_CHANGED,
+        ChangeKind.PERMISSION_PROTECTION_CHANGED,
+        ChangeKind.FLAG_CHANGED,
+        ChangeKind.TARGET_SDK_CHANGED,
     }
 )
 
@@ -89,14 +105,14 @@ _ALL_LEVELS = 10_000  # stands for "no maxSdkVersion" in API-level spans
 class Item:
     """One thing the gate judged: a finding, a change since the old build, a denial, the score."""
 
-    kind: str
+    kind: ItemKind
     rule: str
     subject: str
     #: Severity the gate used (the policy may override the rule's).
     severity: Severity
     title: str
     message: str
-    status: str
+    status: Status
     #: Why it has that status, in words: "new since baseline", "accepted by policy: ...".
     reason: str
     justification: str | None = None
@@ -132,7 +148,7 @@ class Verdict:
         """The items that fail, in report order."""
         return tuple(item for item in self.items if item.failed)
 
-    def count(self, status: str, *, kind: str | None = None) -> int:
+    def count(self, status: Status, *, kind: ItemKind | None = None) -> int:
         """How many items have ``status`` (optionally only of ``kind``)."""
         return sum(1 for i in self.items if i.status == status and (kind is None or i.kind == kind))
 

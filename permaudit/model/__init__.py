@@ -7,9 +7,24 @@ can be shared, hashed and compared without surprises.
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import Enum, IntEnum
 
 from permaudit._infra.records import field, record
+
+
+class TextEnum(str, Enum):
+    """An enum whose members are their string values (JSON, f-strings and ``==`` see the text).
+
+    Statuses and kinds in reports are closed sets: a member, not a bare string checked at
+    run time. ``str(member)`` and ``format(member)`` give the value on every Python version.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
 
 # --- what the reader produces -------------------------------------------------------------
 

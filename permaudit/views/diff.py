@@ -21,33 +21,73 @@ from permaudit.model import (
     Report,
     RulesetInfo,
     Severity,
+    TextEnum,
 )
 from permaudit.version import __version__
 from permaudit.views.compare import AppColumn, app_columns, capability_sort_key, level_text
 
+
 #: The closed set of change kinds, in display order within one severity, with what
 #: ``subject``, ``old`` and ``new`` hold for each. ``None`` means "absent".
-CHANGE_KINDS: dict[str, str] = {
-    "capability_gained": "subject: capability id; new: access level text",
-    "capability_lost": "subject: capability id; old: access level text",
-    "capability_access_changed": "subject: capability id; old/new: access level text",
-    "permission_added": "subject: permission; new: elements (uses-permission, -sdk-23)",
-    "permission_removed": "subject: permission; old: elements",
-    "permission_element_changed": "subject: permission; old/new: elements, e.g. sdk-23 only",
-    "permission_max_sdk_widened": "subject: permission; old/new: maxSdkVersion (None: all levels)",
-    "permission_max_sdk_narrowed": "subject: permission; old/new: maxSdkVersion",
-    "permission_protection_changed": "subject: permission; old/new: protection class on device",
-    "implied_added": "subject: permission; new: why the platform implies it",
-    "implied_removed": "subject: permission; old: why it was implied",
-    "component_exported_added": "subject: 'kind:name'; old: None or 'not exported'; new: guard",
-    "component_exported_removed": "subject: 'kind:name'; old: guard; new: None or 'not exported'",
-    "component_unprotected": "subject: 'kind:name'; old: permission; new: None",
-    "component_protected": "subject: 'kind:name'; old: None; new: permission",
-    "flag_changed": "subject: manifest attribute (debuggable, allowBackup, ...); old/new: value",
-    "target_sdk_changed": "subject: targetSdkVersion; old/new: API level",
-    "min_sdk_changed": "subject: minSdkVersion; old/new: API level",
-    "finding_added": "subject: the finding's subject; new: 'rule: title'",
-    "finding_resolved": "subject: the finding's subject; old: 'rule: title'",
+class ChangeKind(TextEnum):
+    """What kind of difference a ``Change`` is; the values are the JSON contract's ``kind``."""
+
+    CAPABILITY_GAINED = "capability_gained"
+    CAPABILITY_LOST = "capability_lost"
+    CAPABILITY_ACCESS_CHANGED = "capability_access_changed"
+    PERMISSION_ADDED = "permission_added"
+    PERMISSION_REMOVED = "permission_removed"
+    PERMISSION_ELEMENT_CHANGED = "permission_element_changed"
+    PERMISSION_MAX_SDK_WIDENED = "permission_max_sdk_widened"
+    PERMISSION_MAX_SDK_NARROWED = "permission_max_sdk_narrowed"
+    PERMISSION_PROTECTION_CHANGED = "permission_protection_changed"
+    IMPLIED_ADDED = "implied_added"
+    IMPLIED_REMOVED = "implied_removed"
+    COMPONENT_EXPORTED_ADDED = "component_exported_added"
+    COMPONENT_EXPORTED_REMOVED = "component_exported_removed"
+    COMPONENT_UNPROTECTED = "component_unprotected"
+    COMPONENT_PROTECTED = "component_protected"
+    FLAG_CHANGED = "flag_changed"
+    TARGET_SDK_CHANGED = "target_sdk_changed"
+    MIN_SDK_CHANGED = "min_sdk_changed"
+    FINDING_ADDED = "finding_added"
+    FINDING_RESOLVED = "finding_resolved"
+
+
+#: Every change kind with what its ``subject``, ``old`` and ``new`` hold (the JSON contract).
+CHANGE_KINDS: dict[ChangeKind, str] = {
+    ChangeKind.CAPABILITY_GAINED: "subject: capability id; new: access level text",
+    ChangeKind.CAPABILITY_LOST: "subject: capability id; old: access level text",
+    ChangeKind.CAPABILITY_ACCESS_CHANGED: "subject: capability id; old/new: access level text",
+    ChangeKind.PERMISSION_ADDED: "subject: permission; new: elements (uses-permission, -sdk-23)",
+    ChangeKind.PERMISSION_REMOVED: "subject: permission; old: elements",
+    ChangeKind.PERMISSION_ELEMENT_CHANGED: (
+        "subject: permission; old/new: elements, e.g. sdk-23 only"
+    ),
+    ChangeKind.PERMISSION_MAX_SDK_WIDENED: (
+        "subject: permission; old/new: maxSdkVersion (None: all levels)"
+    ),
+    ChangeKind.PERMISSION_MAX_SDK_NARROWED: "subject: permission; old/new: maxSdkVersion",
+    ChangeKind.PERMISSION_PROTECTION_CHANGED: (
+        "subject: permission; old/new: protection class on device"
+    ),
+    ChangeKind.IMPLIED_ADDED: "subject: permission; new: why the platform implies it",
+    ChangeKind.IMPLIED_REMOVED: "subject: permission; old: why it was implied",
+    ChangeKind.COMPONENT_EXPORTED_ADDED: (
+        "subject: 'kind:name'; old: None or 'not exported'; new: guard"
+    ),
+    ChangeKind.COMPONENT_EXPORTED_REMOVED: (
+        "subject: 'kind:name'; old: guard; new: None or 'not exported'"
+    ),
+    ChangeKind.COMPONENT_UNPROTECTED: "subject: 'kind:name'; old: permission; new: None",
+    ChangeKind.COMPONENT_PROTECTED: "subject: 'kind:name'; old: None; new: permission",
+    ChangeKind.FLAG_CHANGED: (
+        "subject: manifest attribute (debuggable, allowBackup, ...); old/new: value"
+    ),
+    ChangeKind.TARGET_SDK_CHANGED: "subject: targetSdkVersion; old/new: API level",
+    ChangeKind.MIN_SDK_CHANGED: "subject: minSdkVersion; old/new: API level",
+    ChangeKind.FINDING_ADDED: "subject: the finding's subject; new: 'rule: title'",
+    ChangeKind.FINDING_RESOLVED: "subject: the finding's subject; old: 'rule: title'",
 }
 _KIND_ORDER = {kind: index for index, kind in enumerate(CHANGE_KINDS)}
 
@@ -58,15 +98,14 @@ Value = str | int | bool | None
 class Change:
     """One difference between the old and the new build."""
 
-    kind: str
+    kind: ChangeKind
     subject: str
     old: Value = None
     new: Value = None
     severity: Severity = Severity.INFO
 
     def __post_init__(self) -> None:
-        if self.kind not in CHANGE_KINDS:
-            raise ValueError(f"unknown change kind {self.kind!r}")
+        ChangeKind(self.kind)  # a bare string must still name a kind: ValueError otherwise
 
 
 @record
@@ -164,14 +203,15 @@ def _capability_changes(old: Report, new: Report) -> Iterable[Change]:
         was, now = before.get(cap), after.get(cap)
         if was is None and now is not None:
             yield Change(
-                kind="capability_gained", subject=cap, new=level_text(now), severity=now.severity
+                kind=ChangeKind.CAPABILITY_GAINED,
+                subject=cap, new=level_text(now), severity=now.severity
             )
         elif was is not None and now is None:
-            yield Change(kind="capability_lost", subject=cap, old=level_text(was))
+            yield Change(kind=ChangeKind.CAPABILITY_LOST, subject=cap, old=level_text(was))
         elif was is not None and now is not None and set(was.access) != set(now.access):
             wider = bool(set(now.access) - set(was.access))
             yield Change(
-                kind="capability_access_changed",
+                kind=ChangeKind.CAPABILITY_ACCESS_CHANGED,
                 subject=cap,
                 old=level_text(was),
                 new=level_text(now),
@@ -209,13 +249,13 @@ def _permission_changes(old: Report, new: Report) -> Iterable[Change]:
     before, after = _requested(old), _requested(new)
     for name in sorted(after.keys() - before.keys()):
         yield Change(
-            kind="permission_added",
+            kind=ChangeKind.PERMISSION_ADDED,
             subject=name,
             new=_elements(after[name]),
             severity=subject_severity(new, name),
         )
     for name in sorted(before.keys() - after.keys()):
-        yield Change(kind="permission_removed", subject=name, old=_elements(before[name]))
+        yield Change(kind=ChangeKind.PERMISSION_REMOVED, subject=name, old=_elements(before[name]))
     for name in sorted(before.keys() & after.keys()):
         yield from _kept_permission_changes(old, new, name, before[name], after[name])
 
@@ -232,7 +272,7 @@ def _kept_permission_changes(
         # Gaining plain uses-permission (requested below API 23 too) widens the request.
         wider = bool({r.element for r in now} - {r.element for r in was})
         yield Change(
-            kind="permission_element_changed",
+            kind=ChangeKind.PERMISSION_ELEMENT_CHANGED,
             subject=name,
             old=old_elements,
             new=new_elements,
@@ -241,8 +281,11 @@ def _kept_permission_changes(
     old_max, new_max = _max_sdk(was), _max_sdk(now)
     if old_max != new_max:
         widened = new_max is None or (old_max is not None and new_max > old_max)
+        kind = ChangeKind.PERMISSION_MAX_SDK_WIDENED if widened else (
+            ChangeKind.PERMISSION_MAX_SDK_NARROWED
+        )
         yield Change(
-            kind="permission_max_sdk_widened" if widened else "permission_max_sdk_narrowed",
+            kind=kind,
             subject=name,
             old=old_max,
             new=new_max,
@@ -251,7 +294,7 @@ def _kept_permission_changes(
     old_class, new_class = _protection_class(old, name), _protection_class(new, name)
     if old_class != new_class:
         yield Change(
-            kind="permission_protection_changed",
+            kind=ChangeKind.PERMISSION_PROTECTION_CHANGED,
             subject=name,
             old=old_class,
             new=new_class,
@@ -271,13 +314,13 @@ def _implied_changes(old: Report, new: Report) -> Iterable[Change]:
     before, after = _implied(old), _implied(new)
     for name in sorted(after.keys() - before.keys()):
         yield Change(
-            kind="implied_added",
+            kind=ChangeKind.IMPLIED_ADDED,
             subject=name,
             new=after[name],
             severity=subject_severity(new, name),
         )
     for name in sorted(before.keys() - after.keys()):
-        yield Change(kind="implied_removed", subject=name, old=before[name])
+        yield Change(kind=ChangeKind.IMPLIED_REMOVED, subject=name, old=before[name])
 
 
 # --- components ---------------------------------------------------------------------------
@@ -313,7 +356,7 @@ def _component_changes(old: Report, new: Report) -> Iterable[Change]:
     old_known, new_known = _known(old.app.manifest), _known(new.app.manifest)
     for key in sorted(after.keys() - before.keys()):
         yield Change(
-            kind="component_exported_added",
+            kind=ChangeKind.COMPONENT_EXPORTED_ADDED,
             subject=key,
             old="not exported" if key in old_known else None,
             new=_describe_guard(after[key]),
@@ -321,7 +364,7 @@ def _component_changes(old: Report, new: Report) -> Iterable[Change]:
         )
     for key in sorted(before.keys() - after.keys()):
         yield Change(
-            kind="component_exported_removed",
+            kind=ChangeKind.COMPONENT_EXPORTED_REMOVED,
             subject=key,
             old=_describe_guard(before[key]),
             new="not exported" if key in new_known else None,
@@ -330,14 +373,14 @@ def _component_changes(old: Report, new: Report) -> Iterable[Change]:
         was, now = _guard(before[key]), _guard(after[key])
         if was and not now:
             yield Change(
-                kind="component_unprotected",
+                kind=ChangeKind.COMPONENT_UNPROTECTED,
                 subject=key,
                 old=was,
                 new=None,
                 severity=_component_severity(new, after[key]),
             )
         elif now and not was:
-            yield Change(kind="component_protected", subject=key, old=None, new=now)
+            yield Change(kind=ChangeKind.COMPONENT_PROTECTED, subject=key, old=None, new=now)
 
 
 def _component_severity(report: Report, component: Component) -> Severity:
@@ -379,7 +422,7 @@ def _flag_changes(old: Report, new: Report) -> Iterable[Change]:
             continue
         worse = now is not None if name == "sharedUserId" else now == exposing[name]
         yield Change(
-            kind="flag_changed",
+            kind=ChangeKind.FLAG_CHANGED,
             subject=name,
             old=was,
             new=now,
@@ -392,7 +435,7 @@ def _sdk_changes(old: Report, new: Report) -> Iterable[Change]:
     if before.target_sdk != after.target_sdk:
         lower = after.target_sdk < before.target_sdk
         yield Change(
-            kind="target_sdk_changed",
+            kind=ChangeKind.TARGET_SDK_CHANGED,
             subject="targetSdkVersion",
             old=before.target_sdk,
             new=after.target_sdk,
@@ -400,7 +443,7 @@ def _sdk_changes(old: Report, new: Report) -> Iterable[Change]:
         )
     if before.min_sdk != after.min_sdk:
         yield Change(
-            kind="min_sdk_changed",
+            kind=ChangeKind.MIN_SDK_CHANGED,
             subject="minSdkVersion",
             old=before.min_sdk,
             new=after.min_sdk,
@@ -422,7 +465,7 @@ def _finding_changes(old: Report, new: Report, explained: set[str]) -> Iterable[
         finding = after[key]
         if _normalise(finding.subject) not in covered:
             yield Change(
-                kind="finding_added",
+                kind=ChangeKind.FINDING_ADDED,
                 subject=finding.subject,
                 new=f"{finding.rule}: {finding.title}",
                 severity=finding.severity,
@@ -431,7 +474,7 @@ def _finding_changes(old: Report, new: Report, explained: set[str]) -> Iterable[
         finding = before[key]
         if _normalise(finding.subject) not in covered:
             yield Change(
-                kind="finding_resolved",
+                kind=ChangeKind.FINDING_RESOLVED,
                 subject=finding.subject,
                 old=f"{finding.rule}: {finding.title}",
             )

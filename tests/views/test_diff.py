@@ -292,7 +292,7 @@ def test_changes_are_ordered_by_severity_then_kind_then_subject() -> None:
 
 
 def test_unknown_kind_is_rejected() -> None:
-    with pytest.raises(ValueError, match="unknown change kind"):
+    with pytest.raises(ValueError, match="is not a valid ChangeKind"):
         Change(kind="permission_renamed", subject="x")
 
 
