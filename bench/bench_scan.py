@@ -1,10 +1,14 @@
 """Benchmark: permaudit scan vs androguard APK() vs aapt on large realistic APKs.
 
 Builds APKs with ``$PERMAUDIT_CORPUS/make-big-apk.py`` (default 150 MB / 8,000 entries,
-plus a smaller and a bigger one to show whether cost stays flat as the APK grows), then
-runs each tool several times in fresh processes, the tools taking turns, and reports the
-median wall time and the peak resident memory of the child (``os.wait4`` rusage). Run by
-hand: ``make bench``.
+plus a smaller and a bigger one to show whether cost stays flat as the APK grows), builds a
+wheel of this tree and installs it into a fresh venv (``bench/out/venv``: byte-compiled, as
+a user would have it; third-party packages are borrowed from the running venv through a
+``.pth`` file), then runs each tool in fresh processes, the tools taking turns within each
+round. It reports the median wall time and peak resident memory of each tool (``os.wait4``
+rusage) and, the figure to quote, the **paired ratio**: within each round, androguard's
+time (or aapt's) divided by permaudit's, and the median and range of those per-round
+ratios. Run by hand: ``make bench``.
 """
 
 from __future__ import annotations
@@ -49,11 +53,12 @@ def run_once(argv: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
 
 
-def measure(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
-    """Median wall time (ms) and max peak RSS (MiB) of each command over ``runs`` rounds.
+def measure(commands: dict[str, list[str]], runs: int) -> dict[str, list[tuple[float, float]]]:
+    """(wall seconds, peak RSS MiB) of each command in each of ``runs`` rounds.
 
     The commands take turns within each round (after one warm-up round), so a slow spell
-    of a shared machine weighs on every tool alike and the ratios stay meaningful.
+    of a shared machine weighs on every tool of that round alike: the per-round ratios stay
+    meaningful where separate medians would not.
     """
     for argv in commands.values():
         run_once(argv)
@@ -61,10 +66,38 @@ def measure(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float,
     for _ in range(runs):
         for name, argv in commands.items():
             samples[name].append(run_once(argv))
-    return {
-        name: (statistics.median(s[0] for s in runs_) * 1000, max(s[1] for s in runs_))
-        for name, runs_ in samples.items()
-    }
+    return samples
+
+
+def paired_ratios(mine: list[tuple[float, float]], other: list[tuple[float, float]]) -> list[float]:
+    """``other / mine`` wall time within each round (how many times faster permaudit was)."""
+    return sorted(o[0] / m[0] for m, o in zip(mine, other, strict=True))
+
+
+def install_wheel() -> Path:
+    """Build a wheel of this tree and install it into a fresh venv; return its bin directory."""
+    import sysconfig
+    import venv
+
+    work = OUT_DIR / "install"
+    shutil.rmtree(work, ignore_errors=True)
+    source = work / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".*", "build", "dist", "*.egg-info", "__pycache__", "tests", "fixtures", "bench", "fuzz"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--no-build-isolation", "--wheel-dir", str(work / "dist"), str(source)],
+                   check=True, stdout=subprocess.DEVNULL)
+    env_dir = work / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = subprocess.run([str(python), "-c", where],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    Path(site, "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    wheel = next((work / "dist").glob("permaudit-*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                    "--no-deps", str(wheel)], check=True)
+    return env_dir / "bin"
 
 
 def make_apk(size_mb: int, entries: int) -> Path:
@@ -94,9 +127,8 @@ def make_apk(size_mb: int, entries: int) -> Path:
     return path
 
 
-def tools(apk: Path) -> dict[str, list[str]]:
-    """The command line of each contender."""
-    bin_dir = Path(sys.executable).parent
+def tools(apk: Path, bin_dir: Path) -> dict[str, list[str]]:
+    """The command line of each contender (permaudit from the installed wheel in ``bin_dir``)."""
     commands = {
         "permaudit scan --format json": [
             str(bin_dir / "permaudit"),
@@ -136,15 +168,23 @@ def main() -> None:
         help="comma-separated SIZE_MB:ENTRIES pairs",
     )
     args = parser.parse_args()
-    # As a wheel install would have them: byte-compiled modules.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "permaudit")], check=True)
-    print(f"{'apk':<24} {'tool':<38} {'median ms':>10} {'peak MiB':>9}", flush=True)
+    bin_dir = install_wheel()
+    print(f"permaudit installed from a wheel into {bin_dir.parent}; {args.runs} interleaved rounds")
+    heading = f"{'apk':<24} {'tool':<38} {'median ms':>10} {'peak MiB':>9}"
+    print(f"{heading} {'x permaudit (paired)':>22}", flush=True)
     for pair in args.sizes.split(","):
         size_mb, entries = (int(x) for x in pair.split(":"))
         apk = make_apk(size_mb, entries)
         label = f"{apk.stat().st_size / 2**20:.0f} MiB, {entries} entries"
-        for name, (wall, rss) in measure(tools(apk), args.runs).items():
-            print(f"{label:<24} {name:<38} {wall:>10.1f} {rss:>9.1f}", flush=True)
+        samples = measure(tools(apk, bin_dir), args.runs)
+        mine = samples["permaudit scan --format json"]
+        for name, runs_ in samples.items():
+            wall = statistics.median(r[0] for r in runs_) * 1000
+            rss = max(r[1] for r in runs_)
+            ratios = paired_ratios(mine, runs_)
+            paired = (f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+                      if runs_ is not mine else "1")
+            print(f"{label:<24} {name:<38} {wall:>10.1f} {rss:>9.1f} {paired:>22}", flush=True)
 
 
 if __name__ == "__main__":
