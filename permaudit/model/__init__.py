@@ -296,6 +296,10 @@ class App:
     #: Caveats about the input a reader must know, e.g. that a source manifest was not
     #: merged with its libraries' manifests.
     notes: tuple[str, ...] = ()
+    #: What the code contains (``permaudit.model.code.CodeScan``); ``None`` when not read
+    #: (text manifests, ``--no-code``). Typed loosely here because ``model.code`` imports
+    #: this module; readers use ``app_code(app)``.
+    code: object | None = None
 
 
 # --- what the engine concludes ------------------------------------------------------------

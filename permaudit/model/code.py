@@ -1,0 +1,66 @@
+"""What an app's code contains: the static evidence read from its DEX files and native libraries.
+
+``inputs/code.py`` fills a ``CodeScan`` from the archive; ``knowledge/`` matches it against
+tracker signatures, domain owners and sensitive-API tables; the engine turns matches into
+capabilities and findings. Everything is a frozen record holding tuples, sorted, so two
+scans of the same bytes compare equal.
+"""
+
+from __future__ import annotations
+
+from permaudit._infra.records import record
+from permaudit.model import TamperEvidence
+
+
+@record
+class DexSummary:
+    """One DEX file that was read: where it came from and how big its id tables are."""
+
+    #: Archive member path, ``classes2.dex``; a nested APK's entry is ``assets/x.apk!classes.dex``.
+    path: str
+    #: Format version from the header, ``035``..``041``.
+    version: str
+    size: int
+    strings: int
+    types: int
+    methods: int
+    class_defs: int
+    #: ``False`` when the header's Adler-32 checksum does not match (tamper evidence, not a failure).
+    checksum_ok: bool = True
+
+
+@record
+class MethodRef:
+    """A method the code calls or declares: ``Landroid/media/AudioRecord;`` ``startRecording``."""
+
+    #: Type descriptor of the defining class, ``Landroid/media/AudioRecord;``.
+    class_descriptor: str
+    name: str
+
+
+@record
+class NativeLibrary:
+    """A ``lib/<abi>/*.so`` in the archive (name and size only: its code is not read)."""
+
+    path: str
+    abi: str
+    size: int
+
+
+@record
+class CodeScan:
+    """The code evidence of one app (all its DEX files, across splits and nested APKs)."""
+
+    dex: tuple[DexSummary, ...] = ()
+    #: Java names (``com.example.Foo``) of classes the app defines (``class_defs``), sorted.
+    defined_classes: tuple[str, ...] = ()
+    #: Java names of classes referenced but not defined (framework and platform APIs), sorted.
+    referenced_classes: tuple[str, ...] = ()
+    #: Methods referenced whose class the app does not define, sorted.
+    external_methods: tuple[MethodRef, ...] = ()
+    #: Every string constant of every DEX (deduplicated, sorted); hosts and URLs come from here.
+    strings: tuple[str, ...] = ()
+    native_libraries: tuple[NativeLibrary, ...] = ()
+    tamper: tuple[TamperEvidence, ...] = ()
+    #: Caveats a reader must know, e.g. a DEX that could not be read, a depth limit reached.
+    notes: tuple[str, ...] = ()
