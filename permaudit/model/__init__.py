@@ -10,6 +10,8 @@ from __future__ import annotations
 from enum import Enum, IntEnum
 
 from permaudit._infra.records import field, record
+from permaudit.model.code import CodeScan
+from permaudit.model.evidence import TamperEvidence
 
 
 class TextEnum(str, Enum):
@@ -253,18 +255,6 @@ class SigningInfo:
 
 
 @record
-class TamperEvidence:
-    """A trick found in the file that makes tools disagree with what Android installs."""
-
-    #: Stable id, e.g. ``zip.duplicate_entry``, ``axml.string_pool_count``.
-    id: str
-    #: What was found, in one sentence, and what Android does with it.
-    detail: str
-    #: Archive member (for bundles) the evidence was found in; ``None`` for the input itself.
-    member: str | None = None
-
-
-@record
 class SplitInfo:
     """One split APK or module of a bundle, and what it declares."""
 
@@ -296,10 +286,8 @@ class App:
     #: Caveats about the input a reader must know, e.g. that a source manifest was not
     #: merged with its libraries' manifests.
     notes: tuple[str, ...] = ()
-    #: What the code contains (``permaudit.model.code.CodeScan``); ``None`` when not read
-    #: (text manifests, ``--no-code``). Typed loosely here because ``model.code`` imports
-    #: this module; readers use ``app_code(app)``.
-    code: object | None = None
+    #: What the code contains; ``None`` when not read (text manifests, ``--no-code``).
+    code: CodeScan | None = None
 
 
 # --- what the engine concludes ------------------------------------------------------------

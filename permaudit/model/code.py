@@ -9,14 +9,14 @@ scans of the same bytes compare equal.
 from __future__ import annotations
 
 from permaudit._infra.records import record
-from permaudit.model import TamperEvidence
+from permaudit.model.evidence import TamperEvidence
 
 
 @record
 class DexSummary:
     """One DEX file that was read: where it came from and how big its id tables are."""
 
-    #: Archive member path, ``classes2.dex``; a nested APK's entry is ``assets/x.apk!classes.dex``.
+    #: Archive member, ``classes2.dex``; in a nested APK ``assets/x.apk!classes.dex``.
     path: str
     #: Format version from the header, ``035``..``041``.
     version: str
@@ -25,7 +25,7 @@ class DexSummary:
     types: int
     methods: int
     class_defs: int
-    #: ``False`` when the header's Adler-32 checksum does not match (tamper evidence, not a failure).
+    #: ``False`` when the Adler-32 checksum does not match (tamper evidence, not a failure).
     checksum_ok: bool = True
 
 
