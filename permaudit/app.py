@@ -21,8 +21,8 @@ from permaudit.rules.model import RuleSet
 from permaudit.version import __version__
 
 if TYPE_CHECKING:
-    from permaudit.ci.gate import RuleDoc
     from permaudit.ci.policy import Policy
+    from permaudit.ci.rule_docs import RuleDoc
 
 # --- requests ------------------------------------------------------------------------------
 
@@ -250,20 +250,20 @@ def analyse_with_policy(
     builds: a directory or a split set can stand for several files or one app, so the
     count of arguments says nothing), and the rule documentation.
     """
-    from permaudit.ci import gate
+    from permaudit.ci import rule_docs
     from permaudit.ci.policy import unknown_references
 
     level = device_sdk if device_sdk is not None else policy.device_sdk
     ruleset = load_rules((*policy.rules_files, *rules_files))
     errors = unknown_references(
-        policy, gate.known_rule_ids(ruleset), gate.known_capability_ids(ruleset)
+        policy, rule_docs.known_rule_ids(ruleset), rule_docs.known_capability_ids(ruleset)
     )
     if errors:
         raise RulesError(errors)
     # SARIF and JUnit reports name each input by its SHA-256 (provenance for CI records).
     apps = load_apps(inputs, recursive=recursive, digest=True)
     olds = load_apps(against, recursive=recursive) if against else []
-    return analyse([*apps, *olds], ruleset, level), len(apps), gate.ruleset_docs(ruleset)
+    return analyse([*apps, *olds], ruleset, level), len(apps), rule_docs.ruleset_docs(ruleset)
 
 
 def run_check(request: CheckRequest) -> int:

@@ -22,22 +22,21 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from permaudit._infra.records import record, replace
-from permaudit.ci.baseline import Baseline, PermissionScope
-from permaudit.ci.policy import CAPABILITY, PERMISSION, Acceptance, Policy
-from permaudit.model import (
-    USES_PERMISSION_SDK_23,
-    Finding,
-    PermissionAccess,
-    Report,
-    ScanResult,
-    Severity,
-    TextEnum,
+from permaudit.ci.baseline import Baseline
+from permaudit.ci.policy import Acceptance, Policy
+from permaudit.ci.reach import (
+    accepting,
+    broadening,
+    is_related,
+    reach_verb,
+    reaches,
+    subject_severity,
 )
-from permaudit.rules.model import Capability
+from permaudit.ci.rule_docs import RuleDoc
+from permaudit.model import Finding, Report, ScanResult, Severity, TextEnum
 from permaudit.views.diff import ChangeKind
 
 if TYPE_CHECKING:
-    from permaudit.rules.model import RuleSet
     from permaudit.views.diff import Change
 
 DEFAULT_FAIL_ON = Severity.HIGH
@@ -98,9 +97,6 @@ TWO_WAY_CHANGES = frozenset(
     }
 )
 
-_ALL_LEVELS = 10_000  # stands for "no maxSdkVersion" in API-level spans
-
-
 @record
 class Item:
     """One thing the gate judged: a finding, a change since the old build, a denial, the score."""
@@ -151,17 +147,6 @@ class Verdict:
     def count(self, status: Status, *, kind: ItemKind | None = None) -> int:
         """How many items have ``status`` (optionally only of ``kind``)."""
         return sum(1 for i in self.items if i.status == status and (kind is None or i.kind == kind))
-
-
-@record
-class RuleDoc:
-    """What SARIF and JUnit say about a rule: its title, default severity and help text."""
-
-    id: str
-    title: str
-    severity: Severity
-    help: str
-    references: tuple[str, ...] = ()
 
 
 @record
@@ -228,7 +213,7 @@ def decide_against(
     def status(finding: Finding) -> tuple[str, str]:
         if (finding.rule, finding.subject) not in before:
             return FAIL, f"new since {label}"
-        related = [c for c in changes if _related(new, c.subject, finding.subject)]
+        related = [c for c in changes if is_related(new, c.subject, finding.subject)]
         used.update(related)
         if related:
             return FAIL, "; ".join(describe_change(c) for c in related) + f" since {label}"
@@ -236,7 +221,7 @@ def decide_against(
 
     items = [_judge(new, f, policy, fail_on, status) for f in new.findings]
     for change in changes:
-        if change in used or any(_related(new, change.subject, f.subject) for f in new.findings):
+        if change in used or any(is_related(new, change.subject, f.subject) for f in new.findings):
             continue
         items.append(_change_item(new, change, policy, label))
     items.extend(_policy_items(new, policy))
@@ -310,9 +295,9 @@ def _policy_items(report: Report, policy: Policy) -> list[Item]:
     package = report.app.manifest.package
     for denial in policy.deny:
         target = denial.target
-        if not _reaches(report, target.kind, target.name):
+        if not reaches(report, target.kind, target.name):
             continue
-        severity = _subject_severity(report, target.name)
+        severity = subject_severity(report, target.name)
         why = f": {denial.reason}" if denial.reason else ""
         items.append(
             Item(
@@ -321,7 +306,7 @@ def _policy_items(report: Report, policy: Policy) -> list[Item]:
                 subject=target.name,
                 severity=severity,
                 title=f"Denied {target.kind}: {target.name}",
-                message=f"{package} {_reach_verb(target.kind)} {target.name}, "
+                message=f"{package} {reach_verb(target.kind)} {target.name}, "
                 f"which the policy denies{why}",
                 status=FAIL,
                 reason="denied by policy" + (f" ({denial.reason})" if denial.reason else ""),
@@ -384,148 +369,6 @@ def describe_change(change: Change) -> str:
     return f"{what}: {change.subject}"
 
 
-# --- policy matching ----------------------------------------------------------------------
-
-
-def accepting(report: Report, subject: str, policy: Policy) -> tuple[Acceptance, ...]:
-    """The ``allow`` entries that accept ``subject`` in ``report``; ``()`` when none do.
-
-    A subject is accepted when an entry names it, or when it is a capability reached through
-    permissions that are all allowed, or a permission whose capabilities are all allowed.
-    """
-    if not policy.allow:
-        return ()
-    direct = tuple(a for a in policy.allow if _same(a.target.name, subject))
-    if direct:
-        return direct
-    by_permission = {a.target.name: a for a in policy.allow if a.target.kind == PERMISSION}
-    by_capability = {a.target.name: a for a in policy.allow if a.target.kind == CAPABILITY}
-    requested = {p.name for p in report.permissions}
-    for hit in report.capabilities:
-        if hit.id == subject:
-            # Every permission through which the app reaches it must be allowed; manifest
-            # features (``service:...``) that only widen a permission's reach follow it.
-            via = [v for v in hit.via if v in requested]
-            if via and all(v in by_permission for v in via):
-                return tuple(dict.fromkeys(by_permission[v] for v in via))
-            return ()
-    capabilities = {c for p in report.permissions if p.name == subject for c in p.capabilities}
-    if capabilities and all(c in by_capability for c in capabilities):
-        return tuple(by_capability[c] for c in sorted(capabilities))
-    return ()
-
-
-def _same(a: str, b: str) -> bool:
-    return a.removeprefix("android:").lower() == b.removeprefix("android:").lower()
-
-
-def _related(report: Report, change_subject: str, finding_subject: str) -> bool:
-    """Whether a change's subject and a finding's subject name the same thing."""
-    if _same(change_subject, finding_subject):
-        return True
-    # Components: changes say "service com.x.Y", findings may say "com.x.Y".
-    if " " in change_subject and _same(change_subject.split(" ", 1)[1], finding_subject):
-        return True
-    # A permission and the capability it gives.
-    for row in report.permissions:
-        if row.name == change_subject and finding_subject in row.capabilities:
-            return True
-        if row.name == finding_subject and change_subject in row.capabilities:
-            return True
-    return False
-
-
-def _reaches(report: Report, kind: str, name: str) -> bool:
-    if kind == PERMISSION:
-        return any(p.name == name and p.applies for p in report.permissions)
-    return any(hit.id == name for hit in report.capabilities)
-
-
-def _reach_verb(kind: str) -> str:
-    return "requests" if kind == PERMISSION else "reaches"
-
-
-def _subject_severity(report: Report, subject: str) -> Severity:
-    severities = [f.severity for f in report.findings if _same(f.subject, subject)]
-    severities += [h.severity for h in report.capabilities if h.id == subject or subject in h.via]
-    return max(severities, default=Severity.HIGH)
-
-
-# --- broadening against a baseline --------------------------------------------------------
-
-Span = tuple[int, int]
-
-
-def _span(element: str, max_sdk: int | None) -> Span:
-    low = 23 if element == USES_PERMISSION_SDK_23 else 1
-    return (low, _ALL_LEVELS if max_sdk is None else max_sdk)
-
-
-def _covered(new: Iterable[Span], old: Sequence[Span]) -> bool:
-    """Whether every API level of ``new`` lies in some span of ``old``."""
-    merged: list[list[int]] = []
-    for low, high in sorted(old):
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], high)
-        else:
-            merged.append([low, high])
-    return all(any(m[0] <= low and high <= m[1] for m in merged) for low, high in new)
-
-
-def _spans_text(spans: Iterable[Span]) -> str:
-    parts = []
-    for low, high in sorted(set(spans)):
-        if high >= _ALL_LEVELS:
-            parts.append("all API levels" if low <= 1 else f"API {low}+")
-        else:
-            parts.append(f"API {low}-{high}")
-    return ", ".join(parts) or "not requested"
-
-
-def _permission_broadening(
-    package: str, name: str, rows: Sequence[PermissionAccess], old: Sequence[PermissionScope]
-) -> str | None:
-    new_spans = [_span(r.element, r.max_sdk) for r in rows]
-    old_spans = [_span(s.element, s.max_sdk) for s in old]
-    if _covered(new_spans, old_spans):
-        return None
-    return f"{name} requested on {_spans_text(new_spans)} (was {_spans_text(old_spans)})"
-
-
-def broadening(report: Report, subject: str, baseline: Baseline) -> str | None:
-    """How ``subject`` reaches further than the baseline recorded, or ``None``."""
-    package = report.app.manifest.package
-    rows = [p for p in report.permissions if p.name == subject]
-    if rows:
-        return _permission_broadening(
-            package, subject, rows, baseline.permission_scopes(package, subject)
-        )
-    for hit in report.capabilities:
-        if hit.id != subject:
-            continue
-        old = baseline.capability_scope(package, subject)
-        if old is None:
-            return f"{subject} newly reached"
-        wider = sorted(set(hit.access) - set(old.access))
-        if wider:
-            return f"{subject} now reaches {', '.join(wider)}"
-        added = sorted(set(hit.via) - set(old.via))
-        if added:
-            return f"{subject} now also through {', '.join(added)}"
-        for via in hit.via:
-            via_rows = [p for p in report.permissions if p.name == via]
-            if via_rows:
-                text = _permission_broadening(
-                    package, via, via_rows, baseline.permission_scopes(package, via)
-                )
-                if text:
-                    return text
-    return None
-
-
-# --- summary ------------------------------------------------------------------------------
-
-
 # --- rule documentation -------------------------------------------------------------------
 
 POLICY_RULE_DOCS = (
@@ -567,30 +410,3 @@ def rule_docs(ruleset_docs: Iterable[RuleDoc], verdicts: Iterable[Verdict]) -> t
     return tuple(sorted(docs.values(), key=lambda d: d.id))
 
 
-def ruleset_docs(ruleset: RuleSet) -> tuple[RuleDoc, ...]:
-    """A ``RuleDoc`` for every rule and capability of ``ruleset``, enabled or disabled."""
-    docs = []
-    for entry in (*ruleset.capabilities, *ruleset.rules, *ruleset.disabled):
-        rule_id = entry.rule_id if isinstance(entry, Capability) else entry.id
-        docs.append(
-            RuleDoc(
-                id=rule_id,
-                title=entry.title,
-                severity=entry.severity,
-                help=" ".join(entry.rationale.split()),
-                references=entry.references,
-            )
-        )
-    return tuple(docs)
-
-
-def known_rule_ids(ruleset: RuleSet) -> frozenset[str]:
-    """Every rule id findings of ``ruleset`` can carry (capabilities as ``capability.<id>``)."""
-    return frozenset(doc.id for doc in ruleset_docs(ruleset))
-
-
-def known_capability_ids(ruleset: RuleSet) -> frozenset[str]:
-    """Every capability id of ``ruleset``, enabled or disabled."""
-    return frozenset(
-        c.id for c in (*ruleset.capabilities, *ruleset.disabled) if isinstance(c, Capability)
-    )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from permaudit.ci.gate import DISABLED, CheckResult, Item, RuleDoc, Verdict
+from permaudit.ci.gate import DISABLED, CheckResult, Item, Verdict
+from permaudit.ci.rule_docs import RuleDoc
 
 
 def _line(item: Item) -> str:

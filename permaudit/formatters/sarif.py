@@ -22,9 +22,9 @@ from permaudit.ci.gate import (
     UNCHANGED,
     CheckResult,
     Item,
-    RuleDoc,
     Verdict,
 )
+from permaudit.ci.rule_docs import RuleDoc
 from permaudit.model import Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -11,7 +11,7 @@ from enum import Enum, IntEnum
 
 from permaudit._infra.records import field, record
 from permaudit.model.code import CodeScan
-from permaudit.model.evidence import TamperEvidence
+from permaudit.model.evidence import TamperEvidence as TamperEvidence
 
 
 class TextEnum(str, Enum):

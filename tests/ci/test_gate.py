@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from permaudit.ci import baseline as baselines
-from permaudit.ci import gate
+from permaudit.ci import gate, rule_docs
 from permaudit.ci.policy import parse_policy
 from permaudit.formatters.summary import summary_line
 from permaudit.model import (
@@ -398,6 +398,6 @@ def test_summary_line_pass_and_deny() -> None:
 
 def test_rule_docs_include_the_policy_rules_and_are_sorted() -> None:
     docs = gate.rule_docs(
-        [gate.RuleDoc(id="z.rule", title="Z", severity=Severity.LOW, help="z")], []
+        [rule_docs.RuleDoc(id="z.rule", title="Z", severity=Severity.LOW, help="z")], []
     )
     assert [d.id for d in docs] == [gate.RULE_DENY, gate.RULE_MAX_SCORE, "z.rule"]

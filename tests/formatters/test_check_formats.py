@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO
 from permaudit.ci import baseline as baselines
-from permaudit.ci import gate
+from permaudit.ci import gate, rule_docs
 from permaudit.ci.policy import parse_policy
 from permaudit.formatters import CHECK_FORMATS, renderer
 from permaudit.formatters.github import command, escape_data, escape_property
@@ -137,7 +137,7 @@ def test_sarif_of_every_fixture_is_valid(apk: Path) -> None:
         scan=scan,
         verdicts=tuple(verdicts),
         fail_on=Severity.HIGH,
-        rules=gate.rule_docs(gate.ruleset_docs(load_ruleset(())), verdicts),
+        rules=gate.rule_docs(rule_docs.ruleset_docs(load_ruleset(())), verdicts),
     )
     document = json.loads(render("sarif", result))
     assert_valid_sarif(document)
