@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from permaudit.android import catalog, implied
+from permaudit.android import catalog, foreground_services, implied
 from permaudit.datafiles.compiled import ShippedData, compiled_text
 from permaudit.rules import ruleset
 
@@ -19,6 +19,9 @@ def shipped() -> Iterator[tuple[ShippedData, Callable[[], object]]]:
     """Every shipped data set with the function that reads it from its YAML."""
     yield ruleset.shipped_default_data(), lambda: ruleset.load_ruleset(compiled=False)
     yield implied.shipped_data(), lambda: implied.read_rules(implied.RULES_FILE)
+    yield foreground_services.shipped_data(), lambda: foreground_services.read_table(
+        foreground_services.TYPES_FILE
+    )
     yield catalog.shipped_known_data(), lambda: catalog.read_known_permissions(catalog.KNOWN_FILE)
 
 

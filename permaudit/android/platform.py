@@ -12,6 +12,7 @@ from functools import cache
 
 from permaudit._infra.records import record
 from permaudit.android.catalog import NEWEST_API_LEVEL, Catalog
+from permaudit.android.foreground_services import ServiceTypeTable, service_type_table
 from permaudit.android.implied import ImpliedRule, load_rules
 
 
@@ -21,6 +22,8 @@ class Platform:
 
     catalog: Catalog
     implied_rules: tuple[ImpliedRule, ...]
+    #: What each foreground-service type needs before Android lets it start.
+    service_types: ServiceTypeTable
 
     @property
     def api_level(self) -> int:
@@ -34,4 +37,5 @@ def platform_for(api_level: int = NEWEST_API_LEVEL) -> Platform:
 
     Raises ``PermauditError`` for a level outside the catalog's range.
     """
-    return Platform(catalog=Catalog.for_api_level(api_level), implied_rules=load_rules())
+    return Platform(catalog=Catalog.for_api_level(api_level), implied_rules=load_rules(),
+                    service_types=service_type_table())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 from permaudit._infra.records import record, replace
+from permaudit.android.foreground_services import ServiceTypeTable
 from permaudit.engine.findings import CAPABILITY_CATEGORY, fingerprint, short
 from permaudit.model import (
     CLASS_SIGNATURE,
@@ -85,10 +86,39 @@ def component_matches(feature: ComponentFeature, component: Component) -> bool:
     )
 
 
+@record
+class ServiceGate:
+    """What decides whether a foreground service may start: the table, the app, the device."""
+
+    table: ServiceTypeTable
+    requested: frozenset[str]
+    target_sdk: int | None
+    device_sdk: int
+
+    def refusal(self, feature: ComponentFeature, component: Component) -> str | None:
+        """Why Android refuses to start ``component`` as the types ``feature`` asks for."""
+        wanted = [t for t in component.foreground_service_types
+                  if t in feature.foreground_service_types]
+        reasons = [self.table.missing(t, self.requested, target_sdk=self.target_sdk,
+                                      device_sdk=self.device_sdk) for t in wanted]
+        if not wanted or not all(reasons):
+            return None
+        because = "; ".join(dict.fromkeys(r for rs in reasons for r in rs))
+        simple = component.name.rsplit(".", 1)[-1]
+        return (f"{component.kind} {simple} cannot run as a {'/'.join(wanted)} "
+                f"foreground service: {because} (required from API "
+                f"{self.table.device_min_sdk} for apps targeting {self.table.target_sdk_min}+)")
+
+
 def feature_grants(
-    feature: ComponentFeature | QueriesFeature, manifest: Manifest
+    feature: ComponentFeature | QueriesFeature, manifest: Manifest,
+    gate: ServiceGate | None = None,
 ) -> Iterator[Grant]:
-    """What in ``manifest`` matches ``feature``."""
+    """What in ``manifest`` matches ``feature``.
+
+    A foreground service that Android would refuse to start (``gate``) grants nothing; it
+    yields a note saying why instead.
+    """
     if isinstance(feature, QueriesFeature):
         for intent in manifest.queries.intents:
             if feature.action is not None and feature.action not in intent.actions:
@@ -102,6 +132,11 @@ def feature_grants(
         return
     for component in manifest.components:
         if component_matches(feature, component):
+            refusal = gate.refusal(feature, component) if gate is not None else None
+            if refusal is not None:
+                yield Grant(via=(), access=None, needs_other=True, notes=(refusal,),
+                            line=component.line)
+                continue
             via = f"{component.kind}:{component.name}"
             notes = () if component.enabled else (
                 f"{via}: disabled in the manifest (the app can enable it)",
@@ -111,7 +146,8 @@ def feature_grants(
 
 
 def capability_grants(
-    capability: Capability, manifest: Manifest, rows: dict[str, list[PermissionAccess]]
+    capability: Capability, manifest: Manifest, rows: dict[str, list[PermissionAccess]],
+    gate: ServiceGate | None = None,
 ) -> list[Grant]:
     """Every entry of ``capability`` that matched, in the capability's order."""
     grants = []
@@ -125,14 +161,17 @@ def capability_grants(
                 line=permission_line(manifest, entry.name),
             ))
     for feature in capability.features:
-        grants.extend(feature_grants(feature, manifest))
+        grants.extend(feature_grants(feature, manifest, gate))
     return grants
 
 
 def capability_hits(
-    manifest: Manifest, ruleset: RuleSet, permissions: Sequence[PermissionAccess]
+    manifest: Manifest, ruleset: RuleSet, permissions: Sequence[PermissionAccess],
+    gate: ServiceGate | None = None,
 ) -> tuple[tuple[CapabilityHit, int | None], ...]:
     """Capabilities reached on the device level, each with a line.
+
+    ``gate`` decides which foreground services may start (``None``: all of them).
 
     Most severe first; within a severity in the ruleset's order, which puts what people
     ask about first (microphone, camera, contacts, location, files).
@@ -142,7 +181,7 @@ def capability_hits(
         rows.setdefault(row.name, []).append(row)
     hits = []
     for capability in ruleset.capabilities:
-        grants = capability_grants(capability, manifest, rows)
+        grants = capability_grants(capability, manifest, rows, gate)
         if all(g.needs_other for g in grants):
             continue  # nothing matched, or only entries that widen another entry
         conditional = all(g.caveats for g in grants if not g.needs_other)
@@ -155,7 +194,7 @@ def capability_hits(
             access=unique(g.access for g in grants if g.access),
             notes=unique(notes),
         )
-        line = next((g.line for g in grants if g.line is not None), None)
+        line = next((g.line for g in grants if g.line is not None and g.via), None)
         hits.append((hit, line))
     return tuple(sorted(hits, key=lambda h: -int(h[0].severity)))  # stable: keeps file order
 

@@ -6,7 +6,12 @@ from collections.abc import Sequence
 
 from permaudit.android.effective import effective_permissions
 from permaudit.android.platform import Platform
-from permaudit.engine.capabilities import capability_finding, capability_hits, with_capabilities
+from permaudit.engine.capabilities import (
+    ServiceGate,
+    capability_finding,
+    capability_hits,
+    with_capabilities,
+)
 from permaudit.engine.findings import finding_order
 from permaudit.engine.matchers import Context, rule_findings
 from permaudit.engine.risk import risk
@@ -21,16 +26,23 @@ from permaudit.rules.model import RuleSet
 def evaluate(app: App, ruleset: RuleSet, platform: Platform) -> Report:
     """Evaluate ``app`` on a device running ``platform``."""
     permissions = effective_permissions(app.manifest, platform)
-    return evaluate_permissions(app, ruleset, platform.api_level, permissions)
+    return evaluate_permissions(app, ruleset, platform, permissions)
 
 
 def evaluate_permissions(
-    app: App, ruleset: RuleSet, device_sdk: int, permissions: Sequence[PermissionAccess]
+    app: App, ruleset: RuleSet, platform: Platform, permissions: Sequence[PermissionAccess]
 ) -> Report:
-    """Evaluate ``app`` given its permission rows on the device level (from ``effective``)."""
+    """Evaluate ``app`` given its permission rows on ``platform`` (from ``effective``)."""
     manifest = app.manifest
+    device_sdk = platform.api_level
     rows = with_capabilities(permissions, ruleset)
-    hits_with_lines = capability_hits(manifest, ruleset, rows)
+    gate = ServiceGate(
+        table=platform.service_types,
+        requested=frozenset(r.name for r in rows if r.applies),
+        target_sdk=manifest.target_sdk,
+        device_sdk=device_sdk,
+    )
+    hits_with_lines = capability_hits(manifest, ruleset, rows, gate)
     hits = tuple(hit for hit, _ in hits_with_lines)
     findings = [
         capability_finding(hit, ruleset.capability(hit.id), manifest.package, line)

@@ -236,7 +236,8 @@ def test_foreground_service_type_widens_but_never_grants(ruleset: RuleSet) -> No
     service = component("service", "Recorder", exported=False,
                         foreground_service_types=("microphone",))
     assert "microphone" not in reached(run(ruleset, components=(service,)))
-    report = run(ruleset, components=(service,), uses_permissions=(perm("RECORD_AUDIO"),))
+    report = run(ruleset, components=(service,), uses_permissions=(
+        perm("RECORD_AUDIO"), perm("FOREGROUND_SERVICE_MICROPHONE")))
     mic = hit(report, "microphone")
     assert mic.access == ("record", "in the background")
     assert mic.via == ("android.permission.RECORD_AUDIO", "service:org.example.app.Recorder")
