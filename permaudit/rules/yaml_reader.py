@@ -340,7 +340,13 @@ class FileParser(ConditionParser):
 
 def canonical_sha256(text: str) -> str:
     """sha256 of the file's data as canonical JSON: comments, layout and key order do not count."""
-    data = yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 -- a safe loader (C or pure)
+    # bounds_problem() already refused aliases, tags, complex keys and deep nesting, so the
+    # tree is linear in the text; a value the constructor rejects (a date 2001-13-45) is left
+    # to the node reader, and the file is then identified by its bytes.
+    try:
+        data = yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 -- a safe loader (C or pure)
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                            default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
