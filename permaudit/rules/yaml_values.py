@@ -112,12 +112,24 @@ class ValueParser:
         if text is None:
             return None
         try:
-            names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+            fields = [
+                (name, spec, conversion)
+                for _, name, spec, conversion in string.Formatter().parse(text)
+                if name is not None
+            ]
         except ValueError as exc:
             self.r.error(node, f"malformed message template ({exc}); write {{{{ for a brace")
             return None
         ok = True
-        for name in names:
+        for name, spec, conversion in fields:
+            if spec or conversion:
+                # A spec or conversion can crash a scan ("{subject:d}") or allocate without
+                # bound ("{subject:>1500000000}"): placeholders are plain names only.
+                suffix = (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+                self.r.error(node, f"placeholder '{{{name}{suffix}}}' in 'message' has a "
+                                   f"format spec or conversion; write '{{{name}}}'")
+                ok = False
+                continue
             if name not in MESSAGE_FIELDS:
                 self.r.error(node, f"unknown placeholder '{{{name}}}' in 'message'"
                                    f"{did_you_mean(name, MESSAGE_FIELDS)}; use "
