@@ -18,6 +18,7 @@ migrate yet; a change to the layout adds ``MIGRATIONS[1]`` and bumps ``SCHEMA_VE
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -235,29 +236,24 @@ def _bounded_int(literal: str) -> int:
     return int(literal)
 
 
+#: A JSON string (unrolled, so no backtracking state per character) or a structural byte.
+_STRUCTURE = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|[\[\]{}\n]')
+
+
 def _too_deep(text: str) -> tuple[int, int] | None:
     """``(line, column)`` where ``text`` first nests deeper than ``MAX_JSON_DEPTH``; one pass."""
     depth = 0
     line, start = 1, 0
-    in_string = escaped = False
-    for index, char in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    for match in _STRUCTURE.finditer(text):
+        char = match.group()
+        if char in "[{":
             depth += 1
             if depth > MAX_JSON_DEPTH:
-                return line, index - start + 1
+                return line, match.start() - start + 1
         elif char in "]}":
             depth -= 1
-        if char == "\n":
-            line, start = line + 1, index + 1
+        elif char == "\n":
+            line, start = line + 1, match.end()
     return None
 
 

@@ -23,6 +23,8 @@ FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 STR_TAG = "tag:yaml.org,2002:str"
 INT_TAG = "tag:yaml.org,2002:int"
 BOOL_TAG = "tag:yaml.org,2002:bool"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MAP_TAG = "tag:yaml.org,2002:map"
 
 #: How a plain scalar PyYAML would silently retype is described in an error.
 TAG_NAMES = {
@@ -72,8 +74,11 @@ def bounds_problem(text: str) -> tuple[int, int, str] | None:
             if not isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
                 continue
             tag = event.tag
+            shown = (tag or "").replace("tag:yaml.org,2002:", "!!")
             if tag is not None and tag != "!" and tag not in SAFE_TAGS:
-                return (*where, f"tag '{tag}' is not allowed; remove it")
+                return (*where, f"tag '{shown}' is not allowed; remove it")
+            if tag is not None and tag not in ("!", STR_TAG) and not _tag_fits(event, tag):
+                return (*where, f"tag '{shown}' does not fit this value; remove it")
             if stack:
                 parent = stack[-1]
                 if parent[0] and parent[1] % 2 == 0 and isinstance(
@@ -102,6 +107,19 @@ def bounds_problem(text: str) -> tuple[int, int, str] | None:
     except yaml.YAMLError:
         return None
     return None
+
+
+def _tag_fits(event: yaml.ScalarEvent | yaml.CollectionStartEvent, tag: str) -> bool:
+    """Whether an explicit core tag matches what the value is (``!!int abc`` does not)."""
+    if isinstance(event, yaml.SequenceStartEvent):
+        return tag == SEQ_TAG
+    if isinstance(event, yaml.MappingStartEvent):
+        return tag == MAP_TAG
+    if not isinstance(event, yaml.ScalarEvent) or tag in (SEQ_TAG, MAP_TAG):
+        return False
+    resolved: str = _RESOLVER.resolve(  # type: ignore[no-untyped-call]
+        ScalarNode, event.value, (True, False))
+    return resolved == tag
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -23,6 +23,8 @@ HOSTILE = {
     ),
     "recursive_anchor": ("rules: &r [*r]\n", "1:12", "aliases are not allowed"),
     "python_tag": ('rules: !!python/object/apply:os.system ["true"]\n', "1:8", "is not allowed"),
+    "int_tag_on_word": ("version: !!int abc\nrules: []\n", "1:10", "'!!int' does not fit"),
+    "bool_tag_on_word": ("rules: !!bool maybe\n", "1:8", "'!!bool' does not fit"),
     "complex_key": ("? [a, b]\n: c\nrules: []\n", "1:3", "mapping keys must be plain"),
     "nesting_1000": ("rules: " + "[" * 1000 + "]" * 1000 + "\n", "1:", "nested deeper"),
     "nesting_block": ("rules:\n" + "".join("  " * i + "- \n" for i in range(MAX_DEPTH + 5)),
