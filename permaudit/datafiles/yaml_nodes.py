@@ -40,6 +40,8 @@ TAG_NAMES = {
 }
 
 
+#: Most diagnostics printed for one load: a 4 MiB file could otherwise print a million lines.
+MAX_SHOWN = 200
 #: Deepest nesting of lists and mappings a config file may have (the shipped rules need 6).
 MAX_DEPTH = 64
 #: Longest plain scalar YAML would read as an integer (int64 needs 20 characters).
@@ -157,8 +159,14 @@ class Diagnostics:
         )
 
     def lines(self) -> list[str]:
-        """Every diagnostic, by file (in the order first seen) then position."""
-        return [entry[3] for entry in sorted(self._entries, key=lambda e: e[:3])]
+        """The diagnostics by file (in the order first seen) then position, at most
+        ``MAX_SHOWN`` of them and a line counting the rest."""
+        ordered = sorted(self._entries, key=lambda e: e[:3])
+        shown = [entry[3] for entry in ordered[:MAX_SHOWN]]
+        if len(ordered) > MAX_SHOWN:
+            shown.append(f"{ordered[MAX_SHOWN][3].split(': error: ')[0]}: error: "
+                         f"{len(ordered) - MAX_SHOWN} more errors not shown")
+        return shown
 
     def __bool__(self) -> bool:
         return bool(self._entries)

@@ -89,3 +89,16 @@ def test_oversized_rules_file_is_refused(
     path.write_text("# " + "x" * CONFIG_MAX_BYTES + "\nrules: []\n", encoding="utf-8")
     assert main(["rules", "validate", str(path)]) == 2
     one_error(capsys, path, "1:1", f"limited to {CONFIG_MAX_BYTES} bytes")
+
+
+def test_at_most_max_shown_diagnostics_are_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from permaudit.datafiles.yaml_nodes import MAX_SHOWN
+
+    path = tmp_path / "many.yml"
+    path.write_text("rules:\n" + "- a\n" * (MAX_SHOWN + 100), encoding="utf-8")
+    assert main(["rules", "validate", str(path)]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(lines) == MAX_SHOWN + 1
+    assert lines[-1] == f"{path}:{MAX_SHOWN + 2}:3: error: 100 more errors not shown"
