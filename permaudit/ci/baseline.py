@@ -18,11 +18,13 @@ migrate yet; a change to the layout adds ``MIGRATIONS[1]`` and bumps ``SCHEMA_VE
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from permaudit._infra.records import record
+from permaudit.datafiles.config_file import read_config_text
 from permaudit.errors import PermauditError
 from permaudit.model import Report
 
@@ -203,7 +205,9 @@ def load_baseline(path: Path, display: str | None = None) -> Baseline:
     """Read the baseline at ``path``; a missing, corrupt or too-new file is a ``BaselineError``."""
     name = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
+    except PermauditError as exc:
+        raise BaselineError(f"cannot read baseline: {exc.detail}", path=name) from None
     except FileNotFoundError:
         raise BaselineError(
             "baseline file not found (create one with 'permaudit baseline create APP -o FILE')",
@@ -216,10 +220,58 @@ def load_baseline(path: Path, display: str | None = None) -> Baseline:
     return parse_baseline(text, name)
 
 
+#: A baseline is 4 levels deep; json.loads recurses once per level.
+MAX_JSON_DEPTH = 32
+#: Longest integer a baseline may hold (API levels and schema versions need 3).
+MAX_INT_DIGITS = 40
+
+
+class _HugeNumber(ValueError):
+    """An integer literal longer than ``MAX_INT_DIGITS``."""
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        raise _HugeNumber(len(literal.lstrip("-")))
+    return int(literal)
+
+
+#: A JSON string (unrolled, so no backtracking state per character) or a structural byte.
+_STRUCTURE = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|[\[\]{}\n]')
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """``(line, column)`` where ``text`` first nests deeper than ``MAX_JSON_DEPTH``; one pass."""
+    depth = 0
+    line, start = 1, 0
+    for match in _STRUCTURE.finditer(text):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return line, match.start() - start + 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "\n":
+            line, start = line + 1, match.end()
+    return None
+
+
 def parse_baseline(text: str, name: str) -> Baseline:
     """Parse baseline ``text`` (read from ``name``), migrating an older schema in memory."""
+    deep = _too_deep(text)
+    if deep is not None:
+        raise BaselineError(
+            f"corrupt baseline: nested deeper than {MAX_JSON_DEPTH} levels (line {deep[0]} "
+            f"column {deep[1]})", path=name,
+        )
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_bounded_int)
+    except _HugeNumber as exc:
+        raise BaselineError(
+            f"corrupt baseline: number of {exc.args[0]} digits (at most {MAX_INT_DIGITS})",
+            path=name,
+        ) from None
     except json.JSONDecodeError as exc:
         raise BaselineError(
             f"corrupt baseline: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})",

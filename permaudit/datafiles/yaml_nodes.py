@@ -12,6 +12,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 # Re-exported: Origin lived here before it moved to a yaml-free module.
+from permaudit.datafiles.config_file import CONFIG_MAX_BYTES, read_config_text
 from permaudit.datafiles.origin import Origin as Origin
 from permaudit.errors import PermauditError
 
@@ -22,6 +23,8 @@ FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 STR_TAG = "tag:yaml.org,2002:str"
 INT_TAG = "tag:yaml.org,2002:int"
 BOOL_TAG = "tag:yaml.org,2002:bool"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MAP_TAG = "tag:yaml.org,2002:map"
 
 #: How a plain scalar PyYAML would silently retype is described in an error.
 TAG_NAMES = {
@@ -35,6 +38,90 @@ TAG_NAMES = {
     "tag:yaml.org,2002:map": "a mapping",
     "tag:yaml.org,2002:seq": "a list",
 }
+
+
+#: Most diagnostics printed for one load: a 4 MiB file could otherwise print a million lines.
+MAX_SHOWN = 200
+#: Deepest nesting of lists and mappings a config file may have (the shipped rules need 6).
+MAX_DEPTH = 64
+#: Longest plain scalar YAML would read as an integer (int64 needs 20 characters).
+MAX_INT_CHARS = 40
+#: Explicit tags a config file may carry: YAML's core types, nothing that constructs objects.
+SAFE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
+)
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def bounds_problem(text: str) -> tuple[int, int, str] | None:
+    """The first reason ``text`` is refused before composing: ``(line, column, message)``.
+
+    Checked on the event stream (linear, no recursion, nothing expanded): aliases (an alias
+    bomb or a recursive anchor would make the data tree exponential or cyclic), tags outside
+    ``SAFE_TAGS`` (``!!python/...``), non-scalar mapping keys, nesting deeper than
+    ``MAX_DEPTH`` and integers longer than ``MAX_INT_CHARS``. ``None`` when the events are
+    acceptable or cannot be parsed (the composer then reports the syntax error).
+    """
+    #: Per open collection: [is a mapping, children seen so far].
+    stack: list[list[int]] = []
+    try:
+        for event in yaml.parse(text, Loader=FAST_LOADER):
+            mark = event.start_mark
+            where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            if isinstance(event, yaml.AliasEvent):
+                return (*where, f"aliases are not allowed ('*{event.anchor}'); repeat the value")
+            if isinstance(event, (yaml.CollectionEndEvent,)):
+                stack.pop()
+                continue
+            if not isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                continue
+            tag = event.tag
+            shown = (tag or "").replace("tag:yaml.org,2002:", "!!")
+            if tag is not None and tag != "!" and tag not in SAFE_TAGS:
+                return (*where, f"tag '{shown}' is not allowed; remove it")
+            if tag is not None and tag not in ("!", STR_TAG) and not _tag_fits(event, tag):
+                return (*where, f"tag '{shown}' does not fit this value; remove it")
+            if stack:
+                parent = stack[-1]
+                if parent[0] and parent[1] % 2 == 0 and isinstance(
+                    event, yaml.CollectionStartEvent
+                ):
+                    return (*where, "mapping keys must be plain values, not lists or mappings")
+                parent[1] += 1
+            if isinstance(event, yaml.CollectionStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    return (*where, f"nested deeper than {MAX_DEPTH} levels")
+                stack.append([int(isinstance(event, yaml.MappingStartEvent)), 0])
+            elif len(event.value) > MAX_INT_CHARS and (
+                tag == INT_TAG
+                or (tag is None and _RESOLVER.resolve(  # type: ignore[no-untyped-call]
+                    ScalarNode, event.value, event.implicit) == INT_TAG)
+            ):
+                return (*where, f"integer of {len(event.value)} characters (at most "
+                                f"{MAX_INT_CHARS})")
+    except yaml.MarkedYAMLError as exc:
+        # libyaml stops at 1,000 levels, before the events reach MAX_DEPTH; other syntax
+        # errors are left to the composer, which explains them better.
+        mark = exc.problem_mark
+        if mark is not None and "nesting depth" in (exc.problem or ""):
+            return (mark.line + 1, mark.column + 1, f"nested deeper than {MAX_DEPTH} levels")
+        return None
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def _tag_fits(event: yaml.ScalarEvent | yaml.CollectionStartEvent, tag: str) -> bool:
+    """Whether an explicit core tag matches what the value is (``!!int abc`` does not)."""
+    if isinstance(event, yaml.SequenceStartEvent):
+        return tag == SEQ_TAG
+    if isinstance(event, yaml.MappingStartEvent):
+        return tag == MAP_TAG
+    if not isinstance(event, yaml.ScalarEvent) or tag in (SEQ_TAG, MAP_TAG):
+        return False
+    resolved: str = _RESOLVER.resolve(  # type: ignore[no-untyped-call]
+        ScalarNode, event.value, (True, False))
+    return resolved == tag
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -72,8 +159,14 @@ class Diagnostics:
         )
 
     def lines(self) -> list[str]:
-        """Every diagnostic, by file (in the order first seen) then position."""
-        return [entry[3] for entry in sorted(self._entries, key=lambda e: e[:3])]
+        """The diagnostics by file (in the order first seen) then position, at most
+        ``MAX_SHOWN`` of them and a line counting the rest."""
+        ordered = sorted(self._entries, key=lambda e: e[:3])
+        shown = [entry[3] for entry in ordered[:MAX_SHOWN]]
+        if len(ordered) > MAX_SHOWN:
+            shown.append(f"{ordered[MAX_SHOWN][3].split(': error: ')[0]}: error: "
+                         f"{len(ordered) - MAX_SHOWN} more errors not shown")
+        return shown
 
     def __bool__(self) -> bool:
         return bool(self._entries)
@@ -95,13 +188,23 @@ class NodeReader:
         self.diagnostics.error_at(self.origin(node), message)
 
     def compose(self, text: str) -> Node | None:
-        """Compose ``text`` into one node tree; syntax errors become diagnostics."""
+        """Compose ``text`` into one node tree; syntax errors and ``bounds_problem`` too."""
+        refused = bounds_problem(text)
+        if refused is not None:
+            line, column, message = refused
+            self.diagnostics.error_at(Origin(path=self.path, line=line, column=column), message)
+            return None
         try:
             try:
                 node = yaml.compose(text, Loader=FAST_LOADER)
             except yaml.YAMLError:
                 # libyaml's messages are terser; the pure parser explains the same error better.
                 node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except RecursionError:
+            self.diagnostics.error_at(
+                Origin(path=self.path, line=1, column=1), f"nested deeper than {MAX_DEPTH} levels"
+            )
+            return None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -224,7 +327,9 @@ class NodeReader:
 def read_text(path: Path, diagnostics: Diagnostics) -> str | None:
     """The file's text, or ``None`` with a diagnostic when it cannot be read."""
     try:
-        return path.read_text(encoding="utf-8")
+        return read_config_text(path, CONFIG_MAX_BYTES)
+    except PermauditError as exc:
+        diagnostics.error_at(Origin(path=str(path), line=1, column=1), f"cannot read: {exc.detail}")
     except OSError as exc:
         reason = exc.strerror or str(exc)
         diagnostics.error_at(Origin(path=str(path), line=1, column=1), f"cannot read: {reason}")

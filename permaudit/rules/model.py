@@ -10,8 +10,9 @@ A ruleset file has these top-level keys (all optional but at least one of the la
     override: [...]          # change an existing capability or rule by id
     disable: [id, ...]       # switch capabilities or rules off by id
 
-``permaudit.rules.yaml_reader`` reads files into these records; ``permaudit.rules.ruleset``
-loads the default set and applies user files on top.
+``permaudit.rules.yaml_reader`` (with ``yaml_values``, ``yaml_conditions``, ``merge``) reads
+files into these records; ``permaudit.rules.ruleset`` loads the default set and applies user
+files on top.
 """
 
 from __future__ import annotations
