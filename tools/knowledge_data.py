@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "permaudit" / "knowledge" / "data"
-DEFAULT_EXODUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "exodus" / "trackers.json"
+DEFAULT_EXODUS = Path(__file__).resolve().parents[2] / "shared/data/exodus/trackers.json"
 DEFAULT_PSL = Path("/usr/share/publicsuffix/public_suffix_list.dat")
 _KEEP = ("id", "name", "website", "creation_date")
 
@@ -44,7 +44,8 @@ def normalise_exodus(raw: bytes) -> str:
         entry["network_signatures"] = _split(tracker.get("network_signature"))
         out.append(entry)
     header = {
-        "source": "Exodus Privacy tracker database (https://exodus-privacy.eu.org), /api/trackers format",
+        "source": "Exodus Privacy tracker database (https://exodus-privacy.eu.org), "
+        "/api/trackers format",
         "licence": "ODbL-1.0 (database), DbCL-1.0 (contents); see EXODUS-NOTICE.md",
         "derived": "normalised by tools/knowledge_data.py: signatures split on '|', "
         "descriptions and documentation dropped",

@@ -1,5 +1,5 @@
-"""What an app's code says beyond its manifest: trackers, servers and their owners, sensitive APIs.
+"""Trackers, servers and their owners, and sensitive APIs in an app's code (``CodeScan``).
 
-Matchers over a ``CodeScan`` (``permaudit.model.code``); no I/O except reading the shipped data
-files beside this package, no network. See docs/code-evidence.md.
+Matchers only: no I/O except reading the shipped data files beside this package, no network.
+See docs/code-evidence.md.
 """
