@@ -144,7 +144,8 @@ def test_messenger_class_lists_agree_with_exodus_core(corpus: Path) -> None:
 
 def test_where_the_two_differ_is_documented() -> None:
     """Exodus's unanchored regex matches inside other packages; a prefix does not."""
-    snapshot_like: list[dict[str, object]] = [{"id": 1, "name": "T", "code_signature": "com.my.tracker.",
+    snapshot_like: list[dict[str, object]] = [{
+                      "id": 1, "name": "T", "code_signature": "com.my.tracker.",
                       "network_signature": "", "categories": [], "website": "",
                       "creation_date": "", "description": "", "documentation": []}]
     assert _exodus_names(snapshot_like, ["xcom/my/tracker/A"]) == {"T"}
