@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEMO_FIXTURES := fixtures/apk/max-25.8.1.apk fixtures/apk/whatsapp-2.24.24.78.apk \
                  fixtures/apk/telegram-11.13.0.apk
 
-.PHONY: demo test lint fixtures compiled bench fuzz clean
+.PHONY: demo test lint fixtures compiled knowledge-data bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ fixtures: $(VENV)/.installed
 # Regenerate permaudit/android/data/permission_levels.json from androguard's AOSP data.
 android-data: $(VENV)/.installed
 	$(BIN)/python tools/android_levels.py
+
+# Regenerate permaudit/knowledge/data/{exodus_trackers.json,public_suffix_icann.dat} from newer
+# snapshots (development only: never in CI, never at run time). Pass EXODUS=... PSL=... to override.
+EXODUS ?= ../shared/data/exodus/trackers.json
+PSL    ?= /usr/share/publicsuffix/public_suffix_list.dat
+knowledge-data: $(VENV)/.installed
+	$(BIN)/python tools/knowledge_data.py $(EXODUS) $(PSL)
 
 # Regenerate the precompiled copies (*.compiled.json) after editing rules/*.yml or android/data/*.yml:
 # the precompiled copy a scan reads instead of parsing the YAML (tests/test_compiled.py).

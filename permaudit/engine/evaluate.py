@@ -15,6 +15,7 @@ from permaudit.engine.capabilities import (
 from permaudit.engine.findings import finding_order
 from permaudit.engine.matchers import Context, rule_findings
 from permaudit.engine.risk import risk
+from permaudit.knowledge.code_evidence import code_evidence
 from permaudit.model import (
     App,
     PermissionAccess,
@@ -53,7 +54,8 @@ def evaluate_permissions(
     for rule in ruleset.rules:
         findings.extend(sorted(rule_findings(rule, ctx), key=lambda f: f.subject))
     ordered = tuple(sorted(findings, key=finding_order))
+    evidence = code_evidence(app.code) if app.code is not None else None
     return Report(
         app=app, device_sdk=device_sdk, permissions=rows, capabilities=hits,
-        findings=ordered, risk=risk(ordered),
+        findings=ordered, risk=risk(ordered), code_evidence=evidence,
     )

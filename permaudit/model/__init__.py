@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum, IntEnum
 
 from permaudit._infra.records import field, record
-from permaudit.model.code import CodeScan
+from permaudit.model.code import CodeEvidence, CodeScan
 from permaudit.model.evidence import TamperEvidence as TamperEvidence
 
 
@@ -402,6 +402,8 @@ class Report:
     capabilities: tuple[CapabilityHit, ...]
     findings: tuple[Finding, ...]
     risk: Risk
+    #: Trackers, servers and API references found in ``app.code``; ``None`` when no code was read.
+    code_evidence: CodeEvidence | None = None
 
 
 @record

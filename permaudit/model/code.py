@@ -64,3 +64,59 @@ class CodeScan:
     tamper: tuple[TamperEvidence, ...] = ()
     #: Caveats a reader must know, e.g. a DEX that could not be read, a depth limit reached.
     notes: tuple[str, ...] = ()
+
+
+@record
+class TrackerHit:
+    """A tracker SDK whose code signature matches classes of the app."""
+
+    #: Exodus id as text (``"175"``) or a permaudit supplement id (``permaudit-ok-tracer``).
+    tracker_id: str
+    name: str
+    #: Exodus categories: Analytics, Advertisement, Crash reporting, Location, Profiling,
+    #: Identification.
+    categories: tuple[str, ...]
+    #: The signatures (package prefixes) that matched, sorted.
+    packages: tuple[str, ...]
+    #: How many classes matched.
+    class_count: int
+    #: ``defined`` (the app ships the classes: strong) or ``referenced`` (types it only names).
+    strength: str
+    #: ``exodus``, ``permaudit-supplement`` or ``exodus+permaudit-supplement``.
+    source: str
+    #: Hosts of the code's strings that this tracker's network signatures match, sorted.
+    hosts: tuple[str, ...] = ()
+
+
+@record
+class HostHit:
+    """One registrable domain the code's strings name, with its owner when known."""
+
+    domain: str
+    #: The host names seen under it, sorted.
+    hosts: tuple[str, ...]
+    #: How many distinct strings name one of those hosts.
+    strings: int
+    owner: str | None = None
+    #: ISO 3166-1 alpha-2 of the owner's headquarters; ``None`` when the owner is unknown.
+    country: str | None = None
+    source: str | None = None
+
+
+@record
+class ApiEvidence:
+    """A capability whose framework APIs or content URIs the code references."""
+
+    capability: str
+    #: ``Class.method`` or URI strings found, sorted.
+    references: tuple[str, ...]
+
+
+@record
+class CodeEvidence:
+    """What the knowledge matchers found in a ``CodeScan``: static evidence, not behaviour."""
+
+    trackers: tuple[TrackerHit, ...] = ()
+    hosts: tuple[HostHit, ...] = ()
+    apis: tuple[ApiEvidence, ...] = ()
+    notes: tuple[str, ...] = ()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from permaudit.formatters.json.code import code_json
 from permaudit.model import (
     IMPLIED,
     App,
@@ -199,6 +200,8 @@ def report_json(report: Report) -> dict[str, Any]:
     }
     data.update(manifest_extras_json(manifest))
     data.update(provenance_json(report.app))
+    if report.code_evidence is not None:
+        data["code"] = code_json(report.code_evidence)
     return data
 
 

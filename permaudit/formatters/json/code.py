@@ -1,0 +1,37 @@
+"""The ``code`` object of an app in the scan JSON: trackers, servers by owner, API evidence.
+
+Present only when code was read (``Report.code_evidence`` is not ``None``), so manifest-only
+documents are unchanged. Field meanings: docs/code-evidence.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from permaudit.model.code import CodeEvidence
+
+
+def code_json(evidence: CodeEvidence) -> dict[str, Any]:
+    """``evidence`` as plain data."""
+    return {
+        "trackers": [
+            {
+                "id": t.tracker_id, "name": t.name, "categories": list(t.categories),
+                "packages": list(t.packages), "class_count": t.class_count,
+                "strength": t.strength, "source": t.source, "hosts": list(t.hosts),
+            }
+            for t in evidence.trackers
+        ],
+        "servers": [
+            {
+                "domain": h.domain, "hosts": list(h.hosts), "strings": h.strings,
+                "owner": h.owner, "country": h.country, "source": h.source,
+            }
+            for h in evidence.hosts
+        ],
+        "api_references": [
+            {"capability": a.capability, "references": list(a.references)}
+            for a in evidence.apis
+        ],
+        "notes": list(evidence.notes),
+    }

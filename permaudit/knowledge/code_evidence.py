@@ -1,0 +1,92 @@
+"""Sensitive framework APIs the code references, as capabilities; and the whole code evidence.
+
+The table is data (``permaudit/android/data/api_capabilities.yml``, sources per entry). A
+class entry matches any referenced method of the class or the type among referenced classes;
+a method entry matches ``Class.method`` in ``external_methods``; a URI entry matches string
+constants starting with it. A reference is not proof the call is reached, and an app may reach
+an API by reflection or native code without referencing it (docs/code-evidence.md).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from permaudit._infra.records import record
+from permaudit.knowledge.domains import extract_hosts, host_hits
+from permaudit.knowledge.trackers import match_trackers
+from permaudit.model.code import ApiEvidence, CodeEvidence, CodeScan
+
+API_FILE = Path(__file__).resolve().parents[1] / "android" / "data" / "api_capabilities.yml"
+_MAX_URI_STRING = 4096
+
+
+@record
+class ApiRule:
+    capability: str
+    classes: tuple[str, ...]
+    methods: tuple[str, ...]
+    uris: tuple[str, ...]
+    source: str
+
+
+@lru_cache(maxsize=1)
+def load_api_rules() -> tuple[ApiRule, ...]:
+    import yaml  # only when code is matched
+
+    entries = yaml.safe_load(API_FILE.read_text(encoding="utf-8"))["entries"]
+    return tuple(
+        ApiRule(
+            capability=entry["capability"], classes=tuple(entry.get("classes") or ()),
+            methods=tuple(entry.get("methods") or ()), uris=tuple(entry.get("uris") or ()),
+            source=entry["source"],
+        )
+        for entry in entries
+    )
+
+
+def java_name(descriptor: str) -> str:
+    """``Landroid/media/AudioRecord;`` -> ``android.media.AudioRecord`` (others unchanged)."""
+    if descriptor.startswith("L") and descriptor.endswith(";"):
+        return descriptor[1:-1].replace("/", ".")
+    return descriptor
+
+
+def api_evidence(code: CodeScan, rules: Sequence[ApiRule] | None = None) -> tuple[ApiEvidence, ...]:
+    """Each capability with the API references and URIs found for it, sorted by capability."""
+    table = load_api_rules() if rules is None else rules
+    methods: dict[str, set[str]] = defaultdict(set)
+    for ref in code.external_methods:
+        methods[java_name(ref.class_descriptor)].add(ref.name)
+    referenced = set(code.referenced_classes)
+    found: dict[str, set[str]] = defaultdict(set)
+    for rule in table:
+        for cls in rule.classes:
+            names = methods.get(cls, set())
+            found[rule.capability].update(f"{cls}.{name}" for name in names)
+            if not names and cls in referenced:
+                found[rule.capability].add(cls)
+        for method in rule.methods:
+            cls, _, name = method.rpartition(".")
+            if name in methods.get(cls, ()):
+                found[rule.capability].add(method)
+        if rule.uris:
+            for text in code.strings:
+                head = text[:_MAX_URI_STRING]
+                if head.startswith(rule.uris):
+                    found[rule.capability].add(head)
+    return tuple(
+        ApiEvidence(capability=cap, references=tuple(sorted(refs)))
+        for cap, refs in sorted(found.items()) if refs
+    )
+
+
+def code_evidence(code: CodeScan) -> CodeEvidence:
+    """Trackers, hosts by owner and API evidence of one app's code."""
+    host_counts = extract_hosts(code.strings)
+    trackers, notes = match_trackers(code, tuple(sorted(host_counts)))
+    return CodeEvidence(
+        trackers=trackers, hosts=host_hits(host_counts), apis=api_evidence(code), notes=notes,
+    )
