@@ -196,6 +196,15 @@ def run_scan(request: ScanRequest) -> int:
     """Load, analyse and write one report of every input; exit code 0."""
     from permaudit.formatters import SCAN_FORMATS, renderer
 
+    if request.fmt == "jsonl":  # streamed file by file, memory flat (permaudit.batch)
+        from permaudit.batch.run import BatchRequest, run_batch
+
+        return run_batch(BatchRequest(
+            inputs=request.inputs, output=request.output, recursive=request.recursive,
+            digest=request.digest, jobs=1, progress=False, device_sdk=request.device_sdk,
+            rules_files=tuple(str(p) for p in request.rules_files),
+            keep_going=request.keep_going, summary=False,
+        ))
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
         keep_going=request.keep_going,

@@ -335,12 +335,13 @@ def _load_all(
                 failures.append(failure_of(exc, path))
                 continue
         elif path in lone:
-            app = replace(app, notes=(*app.notes, _lone_split_note(app)))
+            app = replace(app, notes=(*app.notes, lone_split_note(app)))
         apps.append(app)
     return apps, failures
 
 
-def _lone_split_note(app: App) -> str:
+def lone_split_note(app: App) -> str:
+    """The note of a split APK scanned without its base."""
     return (
         f"split APK {app.manifest.split!r} of {app.manifest.package} without its base APK "
         "among the inputs: scanned on its own; Android installs a split only together with "
