@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from permaudit.views.compare import Comparison
     from permaudit.views.diff import Diff
 
-__all__ = ["batch", "compare", "diff", "scan", "scan_many", "to_dict"]
+__all__ = ["batch_scan", "compare", "diff", "scan", "scan_many", "to_dict"]
 
 StrPath = str | PathLike[str]
 
@@ -92,7 +92,7 @@ def to_dict(value: Report | ScanResult) -> dict[str, Any]:
     return report_json(value) if isinstance(value, Report) else scan_document(value)
 
 
-def batch(
+def batch_scan(
     paths: Sequence[StrPath],
     output: StrPath,
     *,
@@ -103,7 +103,7 @@ def batch(
     scheduler: Any = None,
     progress: bool = False,
 ) -> int:
-    """``permaudit batch``: stream one entry per input to ``output`` (.jsonl or .parquet).
+    """``permaudit batch`` (named apart from the ``permaudit.batch`` package): stream one entry per input to ``output`` (.jsonl or .parquet).
 
     ``scheduler``: a Dask scheduler address or an existing ``dask.distributed.Client``.
     Returns the exit code (0 all read, 2 some failed; the output is complete either way).
