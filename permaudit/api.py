@@ -103,7 +103,9 @@ def batch_scan(
     scheduler: Any = None,
     progress: bool = False,
 ) -> int:
-    """``permaudit batch`` (named apart from the ``permaudit.batch`` package): stream one entry per input to ``output`` (.jsonl or .parquet).
+    """``permaudit batch``: one entry per input streamed to ``output`` (.jsonl/.parquet).
+
+    Named apart from the ``permaudit.batch`` package, which would shadow it.
 
     ``scheduler``: a Dask scheduler address or an existing ``dask.distributed.Client``.
     Returns the exit code (0 all read, 2 some failed; the output is complete either way).

@@ -29,7 +29,12 @@ def _client(address: str | Any) -> Any:
         ) from None
     if not isinstance(address, str):
         return address  # an existing Client (the Python API and the tests)
-    return client_class(address)
+    try:
+        return client_class(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(
+            f"--scheduler {address}: cannot reach the Dask scheduler ({exc})"
+        ) from None
 
 
 def dask_results(
