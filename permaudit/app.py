@@ -13,9 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from permaudit._infra.records import record
-from permaudit.errors import EXIT_OK, EXIT_POLICY_FAILURE, PermauditError, RulesError, UsageError
-from permaudit.model import App, Report, RulesetInfo, ScanResult, Severity
+from permaudit._infra.records import record, replace
+from permaudit.errors import (
+    EXIT_INPUT_FAILED,
+    EXIT_OK,
+    EXIT_POLICY_FAILURE,
+    PermauditError,
+    RulesError,
+    UsageError,
+)
+from permaudit.model import App, InputFailure, Report, RulesetInfo, ScanResult, Severity
 from permaudit.output import use_color, write_output
 from permaudit.rules.model import RuleSet
 from permaudit.version import __version__
@@ -38,6 +45,8 @@ class ScanRequest:
     output: Path | None = None
     recursive: bool = False
     digest: bool = False
+    #: An unreadable input becomes an error entry and the run goes on (exit 2 at the end).
+    keep_going: bool = False
 
 
 @record
@@ -51,6 +60,7 @@ class CompareRequest:
     output: Path | None = None
     recursive: bool = False
     digest: bool = False
+    keep_going: bool = False
 
 
 @record
@@ -81,6 +91,7 @@ class CheckRequest:
     output: Path | None = None
     recursive: bool = False
     exit_zero: bool = False
+    keep_going: bool = False
 
 
 @record
@@ -129,6 +140,26 @@ def load_apps(paths: Sequence[str], *, recursive: bool = False, digest: bool = F
     return load_inputs(paths, recursive=recursive, digest=digest)
 
 
+def load_apps_or_failures(
+    paths: Sequence[str], *, recursive: bool = False, digest: bool = False,
+    keep_going: bool = False,
+) -> tuple[list[App], tuple[InputFailure, ...]]:
+    """``load_apps``; with ``keep_going`` an unreadable input is a failure entry instead."""
+    if not keep_going:
+        return load_apps(paths, recursive=recursive, digest=digest), ()
+    from permaudit.inputs.loader import load_inputs_keep_going
+
+    apps, failures = load_inputs_keep_going(paths, recursive=recursive, digest=digest)
+    return apps, tuple(failures)
+
+
+def report_failures(failures: Sequence[InputFailure]) -> int:
+    """One ``permaudit: error:`` line per failed input on stderr; the exit code they mean."""
+    for failure in failures:
+        diagnostic(f"permaudit: error: {failure.path}: {failure.message} ({failure.error})")
+    return EXIT_INPUT_FAILED if failures else EXIT_OK
+
+
 def load_rules(rules_files: Sequence[Path]) -> RuleSet:
     """The default ruleset with ``rules_files`` applied on top, in order."""
     from permaudit.rules.ruleset import load_ruleset
@@ -165,11 +196,24 @@ def run_scan(request: ScanRequest) -> int:
     """Load, analyse and write one report of every input; exit code 0."""
     from permaudit.formatters import SCAN_FORMATS, renderer
 
-    apps = load_apps(request.inputs, recursive=request.recursive, digest=request.digest)
+    if request.fmt == "jsonl":  # streamed file by file, memory flat (permaudit.batch)
+        from permaudit.batch.run import BatchRequest, run_batch
+
+        return run_batch(BatchRequest(
+            inputs=request.inputs, output=request.output, recursive=request.recursive,
+            digest=request.digest, jobs=1, progress=False, device_sdk=request.device_sdk,
+            rules_files=tuple(str(p) for p in request.rules_files),
+            keep_going=request.keep_going, summary=False,
+        ))
+    apps, failures = load_apps_or_failures(
+        request.inputs, recursive=request.recursive, digest=request.digest,
+        keep_going=request.keep_going,
+    )
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
+    result = replace(result, failures=failures)
     text = renderer(SCAN_FORMATS, request.fmt)(result, color=use_color(request.output))
     write_output(text, request.output)
-    return EXIT_OK
+    return report_failures(failures)
 
 
 def run_compare(request: CompareRequest) -> int:
@@ -177,7 +221,10 @@ def run_compare(request: CompareRequest) -> int:
     from permaudit.formatters import COMPARE_FORMATS, renderer
     from permaudit.views.compare import compare
 
-    apps = load_apps(request.inputs, recursive=request.recursive, digest=request.digest)
+    apps, failures = load_apps_or_failures(
+        request.inputs, recursive=request.recursive, digest=request.digest,
+        keep_going=request.keep_going,
+    )
     if len(apps) < 2:
         raise UsageError(
             f"compare needs at least two apps, got one ({', '.join(request.inputs)}); "
@@ -187,7 +234,7 @@ def run_compare(request: CompareRequest) -> int:
     result = compare(scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
     text = renderer(COMPARE_FORMATS, request.fmt)(result, color=use_color(request.output))
     write_output(text, request.output)
-    return EXIT_OK
+    return report_failures(failures)
 
 
 def _one_app(path: str, role: str, *, recursive: bool) -> App:
@@ -243,6 +290,7 @@ def analyse_with_policy(
     against: Sequence[str] = (),
     *,
     recursive: bool = False,
+    keep_going: bool = False,
 ) -> tuple[ScanResult, int, tuple[RuleDoc, ...]]:
     """Scan the inputs (then the ``against`` builds) with the policy's rules and device level.
 
@@ -261,9 +309,13 @@ def analyse_with_policy(
     if errors:
         raise RulesError(errors)
     # SARIF and JUnit reports name each input by its SHA-256 (provenance for CI records).
-    apps = load_apps(inputs, recursive=recursive, digest=True)
+    # With keep_going the failures ride in ScanResult.failures; --against builds must load.
+    apps, failures = load_apps_or_failures(
+        inputs, recursive=recursive, digest=True, keep_going=keep_going
+    )
     olds = load_apps(against, recursive=recursive) if against else []
-    return analyse([*apps, *olds], ruleset, level), len(apps), rule_docs.ruleset_docs(ruleset)
+    scan = replace(analyse([*apps, *olds], ruleset, level), failures=failures)
+    return scan, len(apps), rule_docs.ruleset_docs(ruleset)
 
 
 def run_check(request: CheckRequest) -> int:
@@ -282,7 +334,7 @@ def run_check(request: CheckRequest) -> int:
     threshold = request.fail_on or policy.fail_on or gate.DEFAULT_FAIL_ON
     scan, count, docs = analyse_with_policy(
         request.inputs, policy, request.rules_files, request.device_sdk, request.against,
-        recursive=request.recursive,
+        recursive=request.recursive, keep_going=request.keep_going,
     )
     reports, olds = scan.reports[:count], scan.reports[count:]
     if request.against:
@@ -297,7 +349,7 @@ def run_check(request: CheckRequest) -> int:
     result = gate.CheckResult(
         scan=ScanResult(
             tool_version=scan.tool_version, ruleset=scan.ruleset, device_sdk=scan.device_sdk,
-            reports=reports,
+            reports=reports, failures=scan.failures,
         ),
         verdicts=verdicts,
         fail_on=threshold,
@@ -309,7 +361,9 @@ def run_check(request: CheckRequest) -> int:
     text = renderer(CHECK_FORMATS, request.fmt)(result, color=use_color(request.output))
     write_output(text, request.output)
     diagnostic(check_summary(result, exit_zero=request.exit_zero))
-    return EXIT_OK if result.passed or request.exit_zero else EXIT_POLICY_FAILURE
+    # A policy failure wins over an input failure (1 before 2); --exit-zero covers the policy.
+    code = report_failures(scan.failures)
+    return code if result.passed or request.exit_zero else EXIT_POLICY_FAILURE
 
 
 def pair_against(reports: Sequence[Report], olds: Sequence[Report]) -> list[tuple[Report, Report]]:

@@ -6,6 +6,8 @@ EXIT_OK = 0
 EXIT_POLICY_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+#: With ``--keep-going``: some input could not be read; the report was still written.
+EXIT_INPUT_FAILED = 2
 
 
 class PermauditError(Exception):

@@ -10,6 +10,7 @@ from permaudit.app import CheckRequest, run_check
 from permaudit.cli.options import (
     device_sdk_option,
     format_option,
+    keep_going_option,
     output_option,
     policy_option,
     recursive_option,
@@ -59,6 +60,7 @@ Exit codes:
 @device_sdk_option
 @rules_option
 @output_option
+@keep_going_option
 @click.option(
     "--exit-zero", is_flag=True, help="Exit 0 even when the policy fails (report unchanged)."
 )
@@ -73,6 +75,7 @@ def check(
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
     output: Path | None,
+    keep_going: bool,
     exit_zero: bool,
 ) -> int:
     """Fail a build when an app reaches more than the policy allows.
@@ -82,6 +85,9 @@ def check(
     it is in the --baseline, or it is unchanged since the --against build.
     The policy's deny list and max_score fail whatever the severity. The report
     goes to standard output (or --output); a one-line summary to standard error.
+    Exit codes: 0 pass, 1 policy failure, 2 unusable input. With --keep-going an
+    unreadable input is an error entry and the others are judged: a policy failure
+    still exits 1, otherwise 2 when any input failed.
     """
     if baseline_path is not None and against:
         raise click.UsageError("use --baseline or --against, not both")
@@ -91,5 +97,6 @@ def check(
             fail_on=Severity.parse(fail_on) if fail_on else None,
             baseline_path=baseline_path, against=against, fmt=fmt, device_sdk=device_sdk,
             rules_files=rules_files, output=output, recursive=recursive, exit_zero=exit_zero,
+            keep_going=keep_going,
         )
     )

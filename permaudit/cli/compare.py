@@ -11,6 +11,7 @@ from permaudit.cli.options import (
     device_sdk_option,
     format_option,
     hash_option,
+    keep_going_option,
     output_option,
     recursive_option,
     rules_option,
@@ -25,6 +26,7 @@ from permaudit.formatters import COMPARE_FORMATS
 @device_sdk_option
 @rules_option
 @output_option
+@keep_going_option
 @hash_option
 def compare(
     inputs: tuple[str, ...],
@@ -33,17 +35,19 @@ def compare(
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
     output: Path | None,
+    keep_going: bool,
     digest: bool,
 ) -> int:
     """Compare what two or more apps can reach, capability by capability.
 
     Columns are the apps in the order given; two versions of one package are
     labelled by version. Every input is read before anything is written: one
-    unreadable file stops the run with exit code 2.
+    unreadable file stops the run with exit code 2 (with --keep-going it is listed on
+    stderr, the others are compared, and the exit code is 2).
     """
     return run_compare(
         CompareRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
-            output=output, recursive=recursive, digest=digest,
+            output=output, recursive=recursive, keep_going=keep_going, digest=digest,
         )
     )

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "check": "permaudit.cli.check:check",
     "baseline": "permaudit.cli.baseline_cmd:baseline",
     "rules": "permaudit.cli.rules_cmd:rules_group",
+    "batch": "permaudit.cli.batch:batch",
 }
 
 

@@ -102,3 +102,13 @@ def policy_option(func: F) -> F:
         metavar="FILE",
         help=f"Policy file (default: {DEFAULT_POLICY_NAME} in the working directory, if any).",
     )(func)
+
+
+def keep_going_option(func: F) -> F:
+    """``--keep-going``: an unreadable input becomes an error entry; exit 2 at the end."""
+    return click.option(
+        "--keep-going",
+        is_flag=True,
+        help="Report inputs that cannot be read as errors and go on with the others "
+        "(exit code 2 when any failed; the report is still written).",
+    )(func)

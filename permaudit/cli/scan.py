@@ -11,6 +11,7 @@ from permaudit.cli.options import (
     device_sdk_option,
     format_option,
     hash_option,
+    keep_going_option,
     output_option,
     recursive_option,
     rules_option,
@@ -25,6 +26,7 @@ from permaudit.formatters import SCAN_FORMATS
 @device_sdk_option
 @rules_option
 @output_option
+@keep_going_option
 @hash_option
 def scan(
     inputs: tuple[str, ...],
@@ -33,6 +35,7 @@ def scan(
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
     output: Path | None,
+    keep_going: bool,
     digest: bool,
 ) -> int:
     """Report what each app can reach on a phone, why, and how risky that is.
@@ -42,11 +45,13 @@ def scan(
     directory of those; the kind is decided by content. Only the manifest and
     the signatures are read (and the whole file with --hash). Every input is
     checked before any report is written: one unreadable file stops the run
-    with exit code 2.
+    with exit code 2; with --keep-going it becomes an error entry in the report
+    (JSON "errors") and on stderr, the others are reported, and the exit code is
+    2 when any input failed (0 otherwise).
     """
     return run_scan(
         ScanRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
-            output=output, recursive=recursive, digest=digest,
+            output=output, recursive=recursive, keep_going=keep_going, digest=digest,
         )
     )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 SCAN_FORMATS: dict[str, str] = {
     "table": "permaudit.formatters.text.scan:render",
     "json": "permaudit.formatters.json.scan:render",
+    "jsonl": "permaudit.formatters.json.jsonl:render",
 }
 #: ``permaudit compare``: result is a ``compare.Comparison``.
 COMPARE_FORMATS: dict[str, str] = {

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING
 from permaudit._infra.records import replace
 from permaudit.errors import InputError, PermauditError
 from permaudit.inputs.files import reading, regular_size, stream_sha256
-from permaudit.model import App, InputInfo
+from permaudit.model import App, InputFailure, InputInfo
 
 if TYPE_CHECKING:
     from permaudit.inputs.binary.xmltree import Element
     from permaudit.inputs.splits import SplitApk
 
-__all__ = ["expand_inputs", "load", "load_inputs", "sniff"]
+__all__ = ["expand_inputs", "failure_of", "load", "load_inputs", "load_inputs_keep_going", "sniff"]
 
 KIND_ZIP = "zip"
 KIND_AXML = "axml"
@@ -260,31 +260,93 @@ def load_inputs(
 
     Loose APKs with a ``split`` attribute join the base APK (no ``split``) of the same
     package among the inputs, as one ``splits`` app at the base's position: its
-    ``InputInfo`` is the base file's, ``App.splits`` lists every member. A split without
-    its base is an ``InputError`` (Android: "Missing base APK"). Everything is loaded
-    before anything is reported, so one bad input fails the whole run. ``digest``: see
-    ``load``.
+    ``InputInfo`` is the base file's, ``App.splits`` lists every member. A split whose
+    package has no base among the inputs and no other split is scanned on its own with a
+    note (Android would refuse to install it alone, "Missing base APK", but its manifest
+    is still what the user asked about); several splits without a base are an
+    ``InputError``. Everything is loaded before anything is reported, so one bad input
+    fails the whole run (``load_inputs_keep_going`` does not). ``digest``: see ``load``.
     """
-    files = expand_inputs(paths, recursive=recursive)
-    if len(files) == 1 and not os.path.isdir(paths[0]):
-        return [load(files[0], digest=digest)]
-    loaded = {path: load(path, digest=digest) for path in files}
+    apps, _ = _load_all(paths, recursive=recursive, digest=digest, keep_going=False)
+    return apps
+
+
+def load_inputs_keep_going(
+    paths: Sequence[str], *, recursive: bool = False, digest: bool = False
+) -> tuple[list[App], list[InputFailure]]:
+    """Like ``load_inputs``, but an input that cannot be read becomes an ``InputFailure``
+    (path, error class, one-line message) and the others are still loaded."""
+    return _load_all(paths, recursive=recursive, digest=digest, keep_going=True)
+
+
+def failure_of(exc: PermauditError, path: str) -> InputFailure:
+    """The failure entry for ``exc`` raised while reading ``path``."""
+    return InputFailure(path=exc.path or path, error=type(exc).__name__, message=exc.detail)
+
+
+def _load_all(
+    paths: Sequence[str], *, recursive: bool, digest: bool, keep_going: bool
+) -> tuple[list[App], list[InputFailure]]:
+    failures: list[InputFailure] = []
+    if keep_going:
+        files: list[str] = []
+        for path in paths:
+            try:
+                files.extend(expand_inputs([path], recursive=recursive))
+            except PermauditError as exc:
+                failures.append(failure_of(exc, path))
+    else:
+        files = expand_inputs(paths, recursive=recursive)
+    if len(files) == 1 and len(paths) == 1 and not os.path.isdir(paths[0]):
+        try:
+            return [load(files[0], digest=digest)], failures
+        except PermauditError as exc:
+            if not keep_going:
+                raise
+            return [], [*failures, failure_of(exc, files[0])]
+    loaded: dict[str, App] = {}
+    for path in files:
+        try:
+            loaded[path] = load(path, digest=digest)
+        except PermauditError as exc:
+            if not keep_going:
+                raise
+            failures.append(failure_of(exc, path))
     identities = {
         path: (app.manifest.package, app.manifest.split)
         for path, app in loaded.items()
         if app.input.kind == "apk"
     }
-    groups = _split_groups(identities)
+    groups, lone, broken = _split_groups(identities, keep_going=keep_going)
+    failures.extend(broken)
     consumed = {split for members in groups.values() for split in members}
+    consumed.update(f.path for f in broken)
     apps = []
     for path in files:
-        if path in consumed:
+        if path in consumed or path not in loaded:
             continue
         app = loaded[path]
         if path in groups:
-            app = _merge_loose_splits(app, path, groups[path])
+            try:
+                app = _merge_loose_splits(app, path, groups[path])
+            except PermauditError as exc:
+                if not keep_going:
+                    raise
+                failures.append(failure_of(exc, path))
+                continue
+        elif path in lone:
+            app = replace(app, notes=(*app.notes, lone_split_note(app)))
         apps.append(app)
-    return apps
+    return apps, failures
+
+
+def lone_split_note(app: App) -> str:
+    """The note of a split APK scanned without its base."""
+    return (
+        f"split APK {app.manifest.split!r} of {app.manifest.package} without its base APK "
+        "among the inputs: scanned on its own; Android installs a split only together with "
+        'its base ("Missing base APK"), where its <uses-permission> would be ignored'
+    )
 
 
 def _apk_tree(path: str) -> Element | None:
@@ -304,31 +366,50 @@ def _required_tree(path: str) -> Element:
     return root
 
 
-def _split_groups(identities: dict[str, tuple[str, str | None]]) -> dict[str, list[str]]:
-    """Base path -> its split paths, for every package that has splits among the inputs."""
+def _split_groups(
+    identities: dict[str, tuple[str, str | None]], *, keep_going: bool = False
+) -> tuple[dict[str, list[str]], set[str], list[InputFailure]]:
+    """Base path -> its split paths, for every package that has splits among the inputs;
+    the lone splits (no base, no other split: scanned alone); with ``keep_going``, the
+    failures of the groups that cannot be merged (otherwise the first is raised)."""
     by_package: dict[str, list[tuple[str, str | None]]] = {}
     for path, (package, split) in identities.items():
         by_package.setdefault(package, []).append((path, split))
     groups: dict[str, list[str]] = {}
+    lone: set[str] = set()
+    failures: list[InputFailure] = []
     for package, members in by_package.items():
         splits = [path for path, split in members if split is not None]
         if not splits:
             continue
         bases = [path for path, split in members if split is None]
+        error: InputError | None = None
+        if not bases and len(splits) == 1:
+            lone.add(splits[0])
+            continue
         if not bases:
-            raise InputError(
-                f"split APK of {package} without its base APK among the inputs: Android "
-                'installs splits only together with their base ("Missing base APK")',
+            error = InputError(
+                f"{len(splits)} split APKs of {package} without its base APK among the "
+                "inputs: Android installs splits only together with their base "
+                '("Missing base APK")',
                 path=splits[0],
             )
-        if len(bases) > 1:
-            raise InputError(
+        elif len(bases) > 1:
+            error = InputError(
                 f"several base APKs of {package} among inputs that also hold its splits: "
                 + ", ".join(bases),
                 path=splits[0],
             )
-        groups[bases[0]] = splits
-    return groups
+        if error is None:
+            groups[bases[0]] = splits
+            continue
+        if not keep_going:
+            raise error
+        failures.extend(
+            InputFailure(path=path, error="InputError", message=error.detail)
+            for path, _ in members
+        )
+    return groups, lone, failures
 
 
 def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App:

@@ -415,6 +415,17 @@ class RulesetInfo:
 
 
 @record
+class InputFailure:
+    """An input that could not be read, kept as an entry when the run keeps going."""
+
+    path: str
+    #: The ``PermauditError`` subclass name, e.g. ``InputError`` or ``ManifestError``.
+    error: str
+    #: The one-line message, without the path.
+    message: str
+
+
+@record
 class ScanResult:
     """What ``scan`` renders: reports for each input, in input order, plus provenance."""
 
@@ -422,3 +433,5 @@ class ScanResult:
     ruleset: RulesetInfo
     device_sdk: int
     reports: tuple[Report, ...]
+    #: Inputs that could not be read (only with ``--keep-going``; otherwise the run stops).
+    failures: tuple[InputFailure, ...] = ()

@@ -16,6 +16,7 @@ from permaudit.model import (
     App,
     CapabilityHit,
     Finding,
+    InputFailure,
     Manifest,
     PermissionAccess,
     Report,
@@ -213,7 +214,14 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
         "ruleset": {"id": result.ruleset.id, "sha256": result.ruleset.sha256},
         "device_sdk": result.device_sdk,
         "apps": [report_json(r) for r in result.reports],
+        # Only with --keep-going and a failed input, so the contract is unchanged otherwise.
+        **({"errors": [failure_json(f) for f in result.failures]} if result.failures else {}),
     }
+
+
+def failure_json(failure: InputFailure) -> dict[str, Any]:
+    """One input that could not be read: path, error class, one-line message."""
+    return {"path": failure.path, "error": failure.error, "message": failure.message}
 
 
 def render(result: ScanResult, *, color: bool = False) -> str:

@@ -1,0 +1,119 @@
+"""The documented Python API: the use cases of ``permaudit.app`` returning models, not text.
+
+Re-exported lazily by ``permaudit/__init__.py`` (``import permaudit`` stays cheap). Each
+function returns the same frozen model the CLI renders; ``to_dict`` gives the JSON
+contract of a scan. Errors are ``permaudit.errors.PermauditError`` subclasses
+(``InputError`` for a file that cannot be read). See docs/api.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from permaudit._infra.records import replace
+from permaudit.app import analyse, load_apps_or_failures, load_rules
+from permaudit.errors import UsageError
+from permaudit.model import Report, ScanResult
+
+if TYPE_CHECKING:
+    from permaudit.views.compare import Comparison
+    from permaudit.views.diff import Diff
+
+__all__ = ["batch_scan", "compare", "diff", "scan", "scan_many", "to_dict"]
+
+StrPath = str | PathLike[str]
+
+
+def scan_many(
+    paths: Sequence[StrPath],
+    *,
+    device_sdk: int | None = None,
+    rules: Sequence[StrPath] = (),
+    recursive: bool = False,
+    digest: bool = False,
+    keep_going: bool = False,
+) -> ScanResult:
+    """Every app the inputs stand for (directories expanded, loose splits joined).
+
+    With ``keep_going`` an unreadable input is in ``ScanResult.failures`` instead of raised.
+    """
+    apps, failures = load_apps_or_failures(
+        [str(p) for p in paths], recursive=recursive, digest=digest, keep_going=keep_going
+    )
+    result = analyse(apps, load_rules([Path(r) for r in rules]), device_sdk)
+    return replace(result, failures=failures)
+
+
+def scan(
+    path: StrPath,
+    *,
+    device_sdk: int | None = None,
+    rules: Sequence[StrPath] = (),
+    digest: bool = False,
+) -> Report:
+    """The report of the one app at ``path`` (an APK, a split set, a bundle or a manifest)."""
+    result = scan_many([path], device_sdk=device_sdk, rules=rules, digest=digest)
+    if len(result.reports) != 1:
+        raise UsageError(f"{path} holds {len(result.reports)} apps; use scan_many")
+    return result.reports[0]
+
+
+def compare(
+    paths: Sequence[StrPath], *, device_sdk: int | None = None, rules: Sequence[StrPath] = ()
+) -> Comparison:
+    """Two or more apps side by side, capability by capability."""
+    from permaudit.views.compare import compare as side_by_side
+
+    result = scan_many(paths, device_sdk=device_sdk, rules=rules)
+    if len(result.reports) < 2:
+        raise UsageError("compare needs at least two apps")
+    return side_by_side(result.reports, ruleset=result.ruleset, tool_version=result.tool_version)
+
+
+def diff(
+    old: StrPath, new: StrPath, *, device_sdk: int | None = None, rules: Sequence[StrPath] = ()
+) -> Diff:
+    """What changed from the build at ``old`` to the build at ``new``."""
+    from permaudit.views.diff import diff as changes
+
+    result = scan_many([old, new], device_sdk=device_sdk, rules=rules)
+    if len(result.reports) != 2:
+        raise UsageError("diff needs one app on each side")
+    return changes(*result.reports, ruleset=result.ruleset, tool_version=result.tool_version)
+
+
+def to_dict(value: Report | ScanResult) -> dict[str, Any]:
+    """The JSON contract: a whole scan document, or one report's ``apps[]`` object."""
+    from permaudit.formatters.json.scan import report_json, scan_document
+
+    return report_json(value) if isinstance(value, Report) else scan_document(value)
+
+
+def batch_scan(
+    paths: Sequence[StrPath],
+    output: StrPath,
+    *,
+    jobs: int | None = None,
+    recursive: bool = False,
+    resume: bool = False,
+    digest: bool = False,
+    scheduler: Any = None,
+    progress: bool = False,
+) -> int:
+    """``permaudit batch``: one entry per input streamed to ``output`` (.jsonl/.parquet).
+
+    Named apart from the ``permaudit.batch`` package, which would shadow it.
+
+    ``scheduler``: a Dask scheduler address or an existing ``dask.distributed.Client``.
+    Returns the exit code (0 all read, 2 some failed; the output is complete either way).
+    """
+    from permaudit.batch.run import BatchRequest, run_batch
+
+    return run_batch(BatchRequest(
+        inputs=tuple(str(p) for p in paths), output=Path(output), jobs=jobs,
+        recursive=recursive, resume=resume, digest=digest, scheduler=scheduler,
+        progress=progress,
+    ))
