@@ -38,6 +38,8 @@ class ScanRequest:
     output: Path | None = None
     recursive: bool = False
     digest: bool = False
+    #: Read the DEX files (``App.code``); ``--no-code`` turns it off.
+    code: bool = True
 
 
 @record
@@ -51,6 +53,7 @@ class CompareRequest:
     output: Path | None = None
     recursive: bool = False
     digest: bool = False
+    code: bool = True
 
 
 @record
@@ -117,16 +120,18 @@ class RulesListRequest:
 # --- shared steps --------------------------------------------------------------------------
 
 
-def load_apps(paths: Sequence[str], *, recursive: bool = False, digest: bool = False) -> list[App]:
+def load_apps(
+    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True
+) -> list[App]:
     """Load every input before any report is written; the first bad one stops the run.
 
     A directory stands for every supported file in it (sorted; ``recursive`` descends);
     split APKs given together with their base APK become one app; ``digest`` adds each
-    file's SHA-256. See ``permaudit.inputs.load_inputs``.
+    file's SHA-256; ``code`` reads the DEX files. See ``permaudit.inputs.load_inputs``.
     """
     from permaudit.inputs.loader import load_inputs
 
-    return load_inputs(paths, recursive=recursive, digest=digest)
+    return load_inputs(paths, recursive=recursive, digest=digest, code=code)
 
 
 def load_rules(rules_files: Sequence[Path]) -> RuleSet:
@@ -165,7 +170,9 @@ def run_scan(request: ScanRequest) -> int:
     """Load, analyse and write one report of every input; exit code 0."""
     from permaudit.formatters import SCAN_FORMATS, renderer
 
-    apps = load_apps(request.inputs, recursive=request.recursive, digest=request.digest)
+    apps = load_apps(
+        request.inputs, recursive=request.recursive, digest=request.digest, code=request.code
+    )
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     text = renderer(SCAN_FORMATS, request.fmt)(result, color=use_color(request.output))
     write_output(text, request.output)
@@ -177,7 +184,9 @@ def run_compare(request: CompareRequest) -> int:
     from permaudit.formatters import COMPARE_FORMATS, renderer
     from permaudit.views.compare import compare
 
-    apps = load_apps(request.inputs, recursive=request.recursive, digest=request.digest)
+    apps = load_apps(
+        request.inputs, recursive=request.recursive, digest=request.digest, code=request.code
+    )
     if len(apps) < 2:
         raise UsageError(
             f"compare needs at least two apps, got one ({', '.join(request.inputs)}); "

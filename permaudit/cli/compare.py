@@ -8,6 +8,7 @@ import click
 
 from permaudit.app import CompareRequest, run_compare
 from permaudit.cli.options import (
+    code_option,
     device_sdk_option,
     format_option,
     hash_option,
@@ -26,6 +27,7 @@ from permaudit.formatters import COMPARE_FORMATS
 @rules_option
 @output_option
 @hash_option
+@code_option
 def compare(
     inputs: tuple[str, ...],
     fmt: str,
@@ -34,6 +36,7 @@ def compare(
     rules_files: tuple[Path, ...],
     output: Path | None,
     digest: bool,
+    no_code: bool,
 ) -> int:
     """Compare what two or more apps can reach, capability by capability.
 
@@ -44,6 +47,6 @@ def compare(
     return run_compare(
         CompareRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
-            output=output, recursive=recursive, digest=digest,
+            output=output, recursive=recursive, digest=digest, code=not no_code,
         )
     )

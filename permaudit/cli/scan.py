@@ -8,6 +8,7 @@ import click
 
 from permaudit.app import ScanRequest, run_scan
 from permaudit.cli.options import (
+    code_option,
     device_sdk_option,
     format_option,
     hash_option,
@@ -26,6 +27,7 @@ from permaudit.formatters import SCAN_FORMATS
 @rules_option
 @output_option
 @hash_option
+@code_option
 def scan(
     inputs: tuple[str, ...],
     fmt: str,
@@ -34,6 +36,7 @@ def scan(
     rules_files: tuple[Path, ...],
     output: Path | None,
     digest: bool,
+    no_code: bool,
 ) -> int:
     """Report what each app can reach on a phone, why, and how risky that is.
 
@@ -47,6 +50,6 @@ def scan(
     return run_scan(
         ScanRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
-            output=output, recursive=recursive, digest=digest,
+            output=output, recursive=recursive, digest=digest, code=not no_code,
         )
     )
