@@ -164,3 +164,14 @@ def test_uleb_truncated() -> None:
     assert dexmod._uleb128(b"\x81\x01", 0, 2, 0) == (129, 2)
     with pytest.raises(DexError, match="ULEB128"):
         dexmod._uleb128(b"\x80\x80", 0, 2, 0)
+
+
+def test_writer_output_passes_dexdump(tmp_path: Path) -> None:
+    if shutil.which("dexdump") is None:
+        pytest.skip("dexdump is not installed")
+    path = tmp_path / "w.dex"
+    path.write_bytes(build_dex(["Lcom/my/tracker/A;", "Lru/ok/tracer/T;"], ["https://ok.ru/"],
+                               [("Landroid/media/AudioRecord;", "startRecording")]))
+    run = subprocess.run(["dexdump", str(path)], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "Class descriptor  : 'Lru/ok/tracer/T;'" in run.stdout
