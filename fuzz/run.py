@@ -27,6 +27,7 @@ HARNESSES = {
     "fuzz_axml": 65536,
     "fuzz_protoxml": 65536,
     "fuzz_signing": 65536,
+    "fuzz_dex": 262144,
 }
 STAT = re.compile(r"^stat::(\w+):\s+(\d+)", re.M)
 
@@ -61,9 +62,30 @@ def build_seeds(name: str, target: Path) -> int:
         blobs = _proto_manifests()
     elif name == "fuzz_signing":
         blobs = _signer_material(corpus_inputs("apk", "malformed"))
+    elif name == "fuzz_dex":
+        blobs = _dex_seeds(corpus_inputs("apk"))
     for blob in blobs:
         (target / hashlib.sha256(blob).hexdigest()[:16]).write_bytes(blob)
     return len(blobs)
+
+
+def _dex_seeds(paths: object, limit: int = 262144) -> list[bytes]:
+    """The DEX writer's output plus every root ``classes*.dex`` up to ``limit`` bytes."""
+    import zipfile
+
+    from fixtures.dex_writer import build_dex
+
+    seeds = [build_dex(["La/B;"], ["https://example.org/", "é😀\0"], [("La/B;", "m")])]
+    for path in paths:  # type: ignore[attr-defined]
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    if (info.filename.startswith("classes") and info.filename.endswith(".dex")
+                            and info.file_size <= limit):
+                        seeds.append(archive.read(info))
+        except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError):
+            continue
+    return seeds
 
 
 def _manifests_of(paths: object) -> list[bytes]:
@@ -83,8 +105,8 @@ def _manifests_of(paths: object) -> list[bytes]:
 def _signer_material(paths: object) -> list[bytes]:
     """v1 signature block files and v2/v3/v3.1 block values of the corpus APKs."""
     from permaudit.errors import PermauditError
-    from permaudit.inputs.signing import schemes as signing
     from permaudit.inputs.binary.ziparchive import read_directory, read_member
+    from permaudit.inputs.signing import schemes as signing
 
     out = []
     for path in paths:  # type: ignore[attr-defined]

@@ -47,6 +47,8 @@ class ScanRequest:
     digest: bool = False
     #: An unreadable input becomes an error entry and the run goes on (exit 2 at the end).
     keep_going: bool = False
+    #: Read the DEX files (``App.code``); ``--no-code`` turns it off.
+    code: bool = True
 
 
 @record
@@ -61,6 +63,7 @@ class CompareRequest:
     recursive: bool = False
     digest: bool = False
     keep_going: bool = False
+    code: bool = True
 
 
 @record
@@ -128,28 +131,32 @@ class RulesListRequest:
 # --- shared steps --------------------------------------------------------------------------
 
 
-def load_apps(paths: Sequence[str], *, recursive: bool = False, digest: bool = False) -> list[App]:
+def load_apps(
+    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True
+) -> list[App]:
     """Load every input before any report is written; the first bad one stops the run.
 
     A directory stands for every supported file in it (sorted; ``recursive`` descends);
     split APKs given together with their base APK become one app; ``digest`` adds each
-    file's SHA-256. See ``permaudit.inputs.load_inputs``.
+    file's SHA-256; ``code`` reads the DEX files. See ``permaudit.inputs.load_inputs``.
     """
     from permaudit.inputs.loader import load_inputs
 
-    return load_inputs(paths, recursive=recursive, digest=digest)
+    return load_inputs(paths, recursive=recursive, digest=digest, code=code)
 
 
 def load_apps_or_failures(
     paths: Sequence[str], *, recursive: bool = False, digest: bool = False,
-    keep_going: bool = False,
+    keep_going: bool = False, code: bool = True,
 ) -> tuple[list[App], tuple[InputFailure, ...]]:
     """``load_apps``; with ``keep_going`` an unreadable input is a failure entry instead."""
     if not keep_going:
-        return load_apps(paths, recursive=recursive, digest=digest), ()
+        return load_apps(paths, recursive=recursive, digest=digest, code=code), ()
     from permaudit.inputs.loader import load_inputs_keep_going
 
-    apps, failures = load_inputs_keep_going(paths, recursive=recursive, digest=digest)
+    apps, failures = load_inputs_keep_going(
+        paths, recursive=recursive, digest=digest, code=code
+    )
     return apps, tuple(failures)
 
 
@@ -207,7 +214,7 @@ def run_scan(request: ScanRequest) -> int:
         ))
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
-        keep_going=request.keep_going,
+        keep_going=request.keep_going, code=request.code,
     )
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = replace(result, failures=failures)
@@ -223,7 +230,7 @@ def run_compare(request: CompareRequest) -> int:
 
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
-        keep_going=request.keep_going,
+        keep_going=request.keep_going, code=request.code,
     )
     if len(apps) < 2:
         raise UsageError(

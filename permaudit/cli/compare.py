@@ -8,6 +8,7 @@ import click
 
 from permaudit.app import CompareRequest, run_compare
 from permaudit.cli.options import (
+    code_option,
     device_sdk_option,
     format_option,
     hash_option,
@@ -28,6 +29,7 @@ from permaudit.formatters import COMPARE_FORMATS
 @output_option
 @keep_going_option
 @hash_option
+@code_option
 def compare(
     inputs: tuple[str, ...],
     fmt: str,
@@ -37,6 +39,7 @@ def compare(
     output: Path | None,
     keep_going: bool,
     digest: bool,
+    no_code: bool,
 ) -> int:
     """Compare what two or more apps can reach, capability by capability.
 
@@ -49,5 +52,6 @@ def compare(
         CompareRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             output=output, recursive=recursive, keep_going=keep_going, digest=digest,
+            code=not no_code,
         )
     )

@@ -83,6 +83,16 @@ def hash_option(func: F) -> F:
     )(func)
 
 
+def code_option(func: F) -> F:
+    """``--no-code``: skip reading the DEX files (manifest and signatures only)."""
+    return click.option(
+        "--no-code",
+        "no_code",
+        is_flag=True,
+        help="Do not read the app's code (DEX files): faster, manifest-level report only.",
+    )(func)
+
+
 def recursive_option(func: F) -> F:
     """``--recursive``: directory arguments are scanned with their subdirectories."""
     return click.option(

@@ -8,6 +8,7 @@ import click
 
 from permaudit.app import ScanRequest, run_scan
 from permaudit.cli.options import (
+    code_option,
     device_sdk_option,
     format_option,
     hash_option,
@@ -28,6 +29,7 @@ from permaudit.formatters import SCAN_FORMATS
 @output_option
 @keep_going_option
 @hash_option
+@code_option
 def scan(
     inputs: tuple[str, ...],
     fmt: str,
@@ -37,6 +39,7 @@ def scan(
     output: Path | None,
     keep_going: bool,
     digest: bool,
+    no_code: bool,
 ) -> int:
     """Report what each app can reach on a phone, why, and how risky that is.
 
@@ -53,5 +56,6 @@ def scan(
         ScanRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             output=output, recursive=recursive, keep_going=keep_going, digest=digest,
+            code=not no_code,
         )
     )

@@ -11,6 +11,7 @@ from permaudit.errors import InputError, ManifestError
 from permaudit.inputs.binary.axml import Decoded, decode_axml
 from permaudit.inputs.binary.xmltree import Element
 from permaudit.inputs.binary.ziparchive import MAX_ENTRY_SIZE, read_directory, read_member
+from permaudit.inputs.code import scan_code
 from permaudit.inputs.files import reading, regular_size, stream_sha256
 from permaudit.inputs.manifest import parse_manifest
 from permaudit.inputs.signing.schemes import V1_PREFIX, read_signing
@@ -32,22 +33,25 @@ class ApkContents:
     signing: SigningInfo | None = None
 
 
-def load(path: str, *, digest: bool = False) -> App:
+def load(path: str, *, digest: bool = False, code: bool = True) -> App:
     """Load ``path`` (an APK, or a binary manifest decided by content) into an ``App``.
 
     ``digest``: also compute the SHA-256 of the whole file (it reads every byte).
+    ``code``: also read the DEX files and native library list (``App.code``).
     """
     with reading(path), open(path, "rb") as stream:
         size = regular_size(stream)
         kind = _sniff(stream, size)
         contents = read_apk(stream, size, kind)
         manifest = _parse(contents.root)
+        scan = scan_code([("", stream, size)]) if code and kind == KIND_APK else None
         sha256 = stream_sha256(stream) if digest else None
     return App(
         input=InputInfo(path=path, sha256=sha256, kind=kind, size=size),
         manifest=manifest,
         signing=contents.signing,
         tamper=contents.evidence,
+        code=scan,
     )
 
 

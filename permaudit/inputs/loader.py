@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO
 
 from permaudit._infra.records import replace
 from permaudit.errors import InputError, PermauditError
@@ -30,6 +30,7 @@ from permaudit.model import App, InputFailure, InputInfo
 if TYPE_CHECKING:
     from permaudit.inputs.binary.xmltree import Element
     from permaudit.inputs.splits import SplitApk
+    from permaudit.model.code import CodeScan
 
 __all__ = ["expand_inputs", "failure_of", "load", "load_inputs", "load_inputs_keep_going", "sniff"]
 
@@ -43,21 +44,23 @@ _EOCD_SEARCH = 65557
 _APKM_HEADER = struct.Struct("<BBQQQ")
 
 
-def load(path: str, *, digest: bool = False) -> App:
+def load(path: str, *, digest: bool = False, code: bool = True) -> App:
     """Load one input file, whatever its kind, into an ``App``; ``InputError`` otherwise.
 
     ``digest``: also compute the SHA-256 of the whole file (``InputInfo.sha256``). It is
     off by default because it reads every byte, while the report needs only the central
     directory, the manifest and the signing block: ~0.7 ms per MB, the only cost of a scan
-    that grows with the size of the APK.
+    that grows with the size of the APK. ``code``: also read the DEX files of an APK
+    (``App.code``, see ``permaudit.inputs.code``); split sets in one archive and bundles
+    are not read for code yet (``App.code`` stays ``None``).
     """
     with reading(path):
         kind = sniff(path)
         if kind == KIND_XML:
             return _load_text(path, digest)
         if kind == KIND_AXML:
-            return _load_apk(path, digest)
-        return _load_zip(path, digest)
+            return _load_apk(path, digest, code=False)
+        return _load_zip(path, digest, code)
 
 
 def sniff(path: str) -> str:
@@ -109,16 +112,16 @@ def _encrypted_apkm(head: bytes, path: str) -> bool:
     return plausible or path.lower().endswith(".apkm")
 
 
-def _load_apk(path: str, digest: bool) -> App:
+def _load_apk(path: str, digest: bool, code: bool) -> App:
     from permaudit.inputs import apk
 
-    return apk.load(path, digest=digest)
+    return apk.load(path, digest=digest, code=code)
 
 
-def _load_zip(path: str, digest: bool) -> App:
+def _load_zip(path: str, digest: bool, code: bool) -> App:
     """An APK first (the fast path); a zip without a root manifest may be a bundle."""
     try:
-        return _load_apk(path, digest)
+        return _load_apk(path, digest, code)
     except InputError:
         kind = _bundle_kind(path)
         if kind is None:
@@ -254,7 +257,7 @@ def _supported(path: str) -> bool:
 
 
 def load_inputs(
-    paths: Sequence[str], *, recursive: bool = False, digest: bool = False
+    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True
 ) -> list[App]:
     """Expand directories, load every input, and merge split APKs with their base APK.
 
@@ -267,16 +270,16 @@ def load_inputs(
     ``InputError``. Everything is loaded before anything is reported, so one bad input
     fails the whole run (``load_inputs_keep_going`` does not). ``digest``: see ``load``.
     """
-    apps, _ = _load_all(paths, recursive=recursive, digest=digest, keep_going=False)
+    apps, _ = _load_all(paths, recursive=recursive, digest=digest, keep_going=False, code=code)
     return apps
 
 
 def load_inputs_keep_going(
-    paths: Sequence[str], *, recursive: bool = False, digest: bool = False
+    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True
 ) -> tuple[list[App], list[InputFailure]]:
     """Like ``load_inputs``, but an input that cannot be read becomes an ``InputFailure``
     (path, error class, one-line message) and the others are still loaded."""
-    return _load_all(paths, recursive=recursive, digest=digest, keep_going=True)
+    return _load_all(paths, recursive=recursive, digest=digest, keep_going=True, code=code)
 
 
 def failure_of(exc: PermauditError, path: str) -> InputFailure:
@@ -285,7 +288,7 @@ def failure_of(exc: PermauditError, path: str) -> InputFailure:
 
 
 def _load_all(
-    paths: Sequence[str], *, recursive: bool, digest: bool, keep_going: bool
+    paths: Sequence[str], *, recursive: bool, digest: bool, keep_going: bool, code: bool = True
 ) -> tuple[list[App], list[InputFailure]]:
     failures: list[InputFailure] = []
     if keep_going:
@@ -299,7 +302,7 @@ def _load_all(
         files = expand_inputs(paths, recursive=recursive)
     if len(files) == 1 and len(paths) == 1 and not os.path.isdir(paths[0]):
         try:
-            return [load(files[0], digest=digest)], failures
+            return [load(files[0], digest=digest, code=code)], failures
         except PermauditError as exc:
             if not keep_going:
                 raise
@@ -307,7 +310,7 @@ def _load_all(
     loaded: dict[str, App] = {}
     for path in files:
         try:
-            loaded[path] = load(path, digest=digest)
+            loaded[path] = load(path, digest=digest, code=code)
         except PermauditError as exc:
             if not keep_going:
                 raise
@@ -440,7 +443,21 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
         signing=result.signing,
         tamper=(*app.tamper, *result.tamper),
         notes=(*app.notes, *result.notes),
+        code=_split_set_code(base_path, split_paths) if app.code is not None else None,
     )
+
+
+def _split_set_code(base_path: str, split_paths: list[str]) -> CodeScan:
+    """The code of a base APK and its loose splits, read one file (and one DEX) at a time."""
+    from permaudit.inputs.code import scan_code
+
+    def apks() -> Iterator[tuple[str, BinaryIO, int]]:
+        for path in (base_path, *split_paths):
+            with reading(path), open(path, "rb") as stream:
+                yield ("" if path == base_path else os.path.basename(path), stream,
+                       regular_size(stream))
+
+    return scan_code(apks())
 
 
 def _loose_split(path: str) -> SplitApk:

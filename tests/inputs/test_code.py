@@ -1,0 +1,94 @@
+"""Code scan of an archive: every classes*.dex, nested APKs, splits, bounds, corrupt DEX."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from fixtures.dex_writer import build_dex
+from permaudit.inputs import code as codemod
+from permaudit.inputs.code import scan_code
+from permaudit.model.code import MethodRef
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("AndroidManifest.xml", b"\0" * 8)
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _scan(data: bytes) -> codemod.CodeScan:
+    return scan_code([("", io.BytesIO(data), len(data))])
+
+
+def test_defined_referenced_methods_strings_native() -> None:
+    apk = _zip({
+        "classes.dex": build_dex(["Lcom/my/tracker/A;"], ["https://tracker-api.vk-analytics.ru/"],
+                                 [("Landroid/media/AudioRecord;", "startRecording"),
+                                  ("Lcom/my/tracker/A;", "go")]),
+        "classes2.dex": build_dex(["Lru/ok/tracer/T;"]),
+        "lib/arm64-v8a/libx.so": b"\x7fELF",
+    })
+    scan = _scan(apk)
+    assert [d.path for d in scan.dex] == ["classes.dex", "classes2.dex"]
+    assert scan.defined_classes == ("com.my.tracker.A", "ru.ok.tracer.T")
+    assert "android.media.AudioRecord" in scan.referenced_classes
+    assert "java.lang.Object" in scan.referenced_classes
+    assert scan.external_methods == (MethodRef(class_descriptor="Landroid/media/AudioRecord;",
+                                               name="startRecording"),)
+    assert "https://tracker-api.vk-analytics.ru/" in scan.strings
+    assert list(scan.strings) == sorted(set(scan.strings))
+    assert [(n.abi, n.size) for n in scan.native_libraries] == [("arm64-v8a", 4)]
+    assert not scan.tamper
+
+
+def test_corrupt_dex_is_one_tamper_record_and_the_rest_is_read() -> None:
+    apk = _zip({"classes.dex": build_dex(["La/A;"]), "classes2.dex": b"dex\n035\0" + b"\0" * 8})
+    scan = _scan(apk)
+    assert scan.defined_classes == ("a.A",)
+    (tamper,) = scan.tamper
+    assert tamper.id == "dex.unreadable" and "classes2.dex" in tamper.detail
+
+
+def test_checksum_mismatch_and_unloaded_numbering() -> None:
+    bad = bytearray(build_dex(["La/A;"]))
+    bad[8] ^= 0xFF
+    scan = _scan(_zip({"classes.dex": bytes(bad), "classes3.dex": build_dex(["Lb/B;"])}))
+    assert [t.id for t in scan.tamper] == ["dex.checksum"]
+    assert any("classes3.dex" in n and "does not load" in n for n in scan.notes)
+
+
+def test_nested_apks_to_bounded_depth() -> None:
+    inner = _zip({"classes.dex": build_dex(["Ldeep/D;"])})
+    for _ in range(codemod.MAX_DEPTH):
+        inner = _zip({"assets/p.apk": inner})
+    apk = _zip({"classes.dex": build_dex(["La/A;"]), "assets/plugin.apk": inner})
+    scan = _scan(apk)
+    assert "deep.D" not in scan.defined_classes
+    assert any("deeper than" in n for n in scan.notes)
+    shallow = _zip({"assets/x.apk": _zip({"assets/y.apk": _zip({"classes.dex":
+                                                              build_dex(["Ln/N;"])})})})
+    scan = _scan(shallow)
+    assert scan.defined_classes == ("n.N",)
+    assert scan.dex[0].path == "assets/x.apk!assets/y.apk!classes.dex"
+
+
+def test_many_tiny_dex_entries_are_capped() -> None:
+    tiny = build_dex()
+    entries = {f"classes{i}.dex": tiny for i in range(2, codemod.MAX_DEX_FILES + 50)}
+    entries["classes.dex"] = tiny
+    scan = _scan(_zip(entries))
+    assert len(scan.dex) == codemod.MAX_DEX_FILES
+    assert sum("not read, more than" in n for n in scan.notes) == 49
+
+
+def test_split_set_order_and_member_names() -> None:
+    base = _zip({"classes.dex": build_dex(["La/A;"])})
+    split = _zip({"classes.dex": build_dex(["Lf/F;"])})
+    scan = scan_code([("", io.BytesIO(base), len(base)),
+                      ("split_f.apk", io.BytesIO(split), len(split))])
+    assert scan.defined_classes == ("a.A", "f.F")
+    assert [d.path for d in scan.dex] == ["classes.dex", "split_f.apk!classes.dex"]
