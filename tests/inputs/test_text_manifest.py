@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from permaudit.inputs import text_manifest
 from permaudit.errors import ManifestError
+from permaudit.inputs import text_manifest
 from permaudit.inputs.loader import load
 from permaudit.inputs.text_manifest import MAX_DEPTH, PLACEHOLDER_PACKAGE, read_text_manifest
 from tests.conftest import corpus_dir, corpus_files
@@ -302,7 +302,9 @@ def test_unsupported_encodings_are_refused(encoding: bytes) -> None:
         text_manifest.parse_text(data)
 
 
-@pytest.mark.parametrize("value", [b"9" * 4400, b"4294967296", b"-2147483649", b"12abc", b"0x1FFFFFFFF"])
+@pytest.mark.parametrize(
+    "value", [b"9" * 4400, b"4294967296", b"-2147483649", b"12abc", b"0x1FFFFFFFF"]
+)
 @pytest.mark.parametrize("name", [b"versionCode", b"versionCodeMajor"])
 def test_version_codes_must_be_32_bit_integers(name: bytes, value: bytes) -> None:
     data = b"<manifest " + _NS + b" android:" + name + b'="' + value + b'"/>'
@@ -311,7 +313,8 @@ def test_version_codes_must_be_32_bit_integers(name: bytes, value: bytes) -> Non
 
 
 def test_32_bit_version_codes_are_read() -> None:
-    data = b"<manifest " + _NS + b' android:versionCode="4294967295" android:versionCodeMajor="-1"/>'
+    codes = b' android:versionCode="4294967295" android:versionCodeMajor="-1"'
+    data = b"<manifest " + _NS + codes + b"/>"
     root, _state = text_manifest.parse_text(data)
     assert {a.name: a.value.data for a in root.attributes} == {
         "versionCode": 0xFFFFFFFF, "versionCodeMajor": 0xFFFFFFFF,
