@@ -11,7 +11,7 @@ from permaudit.errors import InputError, ManifestError
 from permaudit.inputs.binary.axml import Decoded, decode_axml
 from permaudit.inputs.binary.xmltree import Element
 from permaudit.inputs.binary.ziparchive import MAX_ENTRY_SIZE, read_directory, read_member
-from permaudit.inputs.files import reading, regular_size, stream_sha256
+from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
 from permaudit.inputs.manifest import parse_manifest
 from permaudit.inputs.signing.schemes import V1_PREFIX, read_signing
 from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
@@ -37,7 +37,7 @@ def load(path: str, *, digest: bool = False) -> App:
 
     ``digest``: also compute the SHA-256 of the whole file (it reads every byte).
     """
-    with reading(path), open(path, "rb") as stream:
+    with reading(path), open_regular(path) as stream:
         size = regular_size(stream)
         kind = _sniff(stream, size)
         contents = read_apk(stream, size, kind)
