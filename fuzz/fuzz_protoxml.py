@@ -13,8 +13,8 @@ import atheris
 
 with atheris.instrument_imports(include=["permaudit"]):
     from permaudit.errors import PermauditError
-    from permaudit.inputs.manifest import parse_manifest
     from permaudit.inputs.binary.protoxml import parse_proto_xml
+    from permaudit.inputs.manifest import parse_manifest
 
 
 def test_one_input(data: bytes) -> None:

@@ -58,8 +58,9 @@ def build_seeds(name: str, target: Path) -> int:
     elif name == "fuzz_axml":
         blobs = [p.read_bytes() for p in corpus_inputs("axml")]
         blobs += _manifests_of(corpus_inputs("apk", "malformed"))
+        blobs += _hostile_axml()
     elif name == "fuzz_protoxml":
-        blobs = _proto_manifests()
+        blobs = _proto_manifests() + _hostile_proto()
     elif name == "fuzz_signing":
         blobs = _signer_material(corpus_inputs("apk", "malformed"))
     elif name == "fuzz_dex":
@@ -86,6 +87,45 @@ def _dex_seeds(paths: object, limit: int = 262144) -> list[bytes]:
         except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError):
             continue
     return seeds
+
+
+def _hostile_axml() -> list[bytes]:
+    """Issue 10 seeds: START nodes with attributeSize 0 / count 65535 and stride 1 (small)."""
+    import struct
+
+    no = 0xFFFFFFFF
+    strings = ["manifest", "uses-permission", "a", "v"]
+    offsets, body = [], bytearray()
+    for text in strings:
+        offsets.append(len(body))
+        body += struct.pack("<H", len(text)) + text.encode("utf-16-le") + b"\0\0"
+    body += b"\0" * (-len(body) % 4)
+    start = 28 + 4 * len(strings)
+    pool = struct.pack("<HHIIIIII", 1, 28, start + len(body), len(strings), 0, 0, start, 0)
+    pool += struct.pack(f"<{len(strings)}I", *offsets) + bytes(body)
+
+    def node(count: int, size: int) -> bytes:
+        room = max(20, size * count)
+        ext = struct.pack("<IIHHHHHH", no, 1, 20, size, count, 0, 0, 0)
+        ext += struct.pack("<IIIHBBI", no, 2, 3, 8, 0, 3, 3) + b"\0" * (room - 20 + (-room) % 4)
+        end = struct.pack("<HHIIIII", 0x103, 16, 24, 1, no, no, 1)
+        return struct.pack("<HHIII", 0x102, 16, 16 + len(ext), 1, no) + ext + end
+
+    out = []
+    for count, size in ((0xFFFF, 0), (4000, 1)):
+        doc = pool + node(count, size) * 8
+        out.append(struct.pack("<HHI", 3, 8, 8 + len(doc)) + doc)
+    return out
+
+
+def _hostile_proto() -> list[bytes]:
+    """Issue 10 seed: an XmlElement with many empty ``child`` messages."""
+    element = b"\x1a\x08manifest" + b"\x2a\x00" * 5000
+    size, varint = len(element), bytearray()
+    while size >= 0x80:
+        varint.append(size & 0x7F | 0x80)
+        size >>= 7
+    return [b"\x0a" + bytes(varint + bytes([size])) + element]
 
 
 def _manifests_of(paths: object) -> list[bytes]:

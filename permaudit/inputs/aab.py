@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 from permaudit.errors import InputError, PermauditError
 from permaudit.inputs.binary.protoxml import MAX_PROTO_SIZE, parse_proto_xml
 from permaudit.inputs.binary.xmltree import Element
+from permaudit.inputs.binary.ziparchive import refuse_duplicate_names
 from permaudit.inputs.manifest import parse_manifest
 from permaudit.inputs.splits import SplitApk, SplitSet, dist_attribute, merge_splits
 
@@ -40,6 +41,7 @@ def read_aab(stream: BinaryIO) -> SplitSet:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(f"not a valid zip ({exc})") from None
     with archive:
+        refuse_duplicate_names(archive.namelist())
         modules = _module_infos(archive)
         base_root = _read(archive, archive.getinfo(BASE_MANIFEST))
         splits = [SplitApk(path=info.filename, root=_read(archive, info)) for info in modules]

@@ -12,7 +12,7 @@ from permaudit.inputs.binary.axml import Decoded, decode_axml
 from permaudit.inputs.binary.xmltree import Element
 from permaudit.inputs.binary.ziparchive import MAX_ENTRY_SIZE, read_directory, read_member
 from permaudit.inputs.code import scan_code
-from permaudit.inputs.files import reading, regular_size, stream_sha256
+from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
 from permaudit.inputs.manifest import parse_manifest
 from permaudit.inputs.signing.schemes import V1_PREFIX, read_signing
 from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
@@ -39,7 +39,7 @@ def load(path: str, *, digest: bool = False, code: bool = True) -> App:
     ``digest``: also compute the SHA-256 of the whole file (it reads every byte).
     ``code``: also read the DEX files and native library list (``App.code``).
     """
-    with reading(path), open(path, "rb") as stream:
+    with reading(path), open_regular(path) as stream:
         size = regular_size(stream)
         kind = _sniff(stream, size)
         contents = read_apk(stream, size, kind)

@@ -56,3 +56,16 @@ def stream_sha256(stream: BinaryIO) -> str:
     while count := stream.readinto(view):  # type: ignore[attr-defined]
         digest.update(view[:count])
     return digest.hexdigest()
+
+
+def open_regular(path: str) -> BinaryIO:
+    """``open(path, "rb")`` after ``os.stat`` says it is a regular file.
+
+    ``open`` of a FIFO blocks until a writer appears and a device never ends, so the type is
+    checked first (a race that swaps the file in between is caught by ``regular_size``).
+    """
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO, socket or device"
+        raise InputError(f"is {kind}, not a regular file", path=path)
+    return open(path, "rb")  # the caller closes it

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from permaudit._infra.records import replace
 from permaudit.errors import InputError, PermauditError
-from permaudit.inputs.files import reading, regular_size, stream_sha256
+from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
 from permaudit.model import App, InputFailure, InputInfo
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def load(path: str, *, digest: bool = False, code: bool = True) -> App:
 
 def sniff(path: str) -> str:
     """``zip``, ``axml`` or ``xml`` by content; ``InputError`` for empty, encrypted or unknown."""
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         size = regular_size(stream)
         head = stream.read(_HEAD)
         kind = _kind_of_head(head)
@@ -144,7 +144,7 @@ def _load_bundle(path: str, kind: str, digest: bool) -> App:
     from permaudit.inputs.aab import KIND_AAB, read_aab
     from permaudit.inputs.splits import read_archive
 
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         size = os.fstat(stream.fileno()).st_size
         result = read_aab(stream) if kind == KIND_AAB else read_archive(stream, size, kind)
         sha256 = stream_sha256(stream) if digest else None
@@ -172,7 +172,7 @@ def _zip_names(path: str) -> list[str] | None:
 def _load_text(path: str, digest: bool) -> App:
     from permaudit.inputs.text_manifest import MAX_TEXT_SIZE, read_text_manifest
 
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         size = os.fstat(stream.fileno()).st_size
         if size > MAX_TEXT_SIZE:
             raise InputError(f"text manifest is larger than {MAX_TEXT_SIZE} bytes")
@@ -214,11 +214,19 @@ def expand_inputs(paths: Sequence[str], *, recursive: bool = False) -> list[str]
 
 
 def _walk(directory: str, recursive: bool) -> list[str]:
+    """Files under ``directory``; a directory that cannot be listed is an error naming it."""
     if not recursive:
-        entries = sorted(os.listdir(directory))
+        with reading(directory):
+            entries = sorted(os.listdir(directory))
         return [os.path.join(directory, e) for e in entries]
+
+    def unreadable(exc: OSError) -> None:
+        raise InputError(
+            f"cannot list directory: {exc.strerror or exc}", path=exc.filename or directory
+        )
+
     found: list[str] = []
-    for root, dirs, names in os.walk(directory):
+    for root, dirs, names in os.walk(directory, onerror=unreadable):
         dirs.sort()
         found.extend(os.path.join(root, name) for name in names)
     return sorted(found, key=lambda p: os.path.relpath(p, directory).split(os.sep))
@@ -233,15 +241,22 @@ MANIFEST_NAME = "androidmanifest.xml"
 def _supported(path: str) -> bool:
     """Whether a file found in a directory is to be loaded: named as an app or a manifest,
     or (whatever its name) with the content of an input kind."""
-    if not os.path.isfile(path):
-        return False
     name = os.path.basename(path).lower()
-    if name.endswith(APP_SUFFIXES) or name == MANIFEST_NAME:
+    named = name.endswith(APP_SUFFIXES) or name == MANIFEST_NAME
+    if not os.path.isfile(path):
+        if not named or os.path.isdir(path):
+            return False
+        # A FIFO, device or dangling symlink named like an app: an error, never dropped.
+        what = "a dangling symlink" if os.path.islink(path) and not os.path.exists(path) else (
+            "not a regular file (a FIFO, socket or device)"
+        )
+        raise InputError(f"found in a scanned directory but is {what}", path=path)
+    if named:
         return True
     try:
         kind = sniff(path)
         if kind == KIND_XML:
-            with open(path, "rb") as stream:
+            with open_regular(path) as stream:
                 return b"<manifest" in stream.read(64 * 1024)
         if kind == KIND_ZIP:
             from permaudit.inputs.aab import is_bundle
@@ -358,7 +373,7 @@ def _apk_tree(path: str) -> Element | None:
 
     if sniff(path) != KIND_ZIP:
         return None
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         return read_tree(stream, os.fstat(stream.fileno()).st_size)
 
 
@@ -465,6 +480,6 @@ def _loose_split(path: str) -> SplitApk:
     from permaudit.inputs.apk import read_apk
     from permaudit.inputs.splits import split_apk
 
-    with reading(path), open(path, "rb") as stream:
+    with reading(path), open_regular(path) as stream:
         contents = read_apk(stream, regular_size(stream))
     return split_apk(contents, path)

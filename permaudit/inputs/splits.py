@@ -36,6 +36,7 @@ from permaudit._infra.records import record, replace
 from permaudit.android.attributes import ANDROID_NS
 from permaudit.errors import InputError, ManifestError, PermauditError
 from permaudit.inputs.binary.xmltree import Attribute, Element
+from permaudit.inputs.binary.ziparchive import refuse_duplicate_names
 from permaudit.inputs.manifest import parse_manifest
 from permaudit.model import (
     IgnoredElement,
@@ -145,6 +146,7 @@ def read_archive(stream: BinaryIO, size: int, kind: str) -> SplitSet:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(f"not a valid zip ({exc})") from None
     with archive:
+        refuse_duplicate_names(archive.namelist())
         infos = {info.filename: info for info in archive.infolist()}
         members = _member_names(archive, infos, kind)
         if len(members) > MAX_MEMBERS:

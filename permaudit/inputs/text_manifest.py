@@ -54,6 +54,16 @@ from permaudit.model import Manifest
 MAX_TEXT_SIZE = 16 * 1024 * 1024
 MAX_ELEMENTS = 200_000
 MAX_DEPTH = 256
+#: Attributes over the whole document (real manifests have a few thousand).
+MAX_ATTRIBUTES = 200_000
+#: Encodings aapt2's expat reads without a conversion handler; anything else is refused.
+ENCODINGS = frozenset({"utf-8", "utf8", "utf-16", "iso-8859-1", "latin1", "us-ascii", "ascii"})
+_ENCODING_DECL = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
+#: Longest integer text that can fit 32 bits ("-0x" + 8 digits, or 11 decimal digits), with
+#: room for leading zeros; longer text is never parsed (int() of 4,300+ digits raises).
+_MAX_INT_TEXT = 32
+#: Manifest attributes Android reads as 32-bit integers: anything else is refused, as aapt2 does.
+_INT32_ATTRIBUTES = frozenset({"versionCode", "versionCodeMajor"})
 #: The package we show when the manifest has none (AGP 7+ keeps it in build.gradle).
 PLACEHOLDER_PACKAGE = "unknown.namespace"
 
@@ -114,6 +124,7 @@ class _State:
         self.stack: list[_Open] = []
         self.root: Element | None = None
         self.count = 0
+        self.attributes = 0
         self.placeholders: set[str] = set()
         self.removed: list[str] = []
         self.unreadable: list[str] = []
@@ -234,6 +245,13 @@ def parse_text(data: bytes) -> tuple[Element, _State]:
 
     if len(data) > MAX_TEXT_SIZE:
         raise ManifestError(f"text manifest is larger than {MAX_TEXT_SIZE} bytes")
+    declared = _ENCODING_DECL.match(data[:200])
+    if declared is not None and declared.group(1).decode("latin-1").lower() not in ENCODINGS:
+        shown = declared.group(1).decode("latin-1")[:40]
+        raise ManifestError(
+            f"text manifest declares encoding {shown!r}: unsupported (aapt2 reads UTF-8, "
+            "UTF-16, ISO-8859-1 and US-ASCII only)"
+        )
     state = _State()
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.ordered_attributes = True
@@ -267,6 +285,8 @@ def parse_text(data: bytes) -> tuple[Element, _State]:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
         raise ManifestError(f"text manifest is not well-formed XML ({exc})") from None
+    except (ValueError, LookupError) as exc:  # an encoding expat cannot convert
+        raise ManifestError(f"text manifest cannot be decoded ({exc})") from None
     if state.root is None:
         raise ManifestError("text manifest has no root element")
     return state.root, state
@@ -278,6 +298,9 @@ def _start(state: _State, name: str, raw: list[str], line: int) -> None:
         raise ManifestError(f"text manifest has more than {MAX_ELEMENTS} elements")
     if len(state.stack) >= MAX_DEPTH:
         raise ManifestError(f"text manifest nests elements deeper than {MAX_DEPTH}")
+    state.attributes += len(raw) // 2
+    if state.attributes > MAX_ATTRIBUTES:
+        raise ManifestError(f"text manifest has more than {MAX_ATTRIBUTES} attributes")
     namespace, _, tag = name.rpartition(" ")
     pairs = list(zip(raw[0::2], raw[1::2], strict=True))
     tools = {n.rpartition(" ")[2]: v for n, v in pairs if n.startswith(TOOLS_NS + " ")}
@@ -347,18 +370,27 @@ def _attribute(
     if name in _STRICT_ATTRIBUTES and _PLACEHOLDER.search(value):
         state.unreadable.append(f"<{tag}> android:{name}={value!r} (line {line})")
         return None
+    typed = compile_value(name, value)
+    if name in _INT32_ATTRIBUTES and typed.type not in (TYPE_INT_DEC, TYPE_INT_HEX):
+        shown = value if len(value) <= 40 else f"{value[:40]}... ({len(value)} characters)"
+        raise ManifestError(
+            f"text manifest line {line}: android:{name}={shown!r} is not a 32-bit integer "
+            "(aapt2 refuses it)"
+        )
     return Attribute(
         namespace=namespace,
         name=name,
         resource_id=ATTRIBUTE_IDS.get(name, 0),
         raw=value,
-        value=compile_value(name, value),
+        value=typed,
     )
 
 
 def compile_value(name: str, value: str) -> TypedValue:
     """Type ``value`` of ``android:name`` as aapt2 compiles it (for what the parser reads)."""
     text = value.strip()
+    if len(text) > _MAX_INT_TEXT and text[:1] in "-0123456789":
+        return TypedValue(type=TYPE_STRING, string=value)  # too long for any 32-bit int
     if name in _FLAGS and text and not _DECIMAL.fullmatch(text) and not _HEX.fullmatch(text):
         bits = 0
         for flag in text.split("|"):

@@ -328,3 +328,42 @@ def test_inconsistent_module_package_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=re.escape("inconsistent package org.other")):
         load(str(path))
+
+
+def _empty_children(count: int) -> bytes:
+    """An XmlNode whose element holds ``count`` empty ``child`` messages (2 bytes each)."""
+    element = b"\x1a\x08manifest" + b"\x2a\x00" * count
+    return b"\x0a" + _wire_varint(len(element)) + element
+
+
+def _wire_varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes(out + bytes([value]))
+
+
+def test_millions_of_empty_messages_are_refused_before_they_are_built() -> None:
+    import zlib
+
+    from permaudit.inputs.binary import protoxml
+
+    data = _empty_children(4_000_000)  # 8 MB; deflates to a few KB
+    assert len(zlib.compress(data, 9)) < 20_000
+    with pytest.raises(ManifestError, match=f"more than {protoxml.MAX_MESSAGES} nodes"):
+        parse_proto_xml(data)
+
+
+def test_unknown_fields_bound_the_pre_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    from permaudit.inputs.binary import protoxml
+
+    monkeypatch.setattr(protoxml, "MAX_FIELDS", 1000)
+    data = b"\xa0\x06\x00" * 1001  # unknown varint field 100 at the top level
+    with pytest.raises(ManifestError, match="more than 1000 fields"):
+        parse_proto_xml(data)
+
+
+def test_children_below_the_cap_still_decode() -> None:
+    root = parse_proto_xml(_empty_children(1000))
+    assert root.tag == "manifest" and root.children == ()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -251,3 +252,60 @@ def test_a_broken_app_file_in_a_directory_is_an_error_not_skipped(tmp_path: Path
     assert info.value.path == str(tmp_path / "broken.apk")
     (tmp_path / "broken.apk").unlink()
     assert [app.input.path for app in load_inputs([str(tmp_path)])] == [str(tmp_path / "app.apk")]
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def test_fifo_named_apk_in_a_directory_is_an_error_naming_it(tmp_path: Path) -> None:
+    fifo = _fifo(tmp_path / "evil.apk")
+    with pytest.raises(InputError, match="not a regular file") as caught:
+        expand_inputs([str(tmp_path)])
+    assert caught.value.path == str(fifo)
+
+
+def test_dangling_symlink_named_apk_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "gone.apk").symlink_to(tmp_path / "missing")
+    with pytest.raises(InputError, match="dangling symlink"):
+        expand_inputs([str(tmp_path)], recursive=True)
+
+
+def test_fifo_given_as_an_apk_does_not_block(tmp_path: Path) -> None:
+    fifo = _fifo(tmp_path / "pipe.apk")
+    with pytest.raises(InputError, match="not a regular file"):
+        load(str(fifo))  # open() would block forever waiting for a writer
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads unreadable directories")
+@pytest.mark.parametrize("recursive", [False, True])
+def test_unreadable_directory_is_an_error_naming_it(tmp_path: Path, recursive: bool) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        target = tmp_path if recursive else locked
+        with pytest.raises(InputError, match=r"denied|cannot list") as caught:
+            expand_inputs([str(target)], recursive=recursive)
+        assert caught.value.path == str(locked)
+    finally:
+        locked.chmod(0o755)
+
+
+def test_unlistable_directory_is_an_error_even_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    real = os.scandir
+
+    def deny(path: object = ".") -> object:
+        if str(path) == str(sub):
+            raise PermissionError(13, "Permission denied", str(sub))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", deny)
+    with pytest.raises(InputError, match="cannot list directory") as caught:
+        expand_inputs([str(tmp_path)], recursive=True)
+    assert caught.value.path == str(sub)

@@ -317,3 +317,25 @@ def test_bundle_members_carry_signer_identity() -> None:
     assert app.signing is not None
     assert app.signing.schemes == ("v1", "v2", "v3")
     assert app.signing.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("suffix", "name"),
+    [(".apks", "splits/base-master.apk"), (".aab", "base/manifest/AndroidManifest.xml")],
+)
+def test_duplicate_entries_make_any_container_invalid(
+    tmp_path: Path, suffix: str, name: str
+) -> None:
+    import warnings
+    import zipfile
+
+    from permaudit.errors import InputError
+    from permaudit.inputs.loader import load
+
+    path = tmp_path / f"dup{suffix}"
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as archive:
+        warnings.simplefilter("ignore")
+        archive.writestr(name, b"first")
+        archive.writestr(name, b"second")
+    with pytest.raises(InputError, match="duplicate zip entry"):
+        load(str(path))

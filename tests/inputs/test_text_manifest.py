@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from permaudit.errors import ManifestError
+from permaudit.inputs import text_manifest
 from permaudit.inputs.loader import load
 from permaudit.inputs.text_manifest import MAX_DEPTH, PLACEHOLDER_PACKAGE, read_text_manifest
 from tests.conftest import corpus_dir, corpus_files
@@ -289,3 +290,40 @@ def test_references_in_a_source_manifest_are_reported_as_written() -> None:
         ("application", None, "allowBackup", "@bool/backup", 3),
         ("receiver", "org.example.text.R", "exported", "@bool/exported", 4),
     ]
+
+
+_NS = b'xmlns:android="http://schemas.android.com/apk/res/android"'
+
+
+@pytest.mark.parametrize("encoding", [b"utf-7", b"UTF-7", b"x-unknown", b"cp1252"])
+def test_unsupported_encodings_are_refused(encoding: bytes) -> None:
+    data = b'<?xml version="1.0" encoding="' + encoding + b'"?><manifest ' + _NS + b"/>"
+    with pytest.raises(ManifestError, match="unsupported"):
+        text_manifest.parse_text(data)
+
+
+@pytest.mark.parametrize(
+    "value", [b"9" * 4400, b"4294967296", b"-2147483649", b"12abc", b"0x1FFFFFFFF"]
+)
+@pytest.mark.parametrize("name", [b"versionCode", b"versionCodeMajor"])
+def test_version_codes_must_be_32_bit_integers(name: bytes, value: bytes) -> None:
+    data = b"<manifest " + _NS + b" android:" + name + b'="' + value + b'"/>'
+    with pytest.raises(ManifestError, match="not a 32-bit integer"):
+        text_manifest.parse_text(data)
+
+
+def test_32_bit_version_codes_are_read() -> None:
+    codes = b' android:versionCode="4294967295" android:versionCodeMajor="-1"'
+    data = b"<manifest " + _NS + codes + b"/>"
+    root, _state = text_manifest.parse_text(data)
+    assert {a.name: a.value.data for a in root.attributes} == {
+        "versionCode": 0xFFFFFFFF, "versionCodeMajor": 0xFFFFFFFF,
+    }  # fmt: skip
+
+
+def test_attributes_are_counted_and_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(text_manifest, "MAX_ATTRIBUTES", 1000)
+    attrs = b" ".join(b'a%d="x"' % i for i in range(1001))
+    with pytest.raises(ManifestError, match="more than 1000 attributes"):
+        text_manifest.parse_text(b"<manifest " + attrs + b"/>")
+    text_manifest.parse_text(b"<manifest " + attrs[: attrs.index(b" a1000")] + b"/>")

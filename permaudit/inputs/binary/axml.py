@@ -73,6 +73,13 @@ NO_INDEX = 0xFFFFFFFF
 
 MAX_ELEMENTS = 200_000
 MAX_DEPTH = 1000
+#: Attributes decoded over the whole document. Android reads attribute ``i`` at
+#: ``attributeStart + attributeSize * i`` and ``validateNode`` only checks that the last one
+#: ends inside the node, so ``attributeSize`` 0 with ``attributeCount`` 65535 passes: 65,535
+#: aliases of one 20-byte record. Aliases at the same offset are the same bytes, so we decode
+#: each distinct offset once (Android's lookups give the same answer); overlapping strides
+#: below 20 still cost at most one attribute per byte, and this cap bounds the total.
+MAX_ATTRIBUTES = 500_000
 
 _CHUNK = struct.Struct("<HHI")
 _POOL = struct.Struct("<IIIII")  # stringCount, styleCount, flags, stringsStart, stylesStart
@@ -343,6 +350,7 @@ class _Decoder:
         self.notes: dict[str, str] = {}
         #: Namespace URIs declared by START_NAMESPACE nodes.
         self.declared: set[str | None] = set()
+        self.attributes = 0
 
     def note(self, key: str, text: str) -> None:
         """Record evidence ``key`` once."""
@@ -508,6 +516,14 @@ class _Decoder:
         ns_index, name_index, start, attr_size, count = _ATTR_EXT.unpack_from(data, ext)
         tag = strings.get(name_index)
         attrs = []
+        if attr_size == 0 and count > 1:
+            self.note("axml.attribute_aliasing", f"element with extension at offset {ext} "
+                      f"declares {count} attributes of size 0, all aliasing one record; Android "
+                      "reads the same attribute each time, tools that expand them blow up")
+            count = 1
+        self.attributes += count
+        if self.attributes > MAX_ATTRIBUTES:
+            raise ManifestError(f"binary XML has more than {MAX_ATTRIBUTES} attributes")
         for i in range(count):
             at = ext + start + attr_size * i
             if at + 20 > end:

@@ -67,6 +67,12 @@ MAX_PROTO_SIZE = 16 * 1024 * 1024
 #: Element nesting bound; protobuf's own decoder stops at 100 nested messages as well.
 MAX_DEPTH = 48
 MAX_ELEMENTS = 200_000
+#: Nodes, attributes and namespace declarations, counted on the wire *before* protobuf builds
+#: objects: 16 KB of deflate expands to millions of 2-byte empty ``child`` messages, each a
+#: Python object once parsed. ``MAX_FIELDS`` bounds the pre-scan itself (every field, known or
+#: not, is one step), so both the scan and the parse are linear in the bytes with a cap.
+MAX_MESSAGES = 400_000
+MAX_FIELDS = 2_000_000
 
 _PACKAGE = "permaudit.aapt.pb"
 _TYPE_DYNAMIC_ATTRIBUTE = 0x08
@@ -197,6 +203,7 @@ def parse_proto_xml(data: bytes) -> Element:
 
     if len(data) > MAX_PROTO_SIZE:
         raise ManifestError(f"protobuf manifest is larger than {MAX_PROTO_SIZE} bytes")
+    _check_wire_counts(data)
     node = xml_node_class()()
     try:
         node.ParseFromString(data)
@@ -205,6 +212,58 @@ def parse_proto_xml(data: bytes) -> Element:
     if node.WhichOneof("node") != "element":
         raise ManifestError("protobuf manifest has no root element")
     return _convert(node, [0])
+
+
+def _varint(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    value = shift = 0
+    while pos < end and shift < 64:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+    return -1, end  # truncated or over-long: protobuf's decoder reports it
+
+
+def _check_wire_counts(data: bytes) -> None:
+    """Count XmlNode/XmlElement sub-messages on the wire; ``ManifestError`` above the caps."""
+    todo = [(0, len(data), True)]  # (start, end, is an XmlNode)
+    messages = fields = 0
+    while todo:
+        pos, end, is_node = todo.pop()
+        while pos < end:
+            key, pos = _varint(data, pos, end)
+            fields += 1
+            if key < 0 or fields > MAX_FIELDS:
+                if fields > MAX_FIELDS:
+                    raise ManifestError(f"protobuf manifest has more than {MAX_FIELDS} fields")
+                break
+            wire = key & 7
+            if wire == 0:
+                _value, pos = _varint(data, pos, end)
+            elif wire == 1:
+                pos += 8
+            elif wire == 5:
+                pos += 4
+            elif wire == 2:
+                length, pos = _varint(data, pos, end)
+                if length < 0 or length > end - pos:
+                    break
+                number = key >> 3
+                if is_node and number == 1:  # XmlNode.element
+                    todo.append((pos, pos + length, False))
+                elif not is_node and number in (1, 4, 5):  # namespace, attribute, child
+                    messages += 1
+                    if messages > MAX_MESSAGES:
+                        raise ManifestError(
+                            f"protobuf manifest has more than {MAX_MESSAGES} nodes and attributes"
+                        )
+                    if number == 5:
+                        todo.append((pos, pos + length, True))
+                pos += length
+            else:
+                break  # groups or invalid wire types: protobuf's decoder reports them
 
 
 def _convert(node: Any, count: list[int], depth: int = 0) -> Element:

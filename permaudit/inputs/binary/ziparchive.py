@@ -625,3 +625,13 @@ def _inflate(stream: BinaryIO, offset: int, entry: ZipEntry, limit: int = MAX_EN
             f"{entry.uncompressed_size}"
         )
     return data
+
+
+def refuse_duplicate_names(names: Iterable[str]) -> None:
+    """The rule above for containers still read with ``zipfile`` (split sets, bundles):
+    a duplicated entry name makes the whole archive invalid, as ``kDuplicateEntry`` does."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(f"duplicate zip entry {name!r}: Android rejects such archives")
+        seen.add(name)

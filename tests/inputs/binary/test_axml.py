@@ -8,7 +8,8 @@ import pytest
 
 from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS
 from permaudit.errors import ManifestError
-from permaudit.inputs.binary.axml import MAX_DEPTH, parse_axml
+from permaudit.inputs.binary import axml
+from permaudit.inputs.binary.axml import MAX_DEPTH, decode_axml, parse_axml
 from permaudit.inputs.binary.xmltree import TYPE_INT_DEC, TYPE_STRING
 
 NO = 0xFFFFFFFF
@@ -263,3 +264,50 @@ def test_out_of_range_string_reads_as_none() -> None:
 def test_truncated_headers(blob: bytes) -> None:
     with pytest.raises(ManifestError):
         parse_axml(blob)
+
+
+def _aliasing_node(count: int, attr_size: int) -> bytes:
+    """A START node declaring ``count`` attributes at stride ``attr_size`` over one record."""
+    ext = struct.pack("<IIHHHHHH", NO, 1, 20, attr_size, count, 0, 0, 0)
+    ext += struct.pack("<IIIHBBI", NO, 2, 3, 8, 0, TYPE_STRING, 3)
+    body = max(20, attr_size * count)
+    ext += b"\0" * (body - 20 + (-body) % 4)
+    return struct.pack("<HHIII", 0x102, 16, 16 + len(ext), 1, NO) + ext
+
+
+def _count_attributes(root: object) -> int:
+    total, todo = 0, [root]
+    while todo:
+        element = todo.pop()
+        total += len(element.attributes)  # type: ignore[attr-defined]
+        todo.extend(element.children)  # type: ignore[attr-defined]
+    return total
+
+
+def test_zero_size_attributes_alias_one_record_and_decode_once() -> None:
+    # Android: attribute i is at attributeStart + attributeSize*i and validateNode accepts
+    # 0*65535 <= size: 65,535 reads of one record. 2,000 such 56-byte nodes once decoded
+    # to 131M attributes; decoded work is now bounded by the input bytes.
+    children = [_aliasing_node(0xFFFF, 0) + end(1) for _ in range(2000)]
+    data = document(pool(["manifest", "uses-permission", "a", "v"]), start(0), *children, end(0))
+    decoded = decode_axml(data)
+    assert _count_attributes(decoded.root) == 2000
+    assert _count_attributes(decoded.root) <= len(data) // 20
+    assert any(e.id == "axml.attribute_aliasing" for e in decoded.evidence)
+    leaf = decoded.root.children[0]
+    assert leaf.by_name("a") is not None and leaf.by_name("a").coerce_to_string() == "v"
+
+
+def test_overlapping_attribute_stride_costs_at_most_one_attribute_per_byte() -> None:
+    node = _aliasing_node(4000, 1)
+    data = document(pool(["manifest", "uses-permission", "a", "v"]), start(0), node, end(1), end(0))
+    decoded = decode_axml(data)
+    assert 0 < _count_attributes(decoded.root) <= len(data)
+
+
+def test_total_attributes_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(axml, "MAX_ATTRIBUTES", 100)
+    node = _aliasing_node(101, 1)
+    data = document(pool(["manifest", "uses-permission", "a", "v"]), start(0), node, end(1), end(0))
+    with pytest.raises(ManifestError, match="more than 100 attributes"):
+        decode_axml(data)
