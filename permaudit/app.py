@@ -168,7 +168,7 @@ def run_scan(request: ScanRequest) -> int:
     apps = load_apps(request.inputs, recursive=request.recursive, digest=request.digest)
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     text = renderer(SCAN_FORMATS, request.fmt)(result, color=use_color(request.output))
-    write_output(text, request.output)
+    write_output(text, request.output, inputs=(*request.inputs, *request.rules_files))
     return EXIT_OK
 
 
@@ -186,7 +186,7 @@ def run_compare(request: CompareRequest) -> int:
     scanned = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = compare(scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
     text = renderer(COMPARE_FORMATS, request.fmt)(result, color=use_color(request.output))
-    write_output(text, request.output)
+    write_output(text, request.output, inputs=(*request.inputs, *request.rules_files))
     return EXIT_OK
 
 
@@ -218,7 +218,9 @@ def run_diff(request: DiffRequest) -> int:
             f"{result.new.package}; diffing two different apps"
         )
     text = renderer(DIFF_FORMATS, request.fmt)(result, color=use_color(request.output))
-    write_output(text, request.output)
+    write_output(
+        text, request.output, inputs=(request.old, request.new, *request.rules_files)
+    )
     return EXIT_OK
 
 
@@ -307,7 +309,10 @@ def run_check(request: CheckRequest) -> int:
         against=request.against,
     )
     text = renderer(CHECK_FORMATS, request.fmt)(result, color=use_color(request.output))
-    write_output(text, request.output)
+    read: tuple[str | Path, ...] = (*request.inputs, *request.against, *request.rules_files)
+    write_output(
+        text, request.output, inputs=(*read, request.policy_path, request.baseline_path)
+    )
     diagnostic(check_summary(result, exit_zero=request.exit_zero))
     return EXIT_OK if result.passed or request.exit_zero else EXIT_POLICY_FAILURE
 
@@ -355,7 +360,8 @@ def run_baseline(request: BaselineRequest) -> int:
     value = baselines.from_reports(scan.reports) if old is None else baselines.update(
         old, scan.reports
     )
-    write_output(baselines.to_json(value), request.path)
+    read = (*request.inputs, *request.rules_files, request.policy_path)
+    write_output(baselines.to_json(value), request.path, inputs=read)
     diagnostic(baseline_summary("updated" if request.update else "wrote", request.path, value))
     return EXIT_OK
 
@@ -379,5 +385,6 @@ def run_rules_list(request: RulesListRequest) -> int:
     from permaudit.rules.ruleset import list_rules, load_ruleset
 
     listing = list_rules(load_ruleset(request.rules_files))
-    write_output(renderer(RULES_FORMATS, request.fmt)(listing, color=False), request.output)
+    text = renderer(RULES_FORMATS, request.fmt)(listing, color=False)
+    write_output(text, request.output, inputs=request.rules_files)
     return EXIT_OK
