@@ -153,8 +153,10 @@ def analyse(apps: Sequence[App], ruleset: RuleSet, device_sdk: int | None) -> Sc
 
 
 def diagnostic(line: str) -> None:
-    """Write one line to standard error (warnings, summaries)."""
-    sys.stderr.write(line + "\n")
+    """Write one line to standard error (warnings, summaries), control characters escaped."""
+    from permaudit.formatters.escape import terminal
+
+    sys.stderr.write(terminal(line) + "\n")
     sys.stderr.flush()
 
 

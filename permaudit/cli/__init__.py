@@ -63,8 +63,10 @@ def _run_click(args: list[str]) -> int:
 
 
 def error_line(message: str) -> None:
-    """Write one diagnostic line to stderr."""
-    sys.stderr.write(message + "\n")
+    """Write one diagnostic line to stderr, control characters (from file names) escaped."""
+    from permaudit.formatters.escape import terminal
+
+    sys.stderr.write(terminal(message) + "\n")
 
 
 def guarded(action: Callable[[], int], *, debug: bool) -> int:
