@@ -191,8 +191,10 @@ def analyse(apps: Sequence[App], ruleset: RuleSet, device_sdk: int | None) -> Sc
 
 
 def diagnostic(line: str) -> None:
-    """Write one line to standard error (warnings, summaries)."""
-    sys.stderr.write(line + "\n")
+    """Write one line to standard error (warnings, summaries), control characters escaped."""
+    from permaudit.formatters.escape import terminal
+
+    sys.stderr.write(terminal(line) + "\n")
     sys.stderr.flush()
 
 
@@ -219,7 +221,7 @@ def run_scan(request: ScanRequest) -> int:
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = replace(result, failures=failures)
     text = renderer(SCAN_FORMATS, request.fmt)(result, color=use_color(request.output))
-    write_output(text, request.output)
+    write_output(text, request.output, inputs=(*request.inputs, *request.rules_files))
     return report_failures(failures)
 
 
@@ -240,7 +242,7 @@ def run_compare(request: CompareRequest) -> int:
     scanned = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = compare(scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
     text = renderer(COMPARE_FORMATS, request.fmt)(result, color=use_color(request.output))
-    write_output(text, request.output)
+    write_output(text, request.output, inputs=(*request.inputs, *request.rules_files))
     return report_failures(failures)
 
 
@@ -272,7 +274,9 @@ def run_diff(request: DiffRequest) -> int:
             f"{result.new.package}; diffing two different apps"
         )
     text = renderer(DIFF_FORMATS, request.fmt)(result, color=use_color(request.output))
-    write_output(text, request.output)
+    write_output(
+        text, request.output, inputs=(request.old, request.new, *request.rules_files)
+    )
     return EXIT_OK
 
 
@@ -366,7 +370,10 @@ def run_check(request: CheckRequest) -> int:
         against=request.against,
     )
     text = renderer(CHECK_FORMATS, request.fmt)(result, color=use_color(request.output))
-    write_output(text, request.output)
+    read: tuple[str | Path, ...] = (*request.inputs, *request.against, *request.rules_files)
+    write_output(
+        text, request.output, inputs=(*read, request.policy_path, request.baseline_path)
+    )
     diagnostic(check_summary(result, exit_zero=request.exit_zero))
     # A policy failure wins over an input failure (1 before 2); --exit-zero covers the policy.
     code = report_failures(scan.failures)
@@ -416,7 +423,8 @@ def run_baseline(request: BaselineRequest) -> int:
     value = baselines.from_reports(scan.reports) if old is None else baselines.update(
         old, scan.reports
     )
-    write_output(baselines.to_json(value), request.path)
+    read = (*request.inputs, *request.rules_files, request.policy_path)
+    write_output(baselines.to_json(value), request.path, inputs=read)
     diagnostic(baseline_summary("updated" if request.update else "wrote", request.path, value))
     return EXIT_OK
 
@@ -440,5 +448,6 @@ def run_rules_list(request: RulesListRequest) -> int:
     from permaudit.rules.ruleset import list_rules, load_ruleset
 
     listing = list_rules(load_ruleset(request.rules_files))
-    write_output(renderer(RULES_FORMATS, request.fmt)(listing, color=False), request.output)
+    text = renderer(RULES_FORMATS, request.fmt)(listing, color=False)
+    write_output(text, request.output, inputs=request.rules_files)
     return EXIT_OK

@@ -6,16 +6,37 @@ calls the use case; this module turns every error into a message and an exit cod
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from types import FrameType
 
 from permaudit.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, PermauditError, RulesError
+
+#: The shell's convention for a process ended by SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
+
+
+class Interrupted(BaseException):
+    """Ctrl-C, raised by our SIGINT handler; not a KeyboardInterrupt, so click cannot catch it
+    (click turns KeyboardInterrupt into ``Abort`` after printing a blank line)."""
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run permaudit with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    return guarded(lambda: _run_click(args), debug="--debug" in args)
+    try:
+        previous = signal.signal(signal.SIGINT, _on_sigint)
+    except ValueError:  # not the main thread: KeyboardInterrupt cannot reach us there anyway
+        return guarded(lambda: _run_click(args), debug="--debug" in args)
+    try:
+        return guarded(lambda: _run_click(args), debug="--debug" in args)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run_click(args: list[str]) -> int:
@@ -28,7 +49,9 @@ def _run_click(args: list[str]) -> int:
         result = cli.main(args=args, prog_name="permaudit", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            raise Interrupted from None
         error_line("permaudit: error: aborted")
         return EXIT_USAGE
     except click.exceptions.ClickException as exc:
@@ -40,8 +63,10 @@ def _run_click(args: list[str]) -> int:
 
 
 def error_line(message: str) -> None:
-    """Write one diagnostic line to stderr."""
-    sys.stderr.write(message + "\n")
+    """Write one diagnostic line to stderr, control characters (from file names) escaped."""
+    from permaudit.formatters.escape import terminal
+
+    sys.stderr.write(terminal(message) + "\n")
 
 
 def guarded(action: Callable[[], int], *, debug: bool) -> int:
@@ -53,6 +78,9 @@ def guarded(action: Callable[[], int], *, debug: bool) -> int:
     """
     try:
         return action()
+    except (Interrupted, KeyboardInterrupt):
+        error_line("permaudit: interrupted")
+        return EXIT_INTERRUPTED
     except RulesError as exc:
         for line in exc.diagnostics:
             error_line(line)

@@ -49,8 +49,25 @@ RULES_FORMATS: dict[str, str] = {
 Renderer = Callable[..., str]
 
 
+#: Formats whose serializer escapes every string itself (``json.dumps``): they get the
+#: result as it is. Every other format gets it through ``escape.sanitized``.
+RAW_MODULES = ("permaudit.formatters.json.", "permaudit.formatters.sarif")
+
+
 def renderer(registry: dict[str, str], name: str) -> Renderer:
-    """Import and return the renderer registered as ``name`` in ``registry``."""
+    """Import and return the renderer registered as ``name`` in ``registry``.
+
+    For every text-like format (all but JSON and SARIF) the renderer is wrapped so that
+    the result it sees has every string neutralised by ``escape.terminal``: the one place
+    where untrusted names are made inert on a terminal, in a log or in XML.
+    """
     module_name, _, function = registry[name].partition(":")
     func: Renderer = getattr(importlib.import_module(module_name), function)
-    return func
+    if module_name.startswith(RAW_MODULES):
+        return func
+    from permaudit.formatters.escape import sanitized
+
+    def safe(result: object, **options: object) -> str:
+        return func(sanitized(result), **options)
+
+    return safe

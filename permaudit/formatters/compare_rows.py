@@ -6,6 +6,7 @@ import textwrap
 from collections import Counter
 from collections.abc import Sequence
 
+from permaudit.formatters.escape import markdown, markdown_code
 from permaudit.formatters.labels import short_permission
 from permaudit.model import COMPONENT_KINDS, IMPLIED, RulesetInfo
 from permaudit.views.compare import (
@@ -128,20 +129,10 @@ def groups(comparison: Comparison) -> list[tuple[str, str, list[int]]]:
     return result
 
 
-_MD_SPECIAL = set("\\`*_[]<>|~&")
 
 
-def md_escape(text: str) -> str:
-    """Escape ``text`` for a GitHub-flavoured markdown table cell (pipes, emphasis, HTML)."""
-    escaped = "".join(f"\\{ch}" if ch in _MD_SPECIAL else ch for ch in text)
-    return escaped.replace("\r", " ").replace("\n", " ")
-
-
-def md_code(text: str) -> str:
-    """``text`` as a code span, or escaped when it holds what a code span cannot carry."""
-    if any(ch in text for ch in "`|\r\n") or not text.strip():
-        return md_escape(text)
-    return f"`{text}`"
+md_escape = markdown  # the markdown family's one escaper (permaudit.formatters.escape)
+md_code = markdown_code
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

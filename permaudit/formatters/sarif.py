@@ -49,8 +49,12 @@ SECURITY_SEVERITY = {
 
 
 def artifact_uri(path: str) -> str:
-    """The input path as given, as a URI reference (spaces and the like percent-encoded)."""
-    return quote(path.replace("\\", "/"), safe="/:@!$&'()*+,;=-._~")
+    """The input path as given, as a URI reference (spaces and the like percent-encoded).
+
+    A non-UTF-8 file name (undecodable bytes held as surrogates) is percent-encoded from its
+    original bytes (0xff -> ``%FF``): lossless, and the URI stays ASCII.
+    """
+    return quote(path.replace("\\", "/"), safe="/:@!$&'()*+,;=-._~", errors="surrogateescape")
 
 
 def rule_json(doc: RuleDoc) -> dict[str, Any]:

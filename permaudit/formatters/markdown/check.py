@@ -13,6 +13,7 @@ from permaudit.ci.gate import (
     Item,
     Verdict,
 )
+from permaudit.formatters.escape import markdown, markdown_code
 from permaudit.formatters.summary import summary_line
 
 STATUS_ORDER = (FAIL, ACCEPTED, BASELINED, UNCHANGED, DISABLED, BELOW)
@@ -27,8 +28,8 @@ STATUS_LABEL = {
 
 
 def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
+    """Text inert inside a Markdown table cell: the markdown family's escaper, one line."""
+    return " ".join(markdown(text).split())
 
 
 def _why(item: Item) -> str:
@@ -44,12 +45,13 @@ def app_section(verdict: Verdict) -> list[str]:
     state = "PASS" if verdict.passed else "FAIL"
     version = manifest.version_name or "?"
     lines = [
-        f"## {'✅' if verdict.passed else '❌'} {state}: `{manifest.package}` {cell(version)}",
+        f"## {'✅' if verdict.passed else '❌'} {state}: "
+        f"{markdown_code(manifest.package)} {cell(version)}",
         "",
-        f"Input `{report.app.input.path}`, targetSdk {manifest.target_sdk}, "
+        f"Input {markdown_code(report.app.input.path)}, targetSdk {manifest.target_sdk}, "
         f"risk score {report.risk.score} ({report.risk.level}), fail on "
         f"{verdict.fail_on.label}"
-        + (f", compared with `{verdict.compared_to}`" if verdict.compared_to else "")
+        + (f", compared with {markdown_code(verdict.compared_to)}" if verdict.compared_to else "")
         + ".",
         "",
     ]
