@@ -13,7 +13,8 @@ Reference chains are followed at most ``MAX_CHAIN`` steps (loops end there).
 
 from __future__ import annotations
 
-from permaudit._infra.records import record
+from permaudit._infra.records import record, replace
+from permaudit.android.attributes import ATTRIBUTE_IDS
 from permaudit.inputs.binary.arsc import (
     TYPE_INT_BOOLEAN,
     TYPE_INT_DEC,
@@ -23,6 +24,8 @@ from permaudit.inputs.binary.arsc import (
     Candidate,
     ResourceTable,
 )
+from permaudit.inputs.binary.xmltree import Element, TypedValue
+from permaudit.inputs.manifest import RESOLVED_BY_ANDROID
 
 MAX_CHAIN = 16
 
@@ -93,3 +96,38 @@ def resolve(table: ResourceTable | None, res_id: int, locale: str | None = None)
     return Resolved(
         value=None, reason=f"reference chain from @0x{res_id:08x} longer than {MAX_CHAIN}"
     )
+
+
+def _typed(value: str | bool | int) -> TypedValue:
+    if isinstance(value, bool):
+        return TypedValue(type=TYPE_INT_BOOLEAN, data=0xFFFFFFFF if value else 0)
+    if isinstance(value, int):
+        return TypedValue(type=TYPE_INT_DEC, data=value & 0xFFFFFFFF)
+    return TypedValue(type=TYPE_STRING, string=value)
+
+
+def _resolve_element(element: Element, table: ResourceTable, locale: str | None) -> Element:
+    names = RESOLVED_BY_ANDROID.get(element.tag, ())
+    wanted = {ATTRIBUTE_IDS[name] for name in names if name in ATTRIBUTE_IDS}
+    attributes = []
+    for attribute in element.attributes:
+        if attribute.resource_id in wanted and attribute.value.type == TYPE_REFERENCE:
+            resolved = resolve(table, attribute.value.data, locale)
+            if resolved.value is not None:
+                attribute = replace(attribute, value=_typed(resolved.value), raw=None)
+        attributes.append(attribute)
+    children = tuple(_resolve_element(child, table, locale) for child in element.children)
+    return replace(element, attributes=tuple(attributes), children=children)
+
+
+def resolve_manifest_tree(
+    root: Element, table: ResourceTable | None, locale: str | None = None
+) -> Element:
+    """``root`` with the references Android resolves (``RESOLVED_BY_ANDROID``) replaced by
+    their values; what cannot be resolved stays a reference (and is reported unresolved).
+
+    Bounded: one ``resolve`` per attribute of the tree, each at most ``MAX_CHAIN`` steps.
+    """
+    if table is None:
+        return root
+    return _resolve_element(root, table, locale)
