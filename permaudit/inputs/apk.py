@@ -8,16 +8,24 @@ from typing import BinaryIO
 
 from permaudit._infra.records import record
 from permaudit.errors import InputError, ManifestError
+from permaudit.inputs.binary.arsc import ResourceTable
 from permaudit.inputs.binary.axml import Decoded, decode_axml
 from permaudit.inputs.binary.xmltree import Element
-from permaudit.inputs.binary.ziparchive import MAX_ENTRY_SIZE, read_directory, read_member
+from permaudit.inputs.binary.ziparchive import (
+    MAX_ENTRY_SIZE,
+    CentralDirectory,
+    read_directory,
+    read_member,
+)
 from permaudit.inputs.code import scan_code
 from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
 from permaudit.inputs.manifest import parse_manifest
+from permaudit.inputs.resources import resolve_manifest_tree
 from permaudit.inputs.signing.schemes import V1_PREFIX, read_signing
 from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
 
 MANIFEST_ENTRY = "AndroidManifest.xml"
+ARSC_ENTRY = "resources.arsc"
 KIND_APK = "apk"
 KIND_AXML = "axml"
 _GPB_ENCRYPTED = 0x1
@@ -100,7 +108,7 @@ def read_apk(
         decoded = _decode(stream.read(), encrypted=False)
         return ApkContents(root=decoded.root, evidence=decoded.evidence)
     directory = read_directory(
-        stream, size, names=(MANIFEST_ENTRY,), prefix=V1_PREFIX if signing else None
+        stream, size, names=(MANIFEST_ENTRY, ARSC_ENTRY), prefix=V1_PREFIX if signing else None
     )
     entry = directory.entry(MANIFEST_ENTRY)
     if entry is None:
@@ -114,10 +122,23 @@ def read_apk(
         raise
     decoded = _decode(member.data, encrypted=encrypted)
     evidence = (*directory.evidence, *member.evidence, *decoded.evidence)
+    root = resolve_manifest_tree(decoded.root, _table(stream, directory))
     if not signing:
-        return ApkContents(root=decoded.root, evidence=evidence)
+        return ApkContents(root=root, evidence=evidence)
     info, signing_evidence = read_signing(stream, size, directory)
-    return ApkContents(root=decoded.root, evidence=(*evidence, *signing_evidence), signing=info)
+    return ApkContents(root=root, evidence=(*evidence, *signing_evidence), signing=info)
+
+
+def _table(stream: BinaryIO, directory: CentralDirectory) -> ResourceTable | None:
+    """The APK's resource table, or None when absent or unreadable (references stay
+    unresolved then, as they are reported today)."""
+    entry = directory.entry(ARSC_ENTRY)
+    if entry is None:
+        return None
+    try:
+        return ResourceTable(read_member(stream, directory, entry).data)
+    except (InputError, struct.error, zlib.error, IndexError, ValueError):
+        return None
 
 
 def _decode(data: bytes, *, encrypted: bool) -> Decoded:

@@ -191,27 +191,33 @@ def test_version_code_major_and_codename(corpus: Path) -> None:
     assert (client.min_sdk, client.target_sdk) == (CUR_DEVELOPMENT, CUR_DEVELOPMENT)
 
 
-def test_version_name_reference_is_not_resolved(corpus: Path) -> None:
-    """aapt resolves versionName="@7F040001" via resources.arsc to "v1.0.0"; we cannot
-    without reading resources, so the value is None and the report says why (documented
-    difference, not a bug)."""
+def test_version_name_reference_is_resolved(corpus: Path) -> None:
+    """aapt resolves versionName="@7F040001" via resources.arsc to "v1.0.0"; so do we
+    (permaudit.inputs.resources), and nothing is left unresolved."""
     oracle = _oracle(corpus / "apk" / "apktool-issue1234.apk")
     assert oracle["aapt"]["badging"]["parsed"]["versionName"] == "v1.0.0"
     manifest = load(str(corpus / "apk" / "apktool-issue1234.apk")).manifest
-    assert manifest.version_name is None
-    assert [(u.tag, u.attribute, u.reference) for u in manifest.unresolved] == [
-        ("manifest", "versionName", "@0x7f040001")
-    ]
+    assert manifest.version_name == "v1.0.0"
+    assert manifest.unresolved == ()
+
+
+def test_debuggable_reference_is_resolved(corpus: Path) -> None:
+    """@7F030000 = bool/debuggable is false; aapt prints no application-debuggable line."""
+    oracle = _oracle(corpus / "apk" / "apksig-debuggable-resource.apk")
+    assert "application-debuggable" not in oracle["aapt"]["badging"]["stdout"]
+    manifest = load(str(corpus / "apk" / "apksig-debuggable-resource.apk")).manifest
+    assert manifest.application.debuggable is False
+    assert manifest.unresolved == ()
 
 
 def test_debuggable_reference_keeps_default(corpus: Path) -> None:
     """android:debuggable="@bool/..." resolves to false (aapt); unresolved we keep the
-    default false -- not androguard's truthy "@7F030000"."""
+    default false -- not androguard's truthy "@7F030000". Now resolved via resources.arsc."""
     resource = load(str(corpus / "apk" / "apksig-debuggable-resource.apk")).manifest
     literal = load(str(corpus / "apk" / "apksig-debuggable-boolean.apk")).manifest
     assert (resource.application.debuggable, literal.application.debuggable) == (False, True)
-    # ... and the report says the value was not read, rather than silently "not debuggable".
-    assert [(u.tag, u.attribute) for u in resource.unresolved] == [("application", "debuggable")]
+    # ... read from resources.arsc now, so nothing is reported unresolved.
+    assert resource.unresolved == ()
     assert literal.unresolved == ()
 
 

@@ -1,0 +1,133 @@
+"""Resolve ``@0x7f...`` references against a ``ResourceTable`` the way Android picks values.
+
+Configuration choice (a subset of ``ResTable::getEntry``/``ResTable_config::isBetterThan``):
+with a locale ``ll`` or ``ll-RR``, the first entry whose config is exactly that language
+and region, then that language with no region, then the default configuration; without
+a locale, the default configuration; failing that, a configuration with only density or
+platform-version qualifiers (every device matches those, as aapt's badging does). When
+only other configurations define the entry and none matches, the value is
+configuration-dependent and stays unresolved.
+Reference chains are followed at most ``MAX_CHAIN`` steps (loops end there).
+``@android:`` (package 0x01) references are left unresolved: no framework table ships.
+"""
+
+from __future__ import annotations
+
+from permaudit._infra.records import record, replace
+from permaudit.android.attributes import ATTRIBUTE_IDS
+from permaudit.inputs.binary.arsc import (
+    TYPE_INT_BOOLEAN,
+    TYPE_INT_DEC,
+    TYPE_INT_HEX,
+    TYPE_REFERENCE,
+    TYPE_STRING,
+    Candidate,
+    ResourceTable,
+)
+from permaudit.inputs.binary.xmltree import Element, TypedValue
+from permaudit.inputs.manifest import RESOLVED_BY_ANDROID
+
+MAX_CHAIN = 16
+
+
+@record
+class Resolved:
+    """A resolved value (str, bool or int) or, when ``value`` is None, the reason why not."""
+
+    value: str | bool | int | None
+    reason: str | None
+
+
+def _pick(candidates: list[Candidate], locale: str | None) -> Candidate | None:
+    if locale:
+        lang, _, region = locale.replace("_", "-").partition("-")
+        region = region.removeprefix("r")
+        for c in candidates:
+            if c.config.language == lang and region and c.config.country == region:
+                return c
+        for c in candidates:
+            if c.config.language == lang and not c.config.country:
+                return c
+    for c in candidates:
+        if c.config.is_default:
+            return c
+    for c in candidates:
+        if c.config.is_generic:
+            return c
+    return None
+
+
+def resolve(table: ResourceTable | None, res_id: int, locale: str | None = None) -> Resolved:
+    """Resolve ``res_id`` to a string, bool, int or (xml/file) path, bounded."""
+    if table is None:
+        return Resolved(value=None, reason="no resources.arsc in the package")
+    current = res_id
+    for _ in range(MAX_CHAIN):
+        if current >> 24 == 0x01:
+            return Resolved(
+                value=None, reason=f"framework reference @0x{current:08x} (no framework table)"
+            )
+        candidates = table.candidates(current)
+        if not candidates:
+            return Resolved(value=None, reason=f"no entry @0x{current:08x} in resources.arsc")
+        chosen = _pick(candidates, locale)
+        if chosen is None:
+            return Resolved(
+                value=None,
+                reason=f"@0x{current:08x} has no default value (configuration-dependent)",
+            )
+        value = chosen.value
+        if value is None:
+            return Resolved(value=None, reason=f"@0x{current:08x} is a complex (bag) resource")
+        if value.data_type == TYPE_REFERENCE:
+            current = value.data
+            continue
+        if value.data_type == TYPE_STRING:
+            text = table.string(value.data)
+            if text is None:
+                return Resolved(value=None, reason=f"@0x{current:08x} points to a bad string")
+            return Resolved(value=text, reason=None)
+        if value.data_type == TYPE_INT_BOOLEAN:
+            return Resolved(value=value.data != 0, reason=None)
+        if value.data_type in (TYPE_INT_DEC, TYPE_INT_HEX):
+            data = value.data - (1 << 32) if value.data & 0x80000000 else value.data
+            return Resolved(value=data, reason=None)
+        return Resolved(value=None, reason=f"@0x{current:08x} has value type {value.data_type:#x}")
+    return Resolved(
+        value=None, reason=f"reference chain from @0x{res_id:08x} longer than {MAX_CHAIN}"
+    )
+
+
+def _typed(value: str | bool | int) -> TypedValue:
+    if isinstance(value, bool):
+        return TypedValue(type=TYPE_INT_BOOLEAN, data=0xFFFFFFFF if value else 0)
+    if isinstance(value, int):
+        return TypedValue(type=TYPE_INT_DEC, data=value & 0xFFFFFFFF)
+    return TypedValue(type=TYPE_STRING, string=value)
+
+
+def _resolve_element(element: Element, table: ResourceTable, locale: str | None) -> Element:
+    names = RESOLVED_BY_ANDROID.get(element.tag, ())
+    wanted = {ATTRIBUTE_IDS[name] for name in names if name in ATTRIBUTE_IDS}
+    attributes = []
+    for attribute in element.attributes:
+        if attribute.resource_id in wanted and attribute.value.type == TYPE_REFERENCE:
+            resolved = resolve(table, attribute.value.data, locale)
+            if resolved.value is not None:
+                attribute = replace(attribute, value=_typed(resolved.value), raw=None)
+        attributes.append(attribute)
+    children = tuple(_resolve_element(child, table, locale) for child in element.children)
+    return replace(element, attributes=tuple(attributes), children=children)
+
+
+def resolve_manifest_tree(
+    root: Element, table: ResourceTable | None, locale: str | None = None
+) -> Element:
+    """``root`` with the references Android resolves (``RESOLVED_BY_ANDROID``) replaced by
+    their values; what cannot be resolved stays a reference (and is reported unresolved).
+
+    Bounded: one ``resolve`` per attribute of the tree, each at most ``MAX_CHAIN`` steps.
+    """
+    if table is None:
+        return root
+    return _resolve_element(root, table, locale)
