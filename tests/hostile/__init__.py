@@ -1,0 +1,1 @@
+"""Hostile inputs and outputs: every class from issue 10 through the CLI."""

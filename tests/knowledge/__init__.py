@@ -1,0 +1,1 @@
+"""Tests of the tracker, domain and API-evidence matchers."""
