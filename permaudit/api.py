@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 from permaudit._infra.records import replace
 from permaudit.app import analyse, load_apps_or_failures, load_rules
 from permaudit.errors import UsageError
-from permaudit.model import Report, ScanResult
+from permaudit.model import Report, ScanResult, Severity
 
 if TYPE_CHECKING:
+    from permaudit.ci.gate import CheckResult
     from permaudit.views.compare import Comparison
     from permaudit.views.diff import Diff
 
-__all__ = ["batch_scan", "compare", "diff", "scan", "scan_many", "to_dict"]
+__all__ = ["batch_scan", "check", "compare", "diff", "scan", "scan_many", "to_dict"]
 
 StrPath = str | PathLike[str]
 
@@ -35,13 +36,16 @@ def scan_many(
     recursive: bool = False,
     digest: bool = False,
     keep_going: bool = False,
+    code: bool = True,
 ) -> ScanResult:
     """Every app the inputs stand for (directories expanded, loose splits joined).
 
-    With ``keep_going`` an unreadable input is in ``ScanResult.failures`` instead of raised.
+    With ``keep_going`` an unreadable input is in ``ScanResult.failures`` instead of raised;
+    ``code=False`` skips the DEX files (``--no-code``).
     """
     apps, failures = load_apps_or_failures(
-        [str(p) for p in paths], recursive=recursive, digest=digest, keep_going=keep_going
+        [str(p) for p in paths], recursive=recursive, digest=digest, keep_going=keep_going,
+        code=code,
     )
     result = analyse(apps, load_rules([Path(r) for r in rules]), device_sdk)
     return replace(result, failures=failures)
@@ -53,36 +57,85 @@ def scan(
     device_sdk: int | None = None,
     rules: Sequence[StrPath] = (),
     digest: bool = False,
+    code: bool = True,
 ) -> Report:
     """The report of the one app at ``path`` (an APK, a split set, a bundle or a manifest)."""
-    result = scan_many([path], device_sdk=device_sdk, rules=rules, digest=digest)
+    result = scan_many([path], device_sdk=device_sdk, rules=rules, digest=digest, code=code)
     if len(result.reports) != 1:
         raise UsageError(f"{path} holds {len(result.reports)} apps; use scan_many")
     return result.reports[0]
 
 
 def compare(
-    paths: Sequence[StrPath], *, device_sdk: int | None = None, rules: Sequence[StrPath] = ()
+    paths: Sequence[StrPath],
+    *,
+    device_sdk: int | None = None,
+    rules: Sequence[StrPath] = (),
+    code: bool = True,
 ) -> Comparison:
     """Two or more apps side by side, capability by capability."""
     from permaudit.views.compare import compare as side_by_side
 
-    result = scan_many(paths, device_sdk=device_sdk, rules=rules)
+    result = scan_many(paths, device_sdk=device_sdk, rules=rules, code=code)
     if len(result.reports) < 2:
         raise UsageError("compare needs at least two apps")
     return side_by_side(result.reports, ruleset=result.ruleset, tool_version=result.tool_version)
 
 
 def diff(
-    old: StrPath, new: StrPath, *, device_sdk: int | None = None, rules: Sequence[StrPath] = ()
+    old: StrPath,
+    new: StrPath,
+    *,
+    device_sdk: int | None = None,
+    rules: Sequence[StrPath] = (),
+    code: bool = True,
 ) -> Diff:
     """What changed from the build at ``old`` to the build at ``new``."""
     from permaudit.views.diff import diff as changes
 
-    result = scan_many([old, new], device_sdk=device_sdk, rules=rules)
+    result = scan_many([old, new], device_sdk=device_sdk, rules=rules, code=code)
     if len(result.reports) != 2:
         raise UsageError("diff needs one app on each side")
     return changes(*result.reports, ruleset=result.ruleset, tool_version=result.tool_version)
+
+
+def check(
+    paths: StrPath | Sequence[StrPath],
+    *,
+    policy: StrPath | None = None,
+    baseline: StrPath | None = None,
+    against: Sequence[StrPath] = (),
+    fail_on: str | None = None,
+    device_sdk: int | None = None,
+    rules: Sequence[StrPath] = (),
+    recursive: bool = False,
+    keep_going: bool = False,
+) -> CheckResult:
+    """``permaudit check`` as a value: the gate's verdict per app, ``.passed`` for all.
+
+    ``policy`` is a ``.permaudit.yml`` file (default: ``./.permaudit.yml`` if present);
+    ``baseline`` a baseline file, or ``against`` the older builds; ``fail_on`` a severity
+    name (``"high"``). Nothing is written; render with ``permaudit.formatters``.
+    """
+    from permaudit.app import CheckRequest, judge
+    inputs = (paths,) if isinstance(paths, (str, PathLike)) else tuple(paths)
+    threshold = None
+    if fail_on is not None:
+        try:
+            threshold = Severity.parse(fail_on)
+        except ValueError as error:
+            raise UsageError(f"fail_on: {error}") from None
+    return judge(CheckRequest(
+        inputs=tuple(str(p) for p in inputs),
+        policy_path=Path(policy) if policy is not None else None,
+        baseline_path=Path(baseline) if baseline is not None else None,
+        against=tuple(str(p) for p in against),
+        fail_on=threshold,
+        device_sdk=device_sdk,
+        rules_files=tuple(Path(r) for r in rules),
+        recursive=recursive,
+        keep_going=keep_going,
+    ))
 
 
 def to_dict(value: Report | ScanResult) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from permaudit.rules.model import RuleSet
 from permaudit.version import __version__
 
 if TYPE_CHECKING:
+    from permaudit.ci.gate import CheckResult
     from permaudit.ci.policy import Policy
     from permaudit.ci.rule_docs import RuleDoc
 
@@ -329,12 +330,10 @@ def analyse_with_policy(
     return scan, len(apps), rule_docs.ruleset_docs(ruleset)
 
 
-def run_check(request: CheckRequest) -> int:
-    """Judge apps against a policy and a baseline or older builds; exit 0 (pass) or 1."""
+def judge(request: CheckRequest) -> CheckResult:
+    """The gate's verdict on every input (``check`` without rendering or writing)."""
     from permaudit.ci import gate
     from permaudit.ci.baseline import Baseline, load_baseline
-    from permaudit.formatters import CHECK_FORMATS, renderer
-    from permaudit.formatters.summary import check_summary
 
     if request.baseline_path is not None and request.against:
         raise UsageError("use --baseline or --against, not both")
@@ -357,7 +356,7 @@ def run_check(request: CheckRequest) -> int:
         verdicts = tuple(
             gate.decide(report, policy, baseline, fail_on=threshold) for report in reports
         )
-    result = gate.CheckResult(
+    return gate.CheckResult(
         scan=ScanResult(
             tool_version=scan.tool_version, ruleset=scan.ruleset, device_sdk=scan.device_sdk,
             reports=reports, failures=scan.failures,
@@ -369,6 +368,14 @@ def run_check(request: CheckRequest) -> int:
         baseline_source=str(request.baseline_path) if request.baseline_path else None,
         against=request.against,
     )
+
+
+def run_check(request: CheckRequest) -> int:
+    """Judge apps against a policy and a baseline or older builds; exit 0 (pass) or 1."""
+    from permaudit.formatters import CHECK_FORMATS, renderer
+    from permaudit.formatters.summary import check_summary
+
+    result = judge(request)
     text = renderer(CHECK_FORMATS, request.fmt)(result, color=use_color(request.output))
     read: tuple[str | Path, ...] = (*request.inputs, *request.against, *request.rules_files)
     write_output(
@@ -376,7 +383,7 @@ def run_check(request: CheckRequest) -> int:
     )
     diagnostic(check_summary(result, exit_zero=request.exit_zero))
     # A policy failure wins over an input failure (1 before 2); --exit-zero covers the policy.
-    code = report_failures(scan.failures)
+    code = report_failures(result.scan.failures)
     return code if result.passed or request.exit_zero else EXIT_POLICY_FAILURE
 
 
