@@ -155,6 +155,7 @@ def batch_scan(
     digest: bool = False,
     scheduler: Any = None,
     progress: bool = False,
+    code: bool = True,
 ) -> int:
     """``permaudit batch``: one entry per input streamed to ``output`` (.jsonl/.parquet).
 
@@ -168,5 +169,5 @@ def batch_scan(
     return run_batch(BatchRequest(
         inputs=tuple(str(p) for p in paths), output=Path(output), jobs=jobs,
         recursive=recursive, resume=resume, digest=digest, scheduler=scheduler,
-        progress=progress,
+        progress=progress, code=code,
     ))

@@ -213,7 +213,7 @@ def run_scan(request: ScanRequest) -> int:
             inputs=request.inputs, output=request.output, recursive=request.recursive,
             digest=request.digest, jobs=1, progress=False, device_sdk=request.device_sdk,
             rules_files=tuple(str(p) for p in request.rules_files),
-            keep_going=request.keep_going, summary=False,
+            keep_going=request.keep_going, summary=False, code=request.code,
         ))
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
