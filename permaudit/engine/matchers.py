@@ -17,6 +17,7 @@ from permaudit.model import (
     PermissionAccess,
     SigningInfo,
     TamperEvidence,
+    sdk_text,
 )
 from permaudit.rules.model import (
     AllCapabilities,
@@ -118,7 +119,8 @@ def match_cleartext_traffic(when: CleartextTraffic, ctx: Context) -> Iterator[Su
     if app.uses_cleartext_traffic is True:
         yield Subject(subject=subject, detail=f"{subject}=true", line=app.line)
     elif (app.uses_cleartext_traffic is None and not app.network_security_config
-          and target < when.default_when_target_below):
+          and target is not None and target < when.default_when_target_below):
+        # An unknown target SDK (a source manifest): the default is unknown, nothing fires.
         yield Subject(
             subject=subject,
             detail=f"{subject} is not set and defaults to true for targetSdk {target} "
@@ -129,7 +131,7 @@ def match_cleartext_traffic(when: CleartextTraffic, ctx: Context) -> Iterator[Su
 
 def match_target_sdk_below(when: TargetSdkBelow, ctx: Context) -> Iterator[Subject]:
     target = ctx.manifest.target_sdk
-    if target < when.level:
+    if target is not None and target < when.level:  # unknown: not judged (the app notes say so)
         yield Subject(subject="targetSdkVersion",
                       detail=f"targetSdkVersion {target} is below {when.level}")
 
@@ -273,7 +275,7 @@ def rule_findings(rule: Rule, ctx: Context) -> Iterator[Finding]:
         seen.add(hit.subject)
         message = rule.message.format(
             package=package, subject=hit.subject, detail=hit.detail,
-            target_sdk=ctx.manifest.target_sdk,
+            target_sdk=sdk_text(ctx.manifest.target_sdk),
         )
         yield Finding(
             rule=rule.id, severity=rule.severity, title=rule.title, subject=hit.subject,

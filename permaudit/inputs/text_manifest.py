@@ -24,6 +24,7 @@ placeholder package when there is none, and say all of that in the notes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from permaudit._infra.records import record
 from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS, TOOLS_NS
@@ -41,6 +42,7 @@ from permaudit.inputs.binary.xmltree import (
     Element,
     TypedValue,
 )
+from permaudit.inputs.gradle import SourceSdk
 from permaudit.inputs.manifest import (
     FOREGROUND_SERVICE_TYPES,
     NEVER_FOR_LOCATION,
@@ -49,7 +51,7 @@ from permaudit.inputs.manifest import (
     build_class_name,
     parse_manifest,
 )
-from permaudit.model import Manifest
+from permaudit.model import SDK_FROM_GRADLE, SDK_FROM_OPTION, SDK_UNKNOWN, Manifest, SdkOrigin
 
 MAX_TEXT_SIZE = 16 * 1024 * 1024
 MAX_ELEMENTS = 200_000
@@ -94,6 +96,15 @@ class TextManifest:
 
     manifest: Manifest
     notes: tuple[str, ...]
+    #: Where the SDK levels came from; ``None`` when the manifest declares them.
+    sdk_origin: SdkOrigin | None = None
+
+
+def _unknown_sdk() -> SourceSdk:
+    return SourceSdk(
+        min_sdk=None, target_sdk=None,
+        origin=SdkOrigin(min_sdk=SDK_UNKNOWN, target_sdk=SDK_UNKNOWN), notes=(),
+    )  # fmt: skip
 
 
 class _Open:
@@ -132,8 +143,15 @@ class _State:
         self.prefixes: list[tuple[str, str]] = []
 
 
-def read_text_manifest(data: bytes) -> TextManifest:
-    """Parse ``data`` (a text manifest) into a ``Manifest`` with lines, and the caveats."""
+def read_text_manifest(
+    data: bytes, *, sdk: Callable[[], SourceSdk] = _unknown_sdk
+) -> TextManifest:
+    """Parse ``data`` (a text manifest) into a ``Manifest`` with lines, and the caveats.
+
+    ``sdk`` is asked for the levels only when the manifest declares neither
+    ``minSdkVersion`` nor ``targetSdkVersion`` (a source manifest: Gradle injects them);
+    by default they are unknown.
+    """
     root, state = parse_text(data)
     notes: list[str] = []
     package = root.by_name("package", None)
@@ -147,10 +165,10 @@ def read_text_manifest(data: bytes) -> TextManifest:
         )
         text = PLACEHOLDER_PACKAGE
         root = _with_package(root, text)
-    sdk = [c for c in root.children if c.tag == "uses-sdk"]
+    uses_sdk = [c for c in root.children if c.tag == "uses-sdk"]
     has_sdk = any(
         c.android(ATTRIBUTE_IDS["minSdkVersion"]) or c.android(ATTRIBUTE_IDS["targetSdkVersion"])
-        for c in sdk
+        for c in uses_sdk
     )
     source = bool(notes or state.placeholders or state.tools_markers or not has_sdk)
     if source:
@@ -161,13 +179,12 @@ def read_text_manifest(data: bytes) -> TextManifest:
         )
         root, alias_notes = _fix_aliases(root, text)
         notes.extend(alias_notes)
-    manifest = parse_manifest(root, with_lines=True)
-    if not has_sdk:
-        notes.append(
-            "No minSdkVersion/targetSdkVersion here (Gradle injects them from build.gradle): "
-            f"Android's defaults were assumed (minSdk {manifest.min_sdk}, targetSdk "
-            f"{manifest.target_sdk}), so target-SDK rules may differ from the built app."
-        )
+    levels = None if has_sdk else sdk()
+    fallback = (levels.min_sdk, levels.target_sdk) if levels is not None else (1, 1)
+    manifest = parse_manifest(root, with_lines=True, sdk_fallback=fallback)
+    if levels is not None:
+        notes.append(sdk_note(levels))
+        notes.extend(levels.notes)
     if state.placeholders:
         notes.append(
             "Build placeholders kept as written: " + ", ".join(sorted(state.placeholders)) + "."
@@ -184,7 +201,48 @@ def read_text_manifest(data: bytes) -> TextManifest:
             + ", ".join(state.removed)
             + "."
         )
-    return TextManifest(manifest=manifest, notes=tuple(notes))
+    return TextManifest(
+        manifest=manifest,
+        notes=tuple(notes),
+        sdk_origin=levels.origin if levels is not None else None,
+    )
+
+
+def sdk_note(levels: SourceSdk) -> str:
+    """What a report must say about levels a source manifest does not declare."""
+    origin = levels.origin
+    known = [
+        f"{name} {value} from {_from(source, where)}"
+        for name, value, source, where in (
+            ("minSdk", levels.min_sdk, origin.min_sdk, origin.min_where),
+            ("targetSdk", levels.target_sdk, origin.target_sdk, origin.target_where),
+        )
+        if value is not None
+    ]  # fmt: skip
+    text = ("No minSdkVersion/targetSdkVersion in this manifest (Gradle injects them from "
+            "build.gradle)")
+    if known:
+        text += ": " + "; ".join(known)
+    unknown = [name for name, value in (("targetSdk", levels.target_sdk),
+                                        ("minSdk", levels.min_sdk)) if value is None]  # fmt: skip
+    if unknown:
+        effects = []
+        if levels.target_sdk is None:
+            effects.append("no permission implied by an old target SDK is added and no "
+                           "rule that depends on the target SDK is evaluated")
+        if levels.min_sdk is None:
+            effects.append("whether it installs on the device is not judged")
+        text += (f". {' and '.join(unknown)} unknown: " + "; ".join(effects)
+                 + " (give --target-sdk/--min-sdk to set them)")
+    return text + "."
+
+
+def _from(source: str, where: tuple[str, ...]) -> str:
+    if source == SDK_FROM_OPTION:
+        return "the --min-sdk/--target-sdk option"
+    if source == SDK_FROM_GRADLE:
+        return "a literal in " + ", ".join(where)
+    return source
 
 
 def _fix_aliases(root: Element, package: str) -> tuple[Element, list[str]]:

@@ -185,9 +185,12 @@ class Manifest:
     split: str | None = None
     version_code: int | None = None
     version_name: str | None = None
-    #: Android's defaults: minSdk 1 when absent; targetSdk = minSdk when absent.
-    min_sdk: int = 1
-    target_sdk: int = 1
+    #: Android's defaults for a built manifest: minSdk 1 when absent; targetSdk = minSdk
+    #: when absent. ``None``: unknown (a source manifest without ``<uses-sdk>``, whose
+    #: levels Gradle injects, and none given by an option or a literal in build.gradle);
+    #: then no implied permission and no target-dependent rule applies.
+    min_sdk: int | None = 1
+    target_sdk: int | None = 1
     max_sdk: int | None = None
     compile_sdk: int | None = None
     shared_user_id: str | None = None
@@ -272,6 +275,37 @@ class SplitInfo:
     note: str | None = None
 
 
+#: Where an SDK level came from (``SdkOrigin``).
+SDK_FROM_MANIFEST = "manifest"
+SDK_FROM_OPTION = "option"
+SDK_FROM_GRADLE = "build.gradle"
+SDK_UNKNOWN = "unknown"
+
+
+@record
+class SdkOrigin:
+    """Where ``Manifest.min_sdk`` and ``target_sdk`` came from, for inputs that may lack them.
+
+    ``manifest``: the manifest's ``<uses-sdk>`` (or Android's defaults for a built one);
+    ``option``: ``--min-sdk``/``--target-sdk`` (or the policy/request field); ``build.gradle``:
+    a literal in the module's Gradle file (``where`` says file and line); ``unknown``.
+    """
+
+    min_sdk: str = SDK_FROM_MANIFEST
+    target_sdk: str = SDK_FROM_MANIFEST
+    #: ``path:line`` of each Gradle literal used for the level.
+    min_where: tuple[str, ...] = ()
+    target_where: tuple[str, ...] = ()
+
+
+@record
+class SdkLevels:
+    """SDK levels given by the user (``--min-sdk``/``--target-sdk``), for source manifests."""
+
+    min_sdk: int | None = None
+    target_sdk: int | None = None
+
+
 @record
 class App:
     """One loaded input: provenance plus the manifest read from it."""
@@ -288,6 +322,8 @@ class App:
     notes: tuple[str, ...] = ()
     #: What the code contains; ``None`` when not read (text manifests, ``--no-code``).
     code: CodeScan | None = None
+    #: Where the SDK levels came from; ``None`` for built inputs (always the manifest).
+    sdk_origin: SdkOrigin | None = None
 
 
 # --- what the engine concludes ------------------------------------------------------------
@@ -435,3 +471,8 @@ class ScanResult:
     reports: tuple[Report, ...]
     #: Inputs that could not be read (only with ``--keep-going``; otherwise the run stops).
     failures: tuple[InputFailure, ...] = ()
+
+
+def sdk_text(level: int | None) -> str:
+    """An SDK level as reports write it: the number, or ``unknown`` (``Manifest`` levels)."""
+    return "unknown" if level is None else str(level)

@@ -433,7 +433,11 @@ def _flag_changes(old: Report, new: Report) -> Iterable[Change]:
 def _sdk_changes(old: Report, new: Report) -> Iterable[Change]:
     before, after = old.app.manifest, new.app.manifest
     if before.target_sdk != after.target_sdk:
-        lower = after.target_sdk < before.target_sdk
+        lower = (
+            before.target_sdk is not None
+            and after.target_sdk is not None
+            and after.target_sdk < before.target_sdk
+        )
         yield Change(
             kind=ChangeKind.TARGET_SDK_CHANGED,
             subject="targetSdkVersion",
