@@ -9,6 +9,7 @@ import click
 
 from permaudit.batch.run import BatchRequest, run_batch
 from permaudit.cli.options import (
+    app_sdk_options,
     code_option,
     device_sdk_option,
     recursive_option,
@@ -48,6 +49,7 @@ from permaudit.cli.options import (
     "The input paths must be readable by every worker.",
 )
 @device_sdk_option
+@app_sdk_options
 @rules_option
 @code_option
 def batch(
@@ -61,6 +63,8 @@ def batch(
     progress: bool | None,
     scheduler: str | None,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
     no_code: bool,
 ) -> int:
@@ -77,6 +81,7 @@ def batch(
             inputs=inputs, output=output, from_list=from_list, recursive=recursive,
             resume=resume, digest=digest, jobs=jobs, progress=progress,
             device_sdk=device_sdk, rules_files=tuple(str(p) for p in rules_files),
-            scheduler=scheduler or None, code=not no_code,
+            scheduler=scheduler or None, code=not no_code, target_sdk=target_sdk,
+            min_sdk=min_sdk,
         )
     )

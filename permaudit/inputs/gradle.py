@@ -40,7 +40,7 @@ _COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
 _ASSIGNMENT = re.compile(
     r"(?<![\w.$])(?:android\.)?(?:defaultConfig\.)?"
     r"(?P<name>minSdkVersion|minSdk|targetSdkVersion|targetSdk)"
-    r"(?:[ \t]*=[ \t]*|[ \t]*\([ \t]*|[ \t]+)(?P<value>[^\n;)}]*)"
+    r"(?:[ \t]*=[ \t]*|(?P<call>[ \t]*\([ \t]*)|[ \t]+)(?P<value>[^\n;]*)"
 )
 _LITERAL = re.compile(r"""(?P<q>["']?)(?P<level>[0-9]{1,5})(?P=q)""")
 _KIND = {"minSdkVersion": "min", "minSdk": "min", "targetSdkVersion": "target",
@@ -110,7 +110,10 @@ def parse_build_script(text: str, label: str) -> GradleLevels:
     seen: dict[str, list[tuple[int, str]]] = {"min": [], "target": []}
     for match in _ASSIGNMENT.finditer(code):
         line = code.count("\n", 0, match.start()) + 1
-        seen[_KIND[match.group("name")]].append((line, match.group("value").strip()))
+        value = match.group("value").rstrip("} \t")  # closing braces of one-line blocks
+        if match.group("call") is not None and value.endswith(")"):
+            value = value[:-1].rstrip()  # targetSdk(34): the call's closing parenthesis
+        seen[_KIND[match.group("name")]].append((line, value.strip()))
     return GradleLevels(
         path=label,
         min_sdk=_level(seen["min"], label),

@@ -212,7 +212,7 @@ def sdk_note(levels: SourceSdk) -> str:
     """What a report must say about levels a source manifest does not declare."""
     origin = levels.origin
     known = [
-        f"{name} {value} from {_from(source, where)}"
+        f"{name} {value} from {_from(name, source, where)}"
         for name, value, source, where in (
             ("minSdk", levels.min_sdk, origin.min_sdk, origin.min_where),
             ("targetSdk", levels.target_sdk, origin.target_sdk, origin.target_where),
@@ -237,9 +237,9 @@ def sdk_note(levels: SourceSdk) -> str:
     return text + "."
 
 
-def _from(source: str, where: tuple[str, ...]) -> str:
+def _from(name: str, source: str, where: tuple[str, ...]) -> str:
     if source == SDK_FROM_OPTION:
-        return "the --min-sdk/--target-sdk option"
+        return f"--{name[:-3].lower()}-sdk (given)"
     if source == SDK_FROM_GRADLE:
         return "a literal in " + ", ".join(where)
     return source

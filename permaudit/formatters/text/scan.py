@@ -117,7 +117,7 @@ def sdk_origin_text(origin: SdkOrigin | None) -> str:
         elif source == SDK_FROM_OPTION:
             parts.append(f"{name} from --{name}-sdk")
         else:
-            parts.append(f"{name} not in the manifest")
+            parts.append(f"{name} unknown")
     return f" ({'; '.join(parts)})"
 
 
