@@ -144,12 +144,21 @@ def match_exported_component(when: ExportedComponent, ctx: Context) -> Iterator[
             continue
         if when.exclude_launcher and is_launcher(component):
             continue
+        if (when.isolated_process is not None
+                and component.isolated_process is not when.isolated_process):
+            continue
         how = "exported" if component.exported_explicit else "exported by its intent filter"
         detail = f"{component.kind} {component.name} is {how}"
         if unguarded(component):
             detail += " and requires no permission"
+        if component.isolated_process:
+            detail += (", but runs in an isolated process without any of the app's "
+                       "permissions or data")
+            if component.external_service:
+                detail += " (an external service: it runs in the caller's package)"
         if not component.enabled:
-            detail += " (disabled in the manifest; the app can enable it)"
+            detail += (" (disabled in the manifest: unreachable until the app enables it at "
+                       "run time, which it can)")
         yield Subject(subject=f"{component.kind}:{component.name}", detail=detail,
                       line=component.line)
 

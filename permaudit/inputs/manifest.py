@@ -663,6 +663,8 @@ class _Reader:
                 if kind == "service"
                 else ()
             ),
+            isolated_process=kind == "service" and _bool(element, "isolatedProcess", False),
+            external_service=kind == "service" and _bool(element, "externalService", False),
             target_activity=target_activity,
             intent_filters=tuple(filters),
             line=self.line(element),

@@ -99,6 +99,9 @@ class Component:
     exported: bool
     #: The raw attribute; ``None`` when absent (``exported`` is then implied).
     exported_explicit: bool | None = None
+    #: ``android:enabled``. A disabled component is still declared (and, if exported,
+    #: exported): nothing can reach it until the app enables it at run time, which it can
+    #: at any moment (``PackageManager.setComponentEnabledSetting``), so reports keep it.
     enabled: bool = True
     permission: str | None = None
     read_permission: str | None = None
@@ -108,6 +111,12 @@ class Component:
     grant_uri_permissions: bool = False
     #: Services only: decoded ``foregroundServiceType`` flags, e.g. ``("camera", "microphone")``.
     foreground_service_types: tuple[str, ...] = ()
+    #: Services only: ``android:isolatedProcess``: runs under its own isolated UID, without
+    #: any of the app's permissions or access to its data (``ServiceInfo.FLAG_ISOLATED_PROCESS``).
+    isolated_process: bool = False
+    #: Services only: ``android:externalService``: an isolated service that runs in the
+    #: calling app's package (``ServiceInfo.FLAG_EXTERNAL_SERVICE``, ``BIND_EXTERNAL_SERVICE``).
+    external_service: bool = False
     #: Activity-alias only.
     target_activity: str | None = None
     intent_filters: tuple[IntentFilter, ...] = ()

@@ -47,6 +47,7 @@ class ChangeKind(TextEnum):
     COMPONENT_EXPORTED_REMOVED = "component_exported_removed"
     COMPONENT_UNPROTECTED = "component_unprotected"
     COMPONENT_PROTECTED = "component_protected"
+    COMPONENT_ENABLED_CHANGED = "component_enabled_changed"
     FLAG_CHANGED = "flag_changed"
     TARGET_SDK_CHANGED = "target_sdk_changed"
     MIN_SDK_CHANGED = "min_sdk_changed"
@@ -81,6 +82,10 @@ CHANGE_KINDS: dict[ChangeKind, str] = {
     ),
     ChangeKind.COMPONENT_UNPROTECTED: "subject: 'kind:name'; old: permission; new: None",
     ChangeKind.COMPONENT_PROTECTED: "subject: 'kind:name'; old: None; new: permission",
+    ChangeKind.COMPONENT_ENABLED_CHANGED: (
+        "subject: 'kind:name' (exported in both); old/new: 'enabled' or 'disabled in the "
+        "manifest (the app can enable it)'"
+    ),
     ChangeKind.FLAG_CHANGED: (
         "subject: manifest attribute (debuggable, allowBackup, ...); old/new: value"
     ),
@@ -339,7 +344,8 @@ def _guard(component: Component) -> str | None:
 
 
 def _exported(manifest: Manifest) -> dict[str, Component]:
-    return {component_subject(c): c for c in manifest.components if c.exported and c.enabled}
+    """Exported components, disabled ones included: the app can enable them at any time."""
+    return {component_subject(c): c for c in manifest.components if c.exported}
 
 
 def _known(manifest: Manifest) -> set[str]:
@@ -348,7 +354,16 @@ def _known(manifest: Manifest) -> set[str]:
 
 def _describe_guard(component: Component) -> str:
     guard = _guard(component)
-    return f"exported, requires {guard}" if guard else "exported, no permission"
+    text = f"exported, requires {guard}" if guard else "exported, no permission"
+    if component.isolated_process:
+        text += ", isolated process"
+    if not component.enabled:
+        text += ", disabled until the app enables it"
+    return text
+
+
+def _state(component: Component) -> str:
+    return "enabled" if component.enabled else "disabled in the manifest (the app can enable it)"
 
 
 def _component_changes(old: Report, new: Report) -> Iterable[Change]:
@@ -381,6 +396,13 @@ def _component_changes(old: Report, new: Report) -> Iterable[Change]:
             )
         elif now and not was:
             yield Change(kind=ChangeKind.COMPONENT_PROTECTED, subject=key, old=None, new=now)
+        if before[key].enabled != after[key].enabled:
+            yield Change(
+                kind=ChangeKind.COMPONENT_ENABLED_CHANGED,
+                subject=key,
+                old=_state(before[key]),
+                new=_state(after[key]),
+            )
 
 
 def _component_severity(report: Report, component: Component) -> Severity:

@@ -103,9 +103,14 @@ def manifest_extras_json(manifest: Manifest) -> dict[str, Any]:
                 "name": c.name,
                 "permission": c.permission,
                 "explicit": c.exported_explicit is not None,
+                # Disabled in the manifest: unreachable until the app enables it at run
+                # time (PackageManager.setComponentEnabledSetting), which it can.
+                "enabled": c.enabled,
+                "isolated_process": c.isolated_process,
+                "external_service": c.external_service,
             }
             for c in manifest.components
-            if c.exported and c.enabled
+            if c.exported
         ],
         "ignored_elements": [
             {"tag": e.tag, "parent": e.parent, "name": e.name, "line": e.line}
