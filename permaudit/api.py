@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from permaudit._infra.records import replace
-from permaudit.app import analyse, load_apps_or_failures, load_rules, sdk_levels
+from permaudit.app import analyse, load_apps_or_failures, load_rules
 from permaudit.errors import UsageError
-from permaudit.model import Report, ScanResult, Severity
+from permaudit.model import Report, ScanResult, Severity, sdk_levels
 
 if TYPE_CHECKING:
     from permaudit.ci.gate import CheckResult

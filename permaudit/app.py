@@ -22,15 +22,8 @@ from permaudit.errors import (
     RulesError,
     UsageError,
 )
-from permaudit.model import (
-    App,
-    InputFailure,
-    Report,
-    RulesetInfo,
-    ScanResult,
-    SdkLevels,
-    Severity,
-)
+from permaudit.model import App, InputFailure, Report, RulesetInfo, ScanResult, Severity
+from permaudit.model.sdk import SdkLevels, sdk_levels
 from permaudit.output import use_color, write_output
 from permaudit.rules.model import RuleSet
 from permaudit.version import __version__
@@ -50,8 +43,7 @@ class ScanRequest:
     inputs: tuple[str, ...]
     fmt: str = "table"
     device_sdk: int | None = None
-    #: Levels for source manifests without ``<uses-sdk>`` (``--target-sdk``/``--min-sdk``).
-    target_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
     min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
@@ -70,8 +62,7 @@ class CompareRequest:
     inputs: tuple[str, ...]
     fmt: str = "table"
     device_sdk: int | None = None
-    #: Levels for source manifests without ``<uses-sdk>`` (``--target-sdk``/``--min-sdk``).
-    target_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
     min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
@@ -105,8 +96,7 @@ class CheckRequest:
     against: tuple[str, ...] = ()
     fmt: str = "table"
     device_sdk: int | None = None
-    #: Levels for source manifests without ``<uses-sdk>`` (``--target-sdk``/``--min-sdk``).
-    target_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
     min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
@@ -126,8 +116,7 @@ class BaselineRequest:
     force: bool = False
     policy_path: Path | None = None
     device_sdk: int | None = None
-    #: Levels for source manifests without ``<uses-sdk>`` (``--target-sdk``/``--min-sdk``).
-    target_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
     min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     recursive: bool = False
@@ -152,19 +141,8 @@ class RulesListRequest:
 # --- shared steps --------------------------------------------------------------------------
 
 
-def sdk_levels(min_sdk: int | None, target_sdk: int | None) -> SdkLevels | None:
-    """The levels given for source manifests, or ``None`` when neither is given."""
-    if min_sdk is None and target_sdk is None:
-        return None
-    return SdkLevels(min_sdk=min_sdk, target_sdk=target_sdk)
-
-
 def load_apps(
-    paths: Sequence[str],
-    *,
-    recursive: bool = False,
-    digest: bool = False,
-    code: bool = True,
+    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True,
     sdk: SdkLevels | None = None,
 ) -> list[App]:
     """Load every input before any report is written; the first bad one stops the run.
@@ -351,11 +329,8 @@ def analyse_with_policy(
     from permaudit.ci.policy import unknown_references
 
     level = device_sdk if device_sdk is not None else policy.device_sdk
-    given = sdk or SdkLevels()
-    levels = sdk_levels(
-        given.min_sdk if given.min_sdk is not None else policy.min_sdk,
-        given.target_sdk if given.target_sdk is not None else policy.target_sdk,
-    )
+    given = sdk or SdkLevels()  # the options win over the policy (levels are >= 1)
+    levels = sdk_levels(given.min_sdk or policy.min_sdk, given.target_sdk or policy.target_sdk)
     ruleset = load_rules((*policy.rules_files, *rules_files))
     errors = unknown_references(
         policy, rule_docs.known_rule_ids(ruleset), rule_docs.known_capability_ids(ruleset)

@@ -204,3 +204,49 @@ def source_sdk(manifest_path: str, given: SdkLevels | None) -> SourceSdk:
         ),
         notes=tuple(notes),
     )
+
+
+def unknown_sdk() -> SourceSdk:
+    """Both levels unknown, with nothing found (the default for a text manifest alone)."""
+    return SourceSdk(
+        min_sdk=None, target_sdk=None,
+        origin=SdkOrigin(min_sdk=SDK_UNKNOWN, target_sdk=SDK_UNKNOWN), notes=(),
+    )  # fmt: skip
+
+
+def sdk_note(levels: SourceSdk) -> str:
+    """What a report must say about levels a source manifest does not declare."""
+    origin = levels.origin
+    known = [
+        f"{name} {value} from {_from(name, source, where)}"
+        for name, value, source, where in (
+            ("minSdk", levels.min_sdk, origin.min_sdk, origin.min_where),
+            ("targetSdk", levels.target_sdk, origin.target_sdk, origin.target_where),
+        )
+        if value is not None
+    ]  # fmt: skip
+    text = ("No minSdkVersion/targetSdkVersion in this manifest (Gradle injects them from "
+            "build.gradle)")
+    if known:
+        text += ": " + "; ".join(known)
+    unknown = [name for name, value in (("targetSdk", levels.target_sdk),
+                                        ("minSdk", levels.min_sdk)) if value is None]  # fmt: skip
+    if unknown:
+        effects = []
+        if levels.target_sdk is None:
+            effects.append("no permission implied by an old target SDK is added and no "
+                           "rule that depends on the target SDK is evaluated")
+        if levels.min_sdk is None:
+            effects.append("whether it installs on the device is not judged")
+        text += (f". {' and '.join(unknown)} unknown: " + "; ".join(effects)
+                 + " (give --target-sdk/--min-sdk to set them)")
+    return text + "."
+
+
+def _from(name: str, source: str, where: tuple[str, ...]) -> str:
+    if source == SDK_FROM_OPTION:
+        return f"--{name[:-3].lower()}-sdk (given)"
+    if source == SDK_FROM_GRADLE:
+        return "a literal in " + ", ".join(where)
+    return source
+

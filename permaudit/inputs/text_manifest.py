@@ -42,7 +42,7 @@ from permaudit.inputs.binary.xmltree import (
     Element,
     TypedValue,
 )
-from permaudit.inputs.gradle import SourceSdk
+from permaudit.inputs.gradle import SourceSdk, sdk_note, unknown_sdk
 from permaudit.inputs.manifest import (
     FOREGROUND_SERVICE_TYPES,
     NEVER_FOR_LOCATION,
@@ -51,7 +51,7 @@ from permaudit.inputs.manifest import (
     build_class_name,
     parse_manifest,
 )
-from permaudit.model import SDK_FROM_GRADLE, SDK_FROM_OPTION, SDK_UNKNOWN, Manifest, SdkOrigin
+from permaudit.model import Manifest, SdkOrigin
 
 MAX_TEXT_SIZE = 16 * 1024 * 1024
 MAX_ELEMENTS = 200_000
@@ -100,13 +100,6 @@ class TextManifest:
     sdk_origin: SdkOrigin | None = None
 
 
-def _unknown_sdk() -> SourceSdk:
-    return SourceSdk(
-        min_sdk=None, target_sdk=None,
-        origin=SdkOrigin(min_sdk=SDK_UNKNOWN, target_sdk=SDK_UNKNOWN), notes=(),
-    )  # fmt: skip
-
-
 class _Open:
     """An element being built (mutable while its children are parsed)."""
 
@@ -144,7 +137,7 @@ class _State:
 
 
 def read_text_manifest(
-    data: bytes, *, sdk: Callable[[], SourceSdk] = _unknown_sdk
+    data: bytes, *, sdk: Callable[[], SourceSdk] = unknown_sdk
 ) -> TextManifest:
     """Parse ``data`` (a text manifest) into a ``Manifest`` with lines, and the caveats.
 
@@ -206,43 +199,6 @@ def read_text_manifest(
         notes=tuple(notes),
         sdk_origin=levels.origin if levels is not None else None,
     )
-
-
-def sdk_note(levels: SourceSdk) -> str:
-    """What a report must say about levels a source manifest does not declare."""
-    origin = levels.origin
-    known = [
-        f"{name} {value} from {_from(name, source, where)}"
-        for name, value, source, where in (
-            ("minSdk", levels.min_sdk, origin.min_sdk, origin.min_where),
-            ("targetSdk", levels.target_sdk, origin.target_sdk, origin.target_where),
-        )
-        if value is not None
-    ]  # fmt: skip
-    text = ("No minSdkVersion/targetSdkVersion in this manifest (Gradle injects them from "
-            "build.gradle)")
-    if known:
-        text += ": " + "; ".join(known)
-    unknown = [name for name, value in (("targetSdk", levels.target_sdk),
-                                        ("minSdk", levels.min_sdk)) if value is None]  # fmt: skip
-    if unknown:
-        effects = []
-        if levels.target_sdk is None:
-            effects.append("no permission implied by an old target SDK is added and no "
-                           "rule that depends on the target SDK is evaluated")
-        if levels.min_sdk is None:
-            effects.append("whether it installs on the device is not judged")
-        text += (f". {' and '.join(unknown)} unknown: " + "; ".join(effects)
-                 + " (give --target-sdk/--min-sdk to set them)")
-    return text + "."
-
-
-def _from(name: str, source: str, where: tuple[str, ...]) -> str:
-    if source == SDK_FROM_OPTION:
-        return f"--{name[:-3].lower()}-sdk (given)"
-    if source == SDK_FROM_GRADLE:
-        return "a literal in " + ", ".join(where)
-    return source
 
 
 def _fix_aliases(root: Element, package: str) -> tuple[Element, list[str]]:

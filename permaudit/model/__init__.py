@@ -12,6 +12,14 @@ from enum import Enum, IntEnum
 from permaudit._infra.records import field, record
 from permaudit.model.code import CodeEvidence, CodeScan
 from permaudit.model.evidence import TamperEvidence as TamperEvidence
+from permaudit.model.sdk import SDK_FROM_GRADLE as SDK_FROM_GRADLE
+from permaudit.model.sdk import SDK_FROM_MANIFEST as SDK_FROM_MANIFEST
+from permaudit.model.sdk import SDK_FROM_OPTION as SDK_FROM_OPTION
+from permaudit.model.sdk import SDK_UNKNOWN as SDK_UNKNOWN
+from permaudit.model.sdk import SdkLevels as SdkLevels
+from permaudit.model.sdk import SdkOrigin as SdkOrigin
+from permaudit.model.sdk import sdk_levels as sdk_levels
+from permaudit.model.sdk import sdk_text as sdk_text
 
 
 class TextEnum(str, Enum):
@@ -284,37 +292,6 @@ class SplitInfo:
     note: str | None = None
 
 
-#: Where an SDK level came from (``SdkOrigin``).
-SDK_FROM_MANIFEST = "manifest"
-SDK_FROM_OPTION = "option"
-SDK_FROM_GRADLE = "build.gradle"
-SDK_UNKNOWN = "unknown"
-
-
-@record
-class SdkOrigin:
-    """Where ``Manifest.min_sdk`` and ``target_sdk`` came from, for inputs that may lack them.
-
-    ``manifest``: the manifest's ``<uses-sdk>`` (or Android's defaults for a built one);
-    ``option``: ``--min-sdk``/``--target-sdk`` (or the policy/request field); ``build.gradle``:
-    a literal in the module's Gradle file (``where`` says file and line); ``unknown``.
-    """
-
-    min_sdk: str = SDK_FROM_MANIFEST
-    target_sdk: str = SDK_FROM_MANIFEST
-    #: ``path:line`` of each Gradle literal used for the level.
-    min_where: tuple[str, ...] = ()
-    target_where: tuple[str, ...] = ()
-
-
-@record
-class SdkLevels:
-    """SDK levels given by the user (``--min-sdk``/``--target-sdk``), for source manifests."""
-
-    min_sdk: int | None = None
-    target_sdk: int | None = None
-
-
 @record
 class App:
     """One loaded input: provenance plus the manifest read from it."""
@@ -481,7 +458,3 @@ class ScanResult:
     #: Inputs that could not be read (only with ``--keep-going``; otherwise the run stops).
     failures: tuple[InputFailure, ...] = ()
 
-
-def sdk_text(level: int | None) -> str:
-    """An SDK level as reports write it: the number, or ``unknown`` (``Manifest`` levels)."""
-    return "unknown" if level is None else str(level)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from permaudit.inputs.gradle import parse_build_script, read_build_script, source_sdk
 from permaudit.inputs.loader import load
@@ -202,3 +204,12 @@ def test_scan_compare_and_batch_take_the_levels(
         entry = documents[0]["apps"][0] if command == "scan" else documents[0]
         assert (entry["min_sdk"], entry["target_sdk"]) == (21, 28)
         assert entry["sdk_origin"]["target_sdk"] == "option"
+
+
+@given(st.text(max_size=2000))
+def test_any_script_text_gives_levels_or_unknown(text: str) -> None:
+    levels = parse_build_script(text, "b.gradle")
+    for level in (levels.min_sdk, levels.target_sdk):
+        if level is not None:
+            assert (level.level is None) == (level.problem is not None)
+            assert level.level is None or 1 <= level.level <= 10_000
