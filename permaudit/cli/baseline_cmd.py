@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from permaudit.app import BaselineRequest, run_baseline
+from permaudit.cli.group import SuggestingGroup
 from permaudit.cli.options import device_sdk_option, policy_option, recursive_option, rules_option
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SuggestingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def baseline() -> None:
     """Record today's findings so 'permaudit check --baseline' fails only on new ones.
 
