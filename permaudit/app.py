@@ -23,7 +23,7 @@ from permaudit.errors import (
     UsageError,
 )
 from permaudit.model import App, InputFailure, Report, RulesetInfo, ScanResult, Severity
-from permaudit.output import use_color, write_output
+from permaudit.output import text_width, use_color, write_output
 from permaudit.rules.model import RuleSet
 from permaudit.version import __version__
 
@@ -221,7 +221,9 @@ def run_scan(request: ScanRequest) -> int:
     )
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = replace(result, failures=failures)
-    text = renderer(SCAN_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = renderer(SCAN_FORMATS, request.fmt)(
+        result, color=use_color(request.output), width=text_width(request.output)
+    )
     write_output(text, request.output, inputs=(*request.inputs, *request.rules_files))
     return report_failures(failures)
 
@@ -242,7 +244,9 @@ def run_compare(request: CompareRequest) -> int:
         )
     scanned = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = compare(scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
-    text = renderer(COMPARE_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = renderer(COMPARE_FORMATS, request.fmt)(
+        result, color=use_color(request.output), width=text_width(request.output)
+    )
     write_output(text, request.output, inputs=(*request.inputs, *request.rules_files))
     return report_failures(failures)
 
@@ -274,7 +278,9 @@ def run_diff(request: DiffRequest) -> int:
             f"permaudit: warning: {request.old} is {result.old.package} but {request.new} is "
             f"{result.new.package}; diffing two different apps"
         )
-    text = renderer(DIFF_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = renderer(DIFF_FORMATS, request.fmt)(
+        result, color=use_color(request.output), width=text_width(request.output)
+    )
     write_output(
         text, request.output, inputs=(request.old, request.new, *request.rules_files)
     )
@@ -376,7 +382,9 @@ def run_check(request: CheckRequest) -> int:
     from permaudit.formatters.summary import check_summary
 
     result = judge(request)
-    text = renderer(CHECK_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = renderer(CHECK_FORMATS, request.fmt)(
+        result, color=use_color(request.output), width=text_width(request.output)
+    )
     read: tuple[str | Path, ...] = (*request.inputs, *request.against, *request.rules_files)
     write_output(
         text, request.output, inputs=(*read, request.policy_path, request.baseline_path)
@@ -455,6 +463,8 @@ def run_rules_list(request: RulesListRequest) -> int:
     from permaudit.rules.ruleset import list_rules, load_ruleset
 
     listing = list_rules(load_ruleset(request.rules_files))
-    text = renderer(RULES_FORMATS, request.fmt)(listing, color=False)
+    text = renderer(RULES_FORMATS, request.fmt)(
+        listing, color=False, width=text_width(request.output)
+    )
     write_output(text, request.output, inputs=request.rules_files)
     return EXIT_OK
