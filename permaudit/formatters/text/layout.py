@@ -226,14 +226,19 @@ def block_rows(headers: Sequence[str], cells: Sequence[Sequence[Cell]], width: i
                keys: Sequence[int] = (0,)) -> list[str]:
     """One block per row: its ``keys`` cells on one line, then ``header: value`` indented."""
     out: list[str] = []
+    # Key cells but the last are padded to a common width, so the rows' keys line up.
+    key_widths = {i: max((text_width(_flat(row[i])) for row in cells), default=0)
+                  for i in keys[:-1]}
     for row in cells:
-        head = "  ".join(
-            _flat(row[i]) for i in keys if row[i].text
+        parts = [_flat(row[i]) for i in keys]
+        first = _pack(
+            [(pad(text, key_widths[i]) if i in key_widths else text)
+             for i, text in zip(keys, parts, strict=True) if text],
+            width,
         )
-        first = wrap(head, width, subsequent="    ")
         style = row[keys[0]].style if keys and row[keys[0]].text else None
         if style is not None:
-            first[0] = first[0].replace(_flat(row[keys[0]]), style(_flat(row[keys[0]])), 1)
+            first[0] = first[0].replace(parts[0], style(parts[0]), 1)
         out.extend(first)
         details = "; ".join(
             f"{headers[i]}: {_flat(row[i])}"
@@ -243,6 +248,31 @@ def block_rows(headers: Sequence[str], cells: Sequence[Sequence[Cell]], width: i
         if details:
             out.extend(wrap(details, width, indent="    ", subsequent="      "))
     return out
+
+
+def _pack(parts: Sequence[str], width: int) -> list[str]:
+    """``parts`` two spaces apart, a new (indented) line before a part that does not fit;
+    a part is broken, between words, only when it is wider than a line by itself."""
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        if line.strip():
+            candidate = f"{line}  {part}"
+            if text_width(candidate.rstrip()) <= width:
+                line = candidate
+                continue
+            lines.append(line.rstrip())
+            line = "    "
+        start = line  # "" on the first line, "    " on continuation lines
+        if text_width((start + part).rstrip()) <= width:
+            line = start + part
+            continue
+        wrapped = wrap(part.strip(), width, indent=start, subsequent=start + "  ")
+        lines.extend(wrapped[:-1])
+        line = wrapped[-1]
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
 
 
 def _flat(value: Cell) -> str:

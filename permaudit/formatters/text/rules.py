@@ -27,4 +27,4 @@ def render(rules: Sequence[ListedRule], *, color: bool = False, width: int = DEF
         for item in rules
     ]
     headers = ("id", "severity", "category", "title", "defined at")
-    return "\n".join(table(headers, rows, width, keys=(0, 1)) or []) + "\n"
+    return "\n".join(table(headers, rows, width, keys=(0, 1, 3)) or []) + "\n"

@@ -64,10 +64,13 @@ def labelled(label: str, text: str, *, width_used: int = 12, width: int = WIDTH)
     return f"  {label}  " + pad.join(body)
 
 
-def table(rows: Iterable[Sequence[object]], headers: Sequence[str], width: int = WIDTH) -> str:
+def table(
+    rows: Iterable[Sequence[object]], headers: Sequence[str], width: int = WIDTH,
+    right: Sequence[int] = (),
+) -> str:
     """A table fitted to ``width``; the first column's long names stand on their own line."""
     cells = [[None if v == "" else str(v) for v in row] for row in rows]
-    return "\n".join(fitted_table(list(headers), cells, width, hang=0) or [])
+    return "\n".join(fitted_table(list(headers), cells, width, hang=0, right=right) or [])
 
 
 def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
@@ -263,7 +266,7 @@ def permissions_block(report: Report, width: int = WIDTH) -> list[str]:
     if not rows:
         return [f"{title}: none"]
     headers = ("permission", "applies", "class", "element", "max", "capability")
-    lines = [title, table(rows, headers, width)]
+    lines = [title, table(rows, headers, width, right=(4,))]
     notes = [p for p in report.permissions if p.reason or p.note]
     if notes:
         lines.append("")
