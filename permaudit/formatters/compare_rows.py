@@ -14,12 +14,11 @@ from permaudit.views.compare import (
     AppColumn,
     CapabilityCell,
     Comparison,
-    FindingCell,
-    FindingRow,
     PermissionCell,
     PermissionCounts,
 )
 from permaudit.views.diff import Change, Diff
+from permaudit.views.findings import FindingCell, FindingRow
 
 
 def short_via(name: str) -> str:

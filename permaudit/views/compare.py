@@ -18,13 +18,13 @@ from permaudit.model import (
     USES_PERMISSION_SDK_23,
     App,
     CapabilityHit,
-    Finding,
     PermissionAccess,
     Report,
     RulesetInfo,
     Severity,
 )
 from permaudit.version import __version__
+from permaudit.views.findings import FindingRow, finding_rows
 
 #: Capabilities shown first, in this order (what people ask about first), then the rest of
 #: the default ruleset's ids in its documented order; ids unknown here follow, sorted.
@@ -226,34 +226,6 @@ class Exclusives:
     permissions: tuple[str, ...]
 
 
-#: The finding category of capability findings: those are the capability rows already.
-CAPABILITY_CATEGORY = "capability"
-
-
-@record
-class FindingCell:
-    """One app's findings of one rule (hardening, exported components, signing, ...)."""
-
-    findings: tuple[Finding, ...] = ()
-
-    @property
-    def found(self) -> bool:
-        """Whether the rule fired on this app."""
-        return bool(self.findings)
-
-
-@record
-class FindingRow:
-    """One rule other than a capability that fired on at least one app, one cell per app."""
-
-    rule: str
-    title: str
-    category: str
-    #: The highest severity among the findings of the row.
-    severity: Severity
-    cells: tuple[FindingCell, ...]
-
-
 @record
 class Comparison:
     """Several apps side by side on one device level; every tuple is in column order."""
@@ -299,35 +271,8 @@ def compare(
         permission_rows=_permission_rows(reports, titles),
         exclusives=_exclusives(reports),
         counts=tuple(permission_counts(r) for r in reports),
-        finding_rows=_finding_rows(reports),
+        finding_rows=finding_rows(reports),
     )
-
-
-def _finding_rows(reports: Sequence[Report]) -> tuple[FindingRow, ...]:
-    by_rule: dict[str, list[list[Finding]]] = {}
-    for column, report in enumerate(reports):
-        for found in report.findings:
-            if found.category == CAPABILITY_CATEGORY:
-                continue
-            cells = by_rule.setdefault(found.rule, [[] for _ in reports])
-            cells[column].append(found)
-    rows = []
-    for rule, cells in by_rule.items():
-        every = [f for c in cells for f in c]
-        rows.append(
-            FindingRow(
-                rule=rule,
-                # One ruleset gives one title per rule; min() keeps it independent of order.
-                title=min(f.title for f in every),
-                category=min(f.category for f in every),
-                severity=max(f.severity for f in every),
-                cells=tuple(
-                    FindingCell(findings=tuple(sorted(c, key=lambda f: f.subject)))
-                    for c in cells
-                ),
-            )
-        )
-    return tuple(sorted(rows, key=lambda row: (-int(row.severity), row.rule)))
 
 
 def signer_summary(app: App) -> str:
