@@ -173,3 +173,22 @@ def test_colour_does_not_change_the_layout() -> None:
         plain = renderer(COMPARE_FORMATS, "table")(result, color=False, width=width)
         coloured = renderer(COMPARE_FORMATS, "table")(result, color=True, width=width)
         assert ANSI.sub("", coloured) == plain
+
+
+def test_wide_characters_count_two_columns() -> None:
+    assert text_width("日本語") == 6
+    assert text_width("\x1b[31mred\x1b[0m") == 3
+    lines = wrap("日本語 日本語 日本語 日本語", 14)
+    assert lines == ["日本語 日本語", "  日本語", "  日本語"]  # 13, then 2 + 13 > 14
+    assert all(text_width(line) <= 14 for line in lines)
+
+
+def test_compare_with_wide_character_labels_fits() -> None:
+    reports = [
+        report(f"com.example.{name}", capabilities=[hit("camera", "CAMERA", access=("写真",))],
+               permissions=[perm("CAMERA", "camera")], version="版本 " * 6)
+        for name in ("a", "b", "c")
+    ]
+    for width in WIDTHS:
+        text = renderer(COMPARE_FORMATS, "table")(compare(reports), color=False, width=width)
+        assert too_wide(text, width) == []

@@ -13,7 +13,6 @@ line holding one unbreakable token.
 from __future__ import annotations
 
 import re
-import textwrap
 import unicodedata
 from collections.abc import Callable, Sequence
 
@@ -72,16 +71,28 @@ def pad(text: str, width: int, *, right: bool = False) -> str:
 
 
 def wrap(text: str, width: int, *, indent: str = "", subsequent: str | None = None) -> list[str]:
-    """``text`` wrapped at spaces to ``width``; tokens are never broken (a longer one overflows)."""
-    lines = textwrap.wrap(
-        text,
-        width=max(1, width),
-        initial_indent=indent,
-        subsequent_indent=indent + INDENT if subsequent is None else subsequent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
-    return lines or [indent.rstrip()]
+    """``text`` wrapped at spaces to ``width`` columns (wide characters count two); tokens are
+    never broken (a longer one overflows its own line); runs of spaces inside a line stay."""
+    later = indent + INDENT if subsequent is None else subsequent
+    pieces = [p for p in _SPACES.split(text.strip(" ")) if p]
+    lines: list[str] = []
+    line, gap = indent, ""
+    for piece in pieces:
+        if piece.startswith(" "):
+            gap = piece
+            continue
+        if line.strip() and text_width(line + gap + piece) > width:
+            lines.append(line)
+            line = later + piece
+        else:
+            line = line + gap + piece if line.strip() else line + piece
+        gap = ""
+    if line.strip() or not lines:
+        lines.append(line.rstrip() if not line.strip() else line)
+    return lines
+
+
+_SPACES = re.compile(r"( +)")
 
 
 def _paragraphs(text: str) -> list[str]:
