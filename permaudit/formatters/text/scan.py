@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Sequence
 
 from permaudit.android.effective import describe_device
 from permaudit.formatters.labels import LEVEL_SEVERITY, bold, paint, short_permission
 from permaudit.formatters.text.layout import DEFAULT_WIDTH
 from permaudit.formatters.text.layout import table as fitted_table
+from permaudit.formatters.text.layout import wrap as wrap_lines
 from permaudit.model import (
     IMPLIED,
     USES_PERMISSION_SDK_23,
@@ -44,22 +44,12 @@ class Painter:
 def wrap(text: str, *, indent: int, width: int = WIDTH) -> str:
     """``text`` wrapped to ``width`` columns, every line indented by ``indent`` spaces."""
     pad = " " * indent
-    return textwrap.fill(
-        text,
-        width=width,
-        initial_indent=pad,
-        subsequent_indent=pad + "  ",
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    return "\n".join(wrap_lines(text, width, indent=pad, subsequent=pad + "  "))
 
 
 def labelled(label: str, text: str, *, width_used: int = 12, width: int = WIDTH) -> str:
     """``label`` then ``text`` wrapped beside it; ``width_used`` is the label's printed width."""
-    body = textwrap.wrap(
-        text, width=width - width_used, subsequent_indent="  ",
-        break_long_words=False, break_on_hyphens=False,
-    ) or [""]
+    body = wrap_lines(text, width - width_used, subsequent="  ") if text else [""]
     pad = "\n" + " " * width_used
     return f"  {label}  " + pad.join(body)
 
