@@ -164,7 +164,7 @@ def test_the_documented_missing_rule_file_message_is_what_check_says(
     assert main(["check", "app.apk"]) == 2
     err = capsys.readouterr().err.strip()
     documented = " ".join((REPO / "docs" / "ci.md").read_text(encoding="utf-8").split())
-    assert err.startswith(".permaudit.yml:16:11: error: rules.files: cannot read 'ci-rules.yml'")
+    assert err.startswith(".permaudit.yml:18:11: error: rules.files: cannot read 'ci-rules.yml'")
     assert f"`{err}`" in documented
 
 

@@ -8,7 +8,13 @@ import click
 
 from permaudit.app import BaselineRequest, run_baseline
 from permaudit.cli.group import SuggestingGroup
-from permaudit.cli.options import device_sdk_option, policy_option, recursive_option, rules_option
+from permaudit.cli.options import (
+    app_sdk_options,
+    device_sdk_option,
+    policy_option,
+    recursive_option,
+    rules_option,
+)
 
 
 @click.group(cls=SuggestingGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +41,7 @@ def baseline() -> None:
 @policy_option
 @recursive_option
 @device_sdk_option
+@app_sdk_options
 @rules_option
 def create(
     inputs: tuple[str, ...],
@@ -43,6 +50,8 @@ def create(
     policy_path: Path | None,
     recursive: bool,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
 ) -> int:
     """Write a new baseline accepting every finding of APP... as it stands.
@@ -53,6 +62,7 @@ def create(
         BaselineRequest(
             inputs=inputs, path=output, force=force, policy_path=policy_path,
             device_sdk=device_sdk, rules_files=rules_files, recursive=recursive,
+            target_sdk=target_sdk, min_sdk=min_sdk,
         )
     )
 
@@ -71,6 +81,7 @@ def create(
 @policy_option
 @recursive_option
 @device_sdk_option
+@app_sdk_options
 @rules_option
 def update(
     inputs: tuple[str, ...],
@@ -78,6 +89,8 @@ def update(
     policy_path: Path | None,
     recursive: bool,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
 ) -> int:
     """Replace the entries of APP...'s packages in FILE with their findings now.
@@ -89,5 +102,6 @@ def update(
         BaselineRequest(
             inputs=inputs, path=baseline_path, update=True, policy_path=policy_path,
             device_sdk=device_sdk, rules_files=rules_files, recursive=recursive,
+            target_sdk=target_sdk, min_sdk=min_sdk,
         )
     )

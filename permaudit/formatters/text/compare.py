@@ -30,7 +30,7 @@ from permaudit.formatters.text.layout import (
     table,
     wrap,
 )
-from permaudit.model import Severity
+from permaudit.model import Severity, sdk_text
 from permaudit.views.compare import Comparison
 
 Row = tuple[Sequence[CellLike], Sequence[CellLike]]
@@ -64,8 +64,8 @@ def _apps_block(comparison: Comparison, width: int) -> list[str]:
     ):
         manifest = report.app.manifest
         rows.append(
-            [index, app.label, app.version, manifest.min_sdk, manifest.target_sdk,
-             app.signer, app.path]
+            [index, app.label, app.version, sdk_text(manifest.min_sdk),
+             sdk_text(manifest.target_sdk), app.signer, app.path]
         )
     headers = ["#", "app", "version", "minSdk", "targetSdk", "signer", "input"]
     return table(headers, rows, width, right=(0, 3, 4), keys=(0, 1, 2)) or []

@@ -12,7 +12,7 @@ from permaudit.formatters.compare_rows import (
 )
 from permaudit.formatters.labels import bold, paint, risk_severity
 from permaudit.formatters.text.layout import DEFAULT_WIDTH, Cell, CellLike, Style, table, wrap
-from permaudit.model import Report, Severity
+from permaudit.model import Report, Severity, sdk_text
 from permaudit.views.diff import Diff
 
 
@@ -23,8 +23,9 @@ def _side(name: str, diff: Diff, report: Report, width: int, *, color: bool) -> 
     # Wrapped as one token (no-break space), painted after wrapping.
     risk = f"{report.risk.score}\u00a0({report.risk.level})"
     text = (
-        f"{name}: {' '.join(filter(None, column_header(app)))}  minSdk {manifest.min_sdk}  "
-        f"targetSdk {manifest.target_sdk}  risk {risk}  ({app.path})"
+        f"{name}: {' '.join(filter(None, column_header(app)))}  "
+        f"minSdk {sdk_text(manifest.min_sdk)}  targetSdk {sdk_text(manifest.target_sdk)}  "
+        f"risk {risk}  ({app.path})"
     )
     painted = paint(risk.replace("\u00a0", " "), risk_severity(report.risk.level), color=color)
     return [line.replace(risk, painted) for line in wrap(text, width, indent="  ",
