@@ -58,6 +58,18 @@ def text_width(output: Path | None) -> int:
     return DEFAULT_WIDTH
 
 
+def render(
+    registry: dict[str, str], fmt: str, result: object, output: Path | None,
+    *, color: bool | None = None,
+) -> str:
+    """``result`` in format ``fmt`` as it will be written to ``output``: in colour and as wide
+    as the terminal when it goes to one (``use_color``, ``text_width``)."""
+    from permaudit.formatters import renderer
+
+    paint = use_color(output) if color is None else color
+    return renderer(registry, fmt)(result, color=paint, width=text_width(output))
+
+
 def encode(text: str) -> bytes:
     """UTF-8, with any lone surrogate (an undecodable file-name byte) shown as ``\\udcXX``."""
     return text.encode("utf-8", errors="backslashreplace")
