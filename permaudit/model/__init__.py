@@ -12,6 +12,7 @@ from enum import Enum, IntEnum
 from permaudit._infra.records import field, record
 from permaudit.model.code import CodeEvidence, CodeScan
 from permaudit.model.evidence import TamperEvidence as TamperEvidence
+from permaudit.model.netsec import BackupRules, NetworkSecurity
 
 
 class TextEnum(str, Enum):
@@ -288,6 +289,10 @@ class App:
     notes: tuple[str, ...] = ()
     #: What the code contains; ``None`` when not read (text manifests, ``--no-code``).
     code: CodeScan | None = None
+    #: The network security configuration Android applies (``None``: input kind not read).
+    network_security: NetworkSecurity | None = None
+    #: The ``fullBackupContent`` / ``dataExtractionRules`` files the manifest points to.
+    backup: tuple[BackupRules, ...] = ()
 
 
 # --- what the engine concludes ------------------------------------------------------------
