@@ -50,7 +50,8 @@ def evaluate_permissions(
         for hit, line in hits_with_lines
     ]
     ctx = Context(manifest=manifest, permissions=rows, hits=hits, signing=app.signing,
-                  tamper=app.tamper)
+                  tamper=app.tamper, network_security=app.network_security,
+                  backup=app.backup)
     for rule in ruleset.rules:
         findings.extend(sorted(rule_findings(rule, ctx), key=lambda f: f.subject))
     ordered = tuple(sorted(findings, key=finding_order))

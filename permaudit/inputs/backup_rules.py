@@ -25,7 +25,10 @@ DOMAINS = frozenset({
     "root", "file", "database", "sharedpref", "external",
     "device_root", "device_file", "device_database", "device_sharedpref",
 })
-ROOTS = {BACKUP_FULL_CONTENT: "full-backup-content", BACKUP_DATA_EXTRACTION: "data-extraction-rules"}
+ROOTS = {
+    BACKUP_FULL_CONTENT: "full-backup-content",
+    BACKUP_DATA_EXTRACTION: "data-extraction-rules",
+}
 SECTIONS = ("cloud-backup", "device-transfer")
 #: Entries kept per section (what a report can show); the rest are counted in a problem.
 MAX_PATHS = 1000

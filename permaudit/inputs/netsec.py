@@ -158,18 +158,17 @@ class _Parser:
         self, element: Element, kind: str, *, parent: int, depth: int, register: bool = True
     ) -> _Builder:
         """``parseConfigEntry``, nested domain-configs iteratively (parents first)."""
-        first: _Builder | None = None
-        stack: list[tuple[Element, int, int]] = [(element, parent, depth)]
+        first, nested = self.one(element, kind, parent, depth)
+        if not register:
+            return first
+        self.builders.append(first)
+        stack = [(n, len(self.builders) - 1, depth + 1) for n in reversed(nested)]
         while stack:
             current, parent_index, level = stack.pop()
-            builder, nested = self.one(current, kind, parent_index, level)
-            if register:
-                self.builders.append(builder)
-                index = len(self.builders) - 1
-                stack.extend((n, index, level + 1) for n in reversed(nested))
-            if first is None:
-                first = builder
-        assert first is not None
+            builder, children = self.one(current, kind, parent_index, level)
+            self.builders.append(builder)
+            index = len(self.builders) - 1
+            stack.extend((n, index, level + 1) for n in reversed(children))
         return first
 
     def one(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from permaudit._infra.records import record
 
 #: ``NetworkSecurity.source``: where Android takes the configuration from.
-NSC_DEFAULT = "default"  # no android:networkSecurityConfig: platform defaults + usesCleartextTraffic
+NSC_DEFAULT = "default"  # no networkSecurityConfig: platform defaults + usesCleartextTraffic
 NSC_CONFIG = "config"  # the res/xml file was read and is valid
 NSC_INVALID = "invalid"  # the file exists but Android's parser throws (the app's TLS fails)
 NSC_UNREAD = "unread"  # the attribute is set but the file could not be found or resolved
