@@ -67,8 +67,9 @@ def user_certificates(ns: NetworkSecurity, debuggable: bool) -> Iterator[tuple[s
     """Release builds whose configs trust user-installed CAs."""
     if debuggable or not ns.read:
         return
+    everywhere = ns.base is not None and ns.base.trusts_user
     for key, config, where in _configs(ns):
-        if config.trusts_user:
+        if config.trusts_user and (key == "*" or not everywhere):
             yield f"user_ca:{key}", f"certificates the user installed are trusted for {where}"
 
 
