@@ -1,0 +1,257 @@
+"""Network security config and backup rules: edge APKs built with resources, Android's
+XmlConfigSource semantics, the rules they feed, hostile files, aapt as an oracle."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from fixtures import resource_apks as ra
+from fixtures.axml_writer import Element, encode
+from permaudit.inputs.apk import load
+from permaudit.inputs.binary.axml import parse_axml
+from permaudit.inputs.netsec import manifest_only, model_config
+
+
+def _apk(tmp_path: Path, name: str = "edge.apk", **kwargs: object) -> Path:
+    files = kwargs.pop("files", None)
+    path = tmp_path / name
+    path.write_bytes(ra.build_apk(ra.manifest(**kwargs), files or ra.edge_files()))  # type: ignore[arg-type]
+    return path
+
+
+def _scan(path: Path) -> dict[str, object]:
+    out = subprocess.run(
+        [str(Path(__file__).resolve().parents[2] / ".venv/bin/python"), "-m", "permaudit",
+         "scan", "--format", "json", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert out.returncode in (0, 1), out.stderr
+    app: dict[str, object] = json.loads(out.stdout)["apps"][0]
+    return app
+
+
+def _model(root: Element, *, target: int = 34, debuggable: bool = False):  # type: ignore[no-untyped-def]
+    return model_config(parse_axml(encode(root)), target_sdk=target, debuggable=debuggable)
+
+
+def test_edge_release_build_model(tmp_path: Path) -> None:
+    ns = load(str(_apk(tmp_path, target=34)), code=False).network_security
+    assert ns is not None and ns.source == "config"
+    assert ns.path == "res/xml/network_security_config.xml"
+    assert ns.base is not None
+    assert not ns.base.cleartext_permitted and ns.base.trusts_user
+    first, nested, pinned = ns.domains
+    assert [(d.name, d.include_subdomains) for d in first.domains] == [
+        ("api.example.ru", True), ("10.0.2.2", False)]  # lower-cased as Locale.US
+    assert first.config.cleartext_permitted and first.depth == 1
+    # the nested domain-config refuses cleartext and inherits the base's anchors
+    assert nested.depth == 2 and not nested.config.cleartext_permitted
+    assert nested.config.trust_anchors == ns.base.trust_anchors
+    assert pinned.config.pins is not None
+    assert pinned.config.pins.expiration == "2018-01-01"
+    assert pinned.config.pins.pins == (ra.PIN_A, ra.PIN_B)
+    assert [(a.kind, a.src, a.override_pins) for a in pinned.config.trust_anchors] == [
+        ("resource", "res/raw/my_ca.pem", True), ("system", "system", False)]
+    assert ns.has_debug_overrides and not ns.debug_overrides_active
+    assert [a.src for a in ns.debug_anchors] == ["user"]
+
+
+def test_edge_debug_build_adds_debug_anchors_where_anchors_are_own(tmp_path: Path) -> None:
+    ns = load(str(_apk(tmp_path, target=34, debuggable=True)), code=False).network_security
+    assert ns is not None and ns.debug_overrides_active
+    assert ns.base is not None
+    # base-config has its own anchors: debug anchors (user, overridePins default true) added
+    assert ("user", True) in [(a.src, a.override_pins) for a in ns.base.trust_anchors]
+    pinned = ns.domains[2].config
+    assert ("user", True) in [(a.src, a.override_pins) for a in pinned.trust_anchors]
+
+
+def test_edge_findings_and_json(tmp_path: Path) -> None:
+    app = _scan(_apk(tmp_path, target=34))
+    fired = {(f["rule"], f["subject"]) for f in app["findings"]}  # type: ignore[index,union-attr]
+    assert ("network_security.user_certificates", "user_ca:*") in fired
+    assert ("network_security.cleartext", "cleartext:api.example.ru") in fired
+    assert ("network_security.pins_expire", "pins:pinned.example.com") in fired
+    assert ("network_security.pins_overridable", "pins_override:pinned.example.com") in fired
+    assert ("network_security.debug_overrides", "debug-overrides") in fired
+    assert ("hardening.backup_without_rules", "android:allowBackup") in fired
+    # the NSC decides: no manifest-attribute cleartext finding
+    assert not any(rule == "hardening.cleartext_traffic" for rule, _ in fired)
+    messages = {f["rule"]: f["message"] for f in app["findings"]}  # type: ignore[index,union-attr]
+    assert "cleartext allowed to *.api.example.ru, 10.0.2.2" in messages[
+        "network_security.cleartext"]
+    assert "not enforced after 2018-01-01" in messages["network_security.pins_expire"]
+    assert "device-transfer" in messages["hardening.backup_without_rules"]
+    assert "cloud-backup" not in messages["hardening.backup_without_rules"]
+    ns = app["network_security"]
+    assert ns["cleartext_domains"] == ["10.0.2.2", "api.example.ru"]  # type: ignore[index]
+    backup = {b["kind"]: b for b in app["backup"]}  # type: ignore[union-attr,index]
+    cloud = backup["dataExtractionRules"]["sections"][0]
+    assert cloud["name"] == "cloud-backup" and not cloud["excludes_nothing"]
+    assert cloud["includes"][0]["require_flags"] == ["clientSideEncryption"]
+    full = backup["fullBackupContent"]["sections"][0]
+    assert [e["path"] for e in full["excludes"]] == ["tokens.xml", "messages.db"]
+    assert "nowhere" in backup["fullBackupContent"]["problems"][0]
+
+
+def test_debug_build_does_not_flag_user_ca_or_shipped_overrides(tmp_path: Path) -> None:
+    app = _scan(_apk(tmp_path, target=34, debuggable=True))
+    rules = {f["rule"] for f in app["findings"]}  # type: ignore[index,union-attr]
+    assert "network_security.user_certificates" not in rules
+    assert "network_security.debug_overrides" not in rules
+    assert "hardening.debuggable" in rules
+
+
+def test_backup_excluding_everywhere_does_not_fire(tmp_path: Path) -> None:
+    app = _scan(_apk(tmp_path, target=34, files=ra.edge_files(transfer_excludes=True)))
+    assert "hardening.backup_without_rules" not in {f["rule"] for f in app["findings"]}  # type: ignore[index,union-attr]
+
+
+def test_old_target_uses_full_backup_content(tmp_path: Path) -> None:
+    # targetSdk < 31: dataExtractionRules are not used; fullBackupContent excludes files
+    app = _scan(_apk(tmp_path, target=30))
+    assert "hardening.backup_without_rules" not in {f["rule"] for f in app["findings"]}  # type: ignore[index,union-attr]
+
+
+def test_uses_cleartext_ignored_when_config_present(tmp_path: Path) -> None:
+    app = _scan(_apk(tmp_path, target=34, uses_cleartext=True))
+    assert "hardening.cleartext_traffic" not in {f["rule"] for f in app["findings"]}  # type: ignore[index,union-attr]
+    plain = _scan(_apk(tmp_path, "plain.apk", target=34, nsc=False, uses_cleartext=True))
+    assert "hardening.cleartext_traffic" in {f["rule"] for f in plain["findings"]}  # type: ignore[index,union-attr]
+    assert plain["network_security"]["source"] == "default"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("target", "cleartext", "user"), [
+    (23, True, True), (24, True, False), (27, True, False), (28, False, False)])
+def test_target_sdk_defaults(target: int, cleartext: bool, user: bool) -> None:
+    ns = manifest_only(target, None)
+    assert ns.base is not None
+    assert (ns.base.cleartext_permitted, ns.base.trusts_user) == (cleartext, user)
+    empty = _model(Element("network-security-config"), target=target)
+    assert empty.base is not None
+    assert (empty.base.cleartext_permitted, empty.base.trusts_user) == (cleartext, user)
+
+
+def test_domain_inherits_platform_default_not_set_values() -> None:
+    root = Element("network-security-config", children=[
+        Element("domain-config", children=[Element("domain", text="a.org")])])
+    ns = _model(root, target=27)
+    assert ns.domains[0].config.cleartext_permitted  # platform default for targetSdk 27
+
+
+def test_string_boolean_counts_as_set_to_the_default() -> None:
+    # getAttributeBooleanValue on a string gives the default (true), and the value is set
+    root = Element("network-security-config", children=[
+        Element("base-config", {"cleartextTrafficPermitted": "false"})])
+    ns = _model(root, target=34)
+    assert ns.base is not None and ns.base.cleartext_permitted
+
+
+@pytest.mark.parametrize(("root", "reason"), [
+    (Element("network-security"), "root element"),
+    (Element("network-security-config", children=[Element("base-config"),
+                                                   Element("base-config")]), "only one base"),
+    (Element("network-security-config", children=[Element("domain-config")]), "no domain"),
+    (Element("network-security-config", children=[Element("domain-config", children=[
+        Element("domain", text="a.org"), Element("domain", text="A.org")])]), "already"),
+    (Element("network-security-config", children=[Element("base-config", children=[
+        Element("pin-set")])]), "pin-set element not allowed"),
+    (Element("network-security-config", children=[Element("domain-config", children=[
+        Element("domain", text="a.org"),
+        Element("pin-set", children=[Element("pin", {"digest": "SHA-256"}, text="AAAA")])])]),
+     "needs 32"),
+    (Element("network-security-config", children=[Element("domain-config", children=[
+        Element("domain", text="a.org"), Element("pin-set", {"expiration": "2018-13-01"})])]),
+     "invalid expiration"),
+    (Element("network-security-config", children=[Element("base-config", children=[
+        Element("trust-anchors", children=[Element("certificates", {"src": "usr"})])])]),
+     "unknown certificates src"),
+    (Element("network-security-config", children=[Element("debug-overrides"),
+                                                   Element("debug-overrides")]), "only one debug"),
+])
+def test_invalid_files(root: Element, reason: str) -> None:
+    ns = _model(root)
+    assert ns.source == "invalid" and ns.base is None
+    assert reason in ns.problems[0]
+
+
+def test_invalid_debug_overrides_only_matter_when_debuggable() -> None:
+    root = Element("network-security-config", children=[Element("debug-overrides", children=[
+        Element("domain", text="a.org")])])
+    assert _model(root, debuggable=False).source == "config"
+    assert _model(root, debuggable=True).source == "invalid"
+
+
+def test_expiration_prefix_is_what_simpledateformat_parses() -> None:
+    root = Element("network-security-config", children=[Element("domain-config", children=[
+        Element("domain", text="a.org"),
+        Element("pin-set", {"expiration": "2030-1-2T00"},
+                children=[Element("pin", {"digest": "sha-256"}, text=ra.PIN_A)])])])
+    pins = _model(root).domains[0].config.pins
+    assert pins is not None and pins.expiration == "2030-01-02"
+
+
+def test_hostile_deep_nesting_is_iterative_and_bounded() -> None:
+    inner = Element("domain-config", children=[Element("domain", text="d0.org")])
+    for i in range(1, 900):
+        inner = Element("domain-config", {"cleartextTrafficPermitted": i == 1},
+                        children=[Element("domain", text=f"d{i}.org"), inner])
+    root = Element("network-security-config", children=[inner])
+    start = time.perf_counter()
+    ns = _model(root)
+    assert time.perf_counter() - start < 2
+    assert len(ns.domains) == 900 and ns.domains[-1].depth == 900
+    # d1 sets cleartext true; d0 (nested inside it) inherits it
+    assert ns.domains[-1].config.cleartext_permitted
+    assert not ns.domains[0].config.cleartext_permitted
+
+
+def test_hostile_huge_counts_are_linear() -> None:
+    domains = [Element("domain", text=f"h{i}.example") for i in range(20000)]
+    root = Element("network-security-config", children=[
+        Element("domain-config", {"cleartextTrafficPermitted": True}, children=domains)])
+    start = time.perf_counter()
+    ns = _model(root)
+    assert time.perf_counter() - start < 5
+    assert len(ns.domains[0].domains) == 20000
+
+
+def test_hostile_missing_and_undecodable_files(tmp_path: Path) -> None:
+    files = ra.edge_files()
+    files["res/xml/network_security_config.xml"] = b"\x03\x00\x08\x00\xff\xff\xff\x7f"
+    del files["res/xml/backup_rules.xml"]
+    app = load(str(_apk(tmp_path, target=34, files=files)), code=False)
+    assert app.network_security is not None and app.network_security.source == "unread"
+    assert "cannot be decoded" in app.network_security.problems[0]
+    full = next(b for b in app.backup if b.kind == "fullBackupContent")
+    assert "not in the archive" in full.problems[0]
+
+
+def test_reference_loop_for_the_config_stays_unread(tmp_path: Path) -> None:
+    types: ra.Types = {"xml": {"a": {"": ra.TableRef(0x7F010001)},
+                               "b": {"": ra.TableRef(0x7F010000)}}}
+    root = ra.manifest(target=34, backup=False)
+    path = tmp_path / "loop.apk"
+    path.write_bytes(ra.build_apk(root, {}, types))
+    ns = load(str(path), code=False).network_security
+    assert ns is not None and ns.source == "unread"
+    assert "longer than" in ns.problems[0]
+
+
+@pytest.mark.skipif(shutil.which("aapt") is None, reason="aapt not installed")
+def test_aapt_reads_the_edge_files(tmp_path: Path) -> None:
+    path = _apk(tmp_path, target=34)
+    tree = subprocess.run(
+        ["aapt", "dump", "xmltree", str(path), "res/xml/network_security_config.xml"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert 'C: "API.Example.ru"' in tree and "E: debug-overrides" in tree
+    table = subprocess.run(["aapt", "dump", "resources", str(path)],
+                           capture_output=True, text=True, check=True).stdout
+    assert "xml/network_security_config" in table
