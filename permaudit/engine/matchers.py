@@ -258,8 +258,10 @@ def match_network_security(when: NetworkSecurityCondition, ctx: Context) -> Iter
 
 def match_backup(when: BackupCondition, ctx: Context) -> Iterator[Subject]:
     app = ctx.manifest.application
+    named = app.full_backup_content or app.data_extraction_rules
     for subject, detail in backup_nothing_excluded(ctx.backup, app.allow_backup,
-                                                   ctx.manifest.target_sdk):
+                                                   ctx.manifest.target_sdk,
+                                                   has_rules_attribute=named):
         yield Subject(subject=subject, detail=detail, line=app.line)
 
 

@@ -159,10 +159,15 @@ def destinations(
 
 
 def backup_nothing_excluded(
-    rules: tuple[BackupRules, ...], allow_backup: bool, target_sdk: int
+    rules: tuple[BackupRules, ...], allow_backup: bool, target_sdk: int, *,
+    has_rules_attribute: bool = False,
 ) -> Iterator[tuple[str, str]]:
-    """Backup is allowed and some destination copies all the app's data."""
-    if not allow_backup:
+    """Backup is allowed and some destination copies all the app's data.
+
+    ``has_rules_attribute``: the manifest names a rules file; when none was read (a text
+    manifest, a bundle) what it excludes is unknown and nothing is claimed.
+    """
+    if not allow_backup or (has_rules_attribute and not rules):
         return
     everything = [(d, source) for d, section, source in destinations(rules, target_sdk)
                   if _copies_all(section)]
