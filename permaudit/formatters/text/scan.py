@@ -269,7 +269,7 @@ def network_block(report: Report) -> list[str]:
         return []
     lines = ["Network security and backup"]
     if ns.source != "default":
-        lines.append(labelled("config", f"{ns.path or '(not found)'} ({ns.source})"))
+        lines.append(labelled("config", f"{ns.path} ({ns.source})" if ns.path else "not read"))
     if ns.base is not None:
         base = ns.base
         allowed = "allowed" if base.cleartext_permitted else "refused"
