@@ -142,7 +142,7 @@ def destinations(
 ) -> list[tuple[str, BackupSection | None, str]]:
     """(destination, governing section or None, which file) as Android picks them:
     ``dataExtractionRules`` on Android 12+ for targetSdk 31+, else ``fullBackupContent``."""
-    by_kind = {r.kind: r for r in rules if not r.problems or r.sections}
+    by_kind = {r.kind: r for r in rules}
     extraction = by_kind.get(BACKUP_DATA_EXTRACTION) if target_sdk >= 31 else None
     full = by_kind.get(BACKUP_FULL_CONTENT)
     out: list[tuple[str, BackupSection | None, str]] = []
@@ -169,6 +169,8 @@ def backup_nothing_excluded(
     """
     if not allow_backup or (has_rules_attribute and not rules):
         return
+    if any(not r.read for r in rules):
+        return  # a rules file the manifest names could not be read: unknown, claim nothing
     everything = [(d, source) for d, section, source in destinations(rules, target_sdk)
                   if _copies_all(section)]
     if everything:

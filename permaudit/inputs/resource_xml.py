@@ -110,6 +110,42 @@ def read_files(
     return tuple(files)
 
 
+def source_files(manifest_path: str, root: Element) -> tuple[XmlFile, ...]:
+    """The ``@xml/NAME`` files of a text manifest, read from ``res/xml/NAME.xml`` beside it
+    (a source tree: ``src/main/AndroidManifest.xml`` and ``src/main/res/xml``)."""
+    import os
+
+    from permaudit.inputs.files import open_regular
+    from permaudit.inputs.text_resource_xml import parse_resource_xml
+
+    app = application_of(root)
+    if app is None:
+        return ()
+    files = []
+    base = os.path.join(os.path.dirname(manifest_path) or ".", "res", "xml")
+    for name in ATTRIBUTES:
+        attribute = app.android(ATTRIBUTE_IDS[name])
+        raw = attribute.raw if attribute is not None else None
+        if raw is None or not raw.startswith("@xml/") or "/" in raw[5:] or not raw[5:]:
+            continue
+        rel = f"res/xml/{raw[5:]}.xml"
+        path = os.path.join(base, raw[5:] + ".xml")
+        if not os.path.exists(path):
+            files.append(XmlFile(attribute=name, reference=raw, path=rel,
+                                 problem=f"{rel} is not beside the manifest"))
+            continue
+        try:
+            with open_regular(path) as stream:
+                data = stream.read(MAX_XML_SIZE + 1)
+            tree = parse_resource_xml(data, rel)
+        except (PermauditError, OSError) as exc:
+            files.append(XmlFile(attribute=name, reference=raw, path=rel,
+                                 problem=f"{rel} cannot be read ({exc})"))
+            continue
+        files.append(XmlFile(attribute=name, reference=raw, path=rel, root=tree))
+    return tuple(files)
+
+
 def path_resolver(table: ResourceTable | None) -> Callable[[int], str | None]:
     """Resource id -> file path (for ``<certificates src="@raw/...">``)."""
     def path_of(res_id: int) -> str | None:
@@ -149,7 +185,7 @@ def model(
         if found is None:
             continue
         if found.root is None:
-            backup.append(BackupRules(kind=kind, path=found.path,
+            backup.append(BackupRules(kind=kind, path=found.path, read=False,
                                       problems=(f"android:{kind}={found.reference}: "
                                                 f"{found.problem}",)))
         else:

@@ -94,6 +94,8 @@ class TextManifest:
 
     manifest: Manifest
     notes: tuple[str, ...]
+    #: The element tree the manifest was read from (for ``res/xml`` files it points to).
+    root: Element | None = None
 
 
 class _Open:
@@ -184,7 +186,7 @@ def read_text_manifest(data: bytes) -> TextManifest:
             + ", ".join(state.removed)
             + "."
         )
-    return TextManifest(manifest=manifest, notes=tuple(notes))
+    return TextManifest(manifest=manifest, notes=tuple(notes), root=root)
 
 
 def _fix_aliases(root: Element, package: str) -> tuple[Element, list[str]]:

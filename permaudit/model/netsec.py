@@ -136,3 +136,5 @@ class BackupRules:
     path: str | None = None
     sections: tuple[BackupSection, ...] = ()
     problems: tuple[str, ...] = ()
+    #: ``False`` when the file could not be found or decoded (what it excludes is unknown).
+    read: bool = True

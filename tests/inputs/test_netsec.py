@@ -6,16 +6,23 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fixtures import resource_apks as ra
 from fixtures.axml_writer import Element, encode
+from permaudit.errors import ManifestError
 from permaudit.inputs.apk import load
 from permaudit.inputs.binary.axml import parse_axml
+from permaudit.inputs.binary.xmltree import Element as XmlElement
+from permaudit.inputs.loader import load as load_any
 from permaudit.inputs.netsec import manifest_only, model_config
+from permaudit.inputs.text_resource_xml import parse_resource_xml
 
 
 def _apk(tmp_path: Path, name: str = "edge.apk", **kwargs: object) -> Path:
@@ -255,3 +262,132 @@ def test_aapt_reads_the_edge_files(tmp_path: Path) -> None:
     table = subprocess.run(["aapt", "dump", "resources", str(path)],
                            capture_output=True, text=True, check=True).stdout
     assert "xml/network_security_config" in table
+
+
+# --- androguard as an independent decoder of the written files ------------------------------
+
+
+@pytest.fixture
+def quiet_androguard() -> Iterator[None]:
+    from loguru import logger
+
+    logger.disable("androguard")
+    yield
+    logger.enable("androguard")
+
+
+@pytest.mark.usefixtures("quiet_androguard")
+@pytest.mark.parametrize("tree", [ra.edge_nsc(), ra.full_backup(), ra.extraction()],
+                         ids=["nsc", "full-backup", "extraction"])
+def test_androguard_reads_the_same_tree(tree: Element) -> None:
+    from androguard.core.axml import AXMLPrinter
+
+    data = encode(tree)
+    theirs = AXMLPrinter(data).get_xml_obj()
+    ours = parse_axml(data)
+
+    def flat_theirs(node: Any) -> list[tuple[str, str | None, dict[str, str]]]:
+        out = [(node.tag, node.text, dict(node.attrib))]
+        for child in node:
+            out.extend(flat_theirs(child))
+        return out
+
+    def flat_ours(node: XmlElement) -> list[tuple[str, str | None, dict[str, str]]]:
+        attrs = {a.name or "": (a.coerce_to_string() or "") for a in node.attributes}
+        out = [(node.tag, node.text, attrs)]
+        for child in node.children:
+            out.extend(flat_ours(child))
+        return out
+
+    mine = flat_ours(ours)
+    other = flat_theirs(theirs)
+    assert [t for t, _, _ in mine] == [t for t, _, _ in other]
+    assert [x for _, x, _ in mine] == [x for _, x, _ in other]  # text of <domain>, <pin>
+    # androguard prints references as @7F020000 and booleans as true/false
+    normal = [{k: v.replace("@0x7f", "@7F") for k, v in a.items()} for _, _, a in mine]
+    assert [{k: v.upper() for k, v in a.items()} for a in normal] == [
+        {k: v.upper() for k, v in a.items()} for _, _, a in other]
+
+
+# --- source trees: res/xml beside a text manifest -------------------------------------------
+
+SOURCE_NSC = b"""<?xml version="1.0" encoding="utf-8"?>
+<network-security-config>
+    <base-config cleartextTrafficPermitted="false">
+        <trust-anchors><certificates src="system"/><certificates src="user"/></trust-anchors>
+    </base-config>
+    <domain-config cleartextTrafficPermitted="true">
+        <domain includeSubdomains="true">
+            Example.com
+        </domain>
+        <domain>10.0.2.2</domain>
+    </domain-config>
+</network-security-config>
+"""
+
+
+def _source(tmp_path: Path, nsc: bytes | None, extra: str = "") -> Path:
+    main = tmp_path / "src" / "main"
+    (main / "res" / "xml").mkdir(parents=True)
+    manifest = main / "AndroidManifest.xml"
+    manifest.write_text(
+        '<manifest xmlns:android="http://schemas.android.com/apk/res/android" '
+        'package="org.example.src"><uses-sdk android:minSdkVersion="21" '
+        'android:targetSdkVersion="34"/><application '
+        f'android:networkSecurityConfig="@xml/network_security_config" {extra}/></manifest>',
+        encoding="utf-8",
+    )
+    if nsc is not None:
+        (main / "res" / "xml" / "network_security_config.xml").write_bytes(nsc)
+    return manifest
+
+
+def test_source_tree_config_is_read(tmp_path: Path) -> None:
+    app = load_any(str(_source(tmp_path, SOURCE_NSC)))
+    ns = app.network_security
+    assert ns is not None and ns.source == "config"
+    assert ns.base is not None and ns.base.trusts_user and not ns.base.cleartext_permitted
+    # text kept as written (aapt2 keeps non-blank text runs), lower-cased by Android
+    assert [d.name for d in ns.domains[0].domains] == ["\n            example.com\n        ",
+                                                       "10.0.2.2"]
+
+
+def test_source_tree_missing_file_and_doctype(tmp_path: Path) -> None:
+    missing = load_any(str(_source(tmp_path / "a", None)))
+    assert missing.network_security is not None
+    assert missing.network_security.source == "unread"
+    assert "not beside the manifest" in missing.network_security.problems[0]
+    evil = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><network-security-config/>'
+    refused = load_any(str(_source(tmp_path / "b", evil)))
+    assert refused.network_security is not None
+    assert "refused" in refused.network_security.problems[0]
+
+
+def test_source_tree_without_references_is_unchanged(tmp_path: Path) -> None:
+    manifest = tmp_path / "AndroidManifest.xml"
+    manifest.write_text('<manifest package="a.b"><application/></manifest>', encoding="utf-8")
+    assert load_any(str(manifest)).network_security is None
+
+
+def test_hostile_text_nesting_is_bounded() -> None:
+    root = b"network-security-config"
+    data = b"<" + root + b">" + b"<a>" * 300 + b"</a>" * 300 + b"</" + root + b">"
+    with pytest.raises(ManifestError, match="deeper"):
+        parse_resource_xml(data, "res/xml/x.xml")
+
+
+def test_hostile_axml_nesting_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    inner = Element("domain-config", children=[Element("domain", text="x.org")])
+    for _ in range(1100):
+        inner = Element("domain-config", children=[inner])
+    files = ra.edge_files()
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(10_000)  # the test-only writer recurses; the decoder does not
+    try:
+        files["res/xml/network_security_config.xml"] = encode(Element(
+            "network-security-config", children=[inner]))
+    finally:
+        sys.setrecursionlimit(limit)
+    ns = load(str(_apk(tmp_path, target=34, files=files)), code=False).network_security
+    assert ns is not None and ns.source == "unread"
+    assert "deeper" in ns.problems[0]

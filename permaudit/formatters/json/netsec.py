@@ -76,6 +76,7 @@ def backup_json(rules: tuple[BackupRules, ...]) -> list[dict[str, Any]]:
         {
             "kind": r.kind,
             "path": r.path,
+            "read": r.read,
             "sections": [
                 {
                     "name": s.name,
