@@ -84,6 +84,8 @@ class Context:
     #: ``App.network_security`` and ``App.backup``.
     network_security: NetworkSecurity | None = None
     backup: tuple[BackupRules, ...] = ()
+    #: Hosts the app's code names (``CodeEvidence.hosts``), to meet the cleartext domains.
+    code_hosts: tuple[str, ...] = ()
 
 
 def is_launcher(component: Component) -> bool:
@@ -252,7 +254,8 @@ def match_tamper(when: Tamper, ctx: Context) -> Iterator[Subject]:
 
 def match_network_security(when: NetworkSecurityCondition, ctx: Context) -> Iterator[Subject]:
     debuggable = ctx.manifest.application.debuggable
-    for subject, detail in network_security(when.condition, ctx.network_security, debuggable):
+    for subject, detail in network_security(when.condition, ctx.network_security, debuggable,
+                                            ctx.code_hosts):
         yield Subject(subject=subject, detail=detail, line=ctx.manifest.application.line)
 
 

@@ -36,22 +36,55 @@ def _where(config: DomainConfig) -> str:
     return f"domain-config at line {config.line}" if config.line else "domain-config"
 
 
-def cleartext(ns: NetworkSecurity) -> Iterator[tuple[str, str]]:
-    """Configs of a read config file that permit cleartext (HTTP) traffic."""
+def _covers(config: DomainConfig, host: str) -> bool:
+    """``host`` matches one of the config's domains (exactly, or as a subdomain)."""
+    return any(host == d.name or (d.include_subdomains and host.endswith("." + d.name))
+               for d in config.domains)
+
+
+def _servers(hosts: list[str]) -> str:
+    if not hosts:
+        return ""
+    shown = ", ".join(hosts[:_SHOWN])
+    more = f" and {len(hosts) - _SHOWN} more" if len(hosts) > _SHOWN else ""
+    return f"; servers the code names among them: {shown}{more}"
+
+
+def cleartext(ns: NetworkSecurity, code_hosts: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """Configs of a read config file that permit cleartext (HTTP) traffic, with the servers
+    the app's code names that they cover (most specific domain-config wins, as Android picks)."""
     if ns.source != NSC_CONFIG or ns.base is None:
         return
     allowed = [c for c in ns.domains if c.config.cleartext_permitted]
     refused = [c for c in ns.domains if not c.config.cleartext_permitted]
+    hosts = sorted(set(code_hosts))
     if ns.base.cleartext_permitted:
         detail = f"cleartext (HTTP) traffic is allowed to every host ({ns.base.cleartext_from})"
         if refused:
             detail += f" except {_names(refused)}"
-        yield "cleartext:*", detail
+        open_hosts = [h for h in hosts if (_pick(ns, h) or ns.base).cleartext_permitted]
+        yield "cleartext:*", detail + _servers(open_hosts)
         return
     for config in allowed:
         first = config.domains[0].name
+        mine = [h for h in hosts if _pick(ns, h) is config.config]
         yield (f"cleartext:{first}",
-               f"cleartext allowed to {_names([config])} ({config.config.cleartext_from})")
+               f"cleartext allowed to {_names([config])} ({config.config.cleartext_from})"
+               + _servers(mine))
+
+
+def _pick(ns: NetworkSecurity, host: str) -> EffectiveConfig | None:
+    """``ApplicationConfig.getConfigForHostname``: an exact domain match first, else the
+    longest matching ``includeSubdomains`` domain; ``None`` when none matches."""
+    best: tuple[int, EffectiveConfig] | None = None
+    for config in ns.domains:
+        for d in config.domains:
+            if host == d.name:
+                return config.config
+            if d.include_subdomains and host.endswith("." + d.name) and (
+                    best is None or len(d.name) > best[0]):
+                best = (len(d.name), config.config)
+    return best[1] if best else None
 
 
 def _configs(ns: NetworkSecurity) -> Iterator[tuple[str, EffectiveConfig, str]]:
@@ -114,13 +147,14 @@ def invalid(ns: NetworkSecurity) -> Iterator[tuple[str, str]]:
 
 
 def network_security(
-    condition: str, ns: NetworkSecurity | None, debuggable: bool
+    condition: str, ns: NetworkSecurity | None, debuggable: bool,
+    code_hosts: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, str]]:
     """(subject, detail) pairs of one ``network_security`` condition."""
     if ns is None:
         return
     if condition == "cleartext":
-        yield from cleartext(ns)
+        yield from cleartext(ns, code_hosts)
     elif condition == "user_certificates":
         yield from user_certificates(ns, debuggable)
     elif condition == "pins_expire":

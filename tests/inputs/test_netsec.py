@@ -391,3 +391,19 @@ def test_hostile_axml_nesting_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     ns = load(str(_apk(tmp_path, target=34, files=files)), code=False).network_security
     assert ns is not None and ns.source == "unread"
     assert "deeper" in ns.problems[0]
+
+
+def test_cleartext_domains_meet_the_servers_the_code_names(tmp_path: Path) -> None:
+    from fixtures.dex_writer import build_dex
+
+    files = ra.edge_files()
+    files["classes.dex"] = build_dex(
+        classes=["Lcom/example/edge/nsc/Api;"],
+        strings=["https://files.api.example.ru/v1/upload", "https://secure.api.example.ru/login",
+                 "https://www.example.org/"],
+    )
+    app = _scan(_apk(tmp_path, target=34, files=files))
+    message = next(f["message"] for f in app["findings"]  # type: ignore[union-attr,index]
+                   if f["rule"] == "network_security.cleartext")
+    # secure.api.example.ru is refused by its nested domain-config (exact match wins)
+    assert message.endswith("servers the code names among them: files.api.example.ru")
