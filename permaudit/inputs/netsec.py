@@ -294,7 +294,7 @@ def _with_debug(
 
 
 def _effective(own: _Builder, parent: EffectiveConfig, debug: _Builder | None) -> EffectiveConfig:
-    label = own.kind if own.line is None else f"{own.kind} (line {own.line})"
+    label = own.kind if own.line is None else f"{own.kind} at line {own.line}"
     anchors = _with_debug(own.anchors, debug) if own.anchors is not None else parent.trust_anchors
     return EffectiveConfig(
         cleartext_permitted=own.cleartext if own.cleartext is not None

@@ -71,6 +71,8 @@ def _capability_block(comparison: Comparison, *, color: bool) -> list[str]:
         for r in comparison.reports
     ]
     rows.append([bold("risk score", color=color), *risk])
+    rows.append(["network security",
+                 *("\n".join(wrap_lines(list(a.network), width)) for a in comparison.apps)])
     return tabulate(
         rows, headers=_headers(comparison, ["capability"]), tablefmt="simple_grid"
     ).splitlines()
