@@ -274,8 +274,8 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 def parse_expiration(text: str) -> str:
     """``SimpleDateFormat("yyyy-MM-dd")``, not lenient: a valid date at the start of ``text``."""
-    found = _DATE.match(text)
-    if found is None or len(text) > 100:
+    found = _DATE.match(text) if len(text) <= 100 else None
+    if found is None:
         raise NscError(f"invalid expiration date in pin-set: {text[:40]!r}")
     year, month, day = (int(part) for part in found.groups())
     try:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fixtures import resource_apks as ra
 from fixtures.axml_writer import Element, encode
@@ -22,6 +24,7 @@ from permaudit.inputs.binary.axml import parse_axml
 from permaudit.inputs.binary.xmltree import Element as XmlElement
 from permaudit.inputs.loader import load as load_any
 from permaudit.inputs.netsec import manifest_only, model_config
+from permaudit.inputs.resource_xml import decode_file
 from permaudit.inputs.text_resource_xml import parse_resource_xml
 
 
@@ -407,3 +410,24 @@ def test_cleartext_domains_meet_the_servers_the_code_names(tmp_path: Path) -> No
                    if f["rule"] == "network_security.cleartext")
     # secure.api.example.ru is refused by its nested domain-config (exact match wins)
     assert message.endswith("servers the code names among them: files.api.example.ru")
+
+
+# --- property: mutated files give a model or a problem, never an exception ------------------
+
+_EDGE_BYTES = encode(ra.edge_nsc())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(_EDGE_BYTES) - 1), st.integers(0, 255)),
+                max_size=8), st.booleans())
+def test_mutated_config_bytes_never_escape(edits: list[tuple[int, int]], debuggable: bool) -> None:
+    data = bytearray(_EDGE_BYTES)
+    for offset, value in edits:
+        data[offset] = value
+    found = decode_file("networkSecurityConfig", "@0x7f010000", "res/xml/n.xml", bytes(data))
+    if found.root is None:
+        assert found.problem
+        return
+    ns = model_config(found.root, target_sdk=34, debuggable=debuggable)
+    assert ns.source in ("config", "invalid")
+    assert (ns.base is None) == (ns.source == "invalid")
