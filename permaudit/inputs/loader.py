@@ -155,6 +155,8 @@ def _load_bundle(path: str, kind: str, digest: bool) -> App:
         signing=result.signing,
         tamper=result.tamper,
         notes=result.notes,
+        network_security=result.network_security,
+        backup=result.backup,
     )
 
 

@@ -431,3 +431,18 @@ def test_mutated_config_bytes_never_escape(edits: list[tuple[int, int]], debugga
     ns = model_config(found.root, target_sdk=34, debuggable=debuggable)
     assert ns.source in ("config", "invalid")
     assert (ns.base is None) == (ns.source == "invalid")
+
+
+def test_split_archive_reads_the_base_config(tmp_path: Path) -> None:
+    import zipfile
+
+    base = ra.build_apk(ra.manifest(target=34), ra.edge_files())
+    path = tmp_path / "app.apks"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("splits/base-master.apk", base)
+    app = load_any(str(path))
+    assert app.input.kind == "apks"
+    ns = app.network_security
+    assert ns is not None and ns.source == "config"
+    assert ns.domains[0].domains[0].name == "api.example.ru"
+    assert {b.kind for b in app.backup} == {"fullBackupContent", "dataExtractionRules"}
