@@ -446,3 +446,27 @@ def test_split_archive_reads_the_base_config(tmp_path: Path) -> None:
     assert ns is not None and ns.source == "config"
     assert ns.domains[0].domains[0].name == "api.example.ru"
     assert {b.kind for b in app.backup} == {"fullBackupContent", "dataExtractionRules"}
+
+
+def test_backup_entries_are_capped_and_bad_paths_ignored() -> None:
+    from permaudit.inputs.backup_rules import MAX_PATHS, read_backup_rules
+
+    excludes = [Element("exclude", {"domain": "file", "path": f"f{i}"}) for i in range(1500)]
+    excludes.append(Element("exclude", {"domain": "file", "path": "../../etc"}))
+    root = parse_axml(encode(Element("full-backup-content", children=excludes)))
+    rules = read_backup_rules(root, "fullBackupContent")
+    (section,) = rules.sections
+    assert len(section.excludes) == MAX_PATHS
+    assert any("500 more entries" in p for p in rules.problems)
+    assert any("../../etc" in p for p in rules.problems)
+
+
+def test_backup_file_with_the_wrong_root_copies_everything() -> None:
+    from permaudit.engine.netsec import backup_nothing_excluded
+    from permaudit.inputs.backup_rules import read_backup_rules
+
+    rules = read_backup_rules(parse_axml(encode(Element("full-backup"))), "fullBackupContent")
+    assert rules.read and not rules.sections
+    assert "expected <full-backup-content>" in rules.problems[0]
+    fired = list(backup_nothing_excluded((rules,), True, 30, has_rules_attribute=True))
+    assert fired and "fullBackupContent" in fired[0][1]
