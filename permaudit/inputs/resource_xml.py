@@ -15,7 +15,7 @@ import struct
 import zlib
 from collections.abc import Callable
 
-from permaudit._infra.records import record
+from permaudit._infra.records import record, replace
 from permaudit.android.attributes import ATTRIBUTE_IDS
 from permaudit.errors import PermauditError
 from permaudit.inputs.backup_rules import read_backup_rules
@@ -174,9 +174,12 @@ def model(
                                    debuggable=app.debuggable, path=nsc.path,
                                    path_of=path_resolver(table))
     elif app.network_security_config:
-        network = NetworkSecurity(
-            source=NSC_UNREAD,
-            problems=("android:networkSecurityConfig is set but is not a resource reference",),
+        # TypedArray.getResourceId(networkSecurityConfig, 0) is 0 for a value that is not a
+        # reference: Android then uses no config file (DefaultConfigSource).
+        network = replace(
+            manifest_only(manifest.target_sdk, app.uses_cleartext_traffic),
+            problems=("android:networkSecurityConfig is not a resource reference: Android "
+                      "ignores it and applies the defaults",),
         )
     else:
         network = manifest_only(manifest.target_sdk, app.uses_cleartext_traffic)

@@ -470,3 +470,17 @@ def test_backup_file_with_the_wrong_root_copies_everything() -> None:
     assert "expected <full-backup-content>" in rules.problems[0]
     fired = list(backup_nothing_excluded((rules,), True, 30, has_rules_attribute=True))
     assert fired and "fullBackupContent" in fired[0][1]
+
+
+def test_config_attribute_that_is_not_a_reference_is_ignored_as_android_does(
+    tmp_path: Path,
+) -> None:
+    root = ra.manifest(target=34, nsc=False, backup=False)
+    app_element = root.children[2]
+    patched = ra._e("manifest", root.attrs, *root.children[:2], ra._e(
+        "application", {**app_element.attrs, "android:networkSecurityConfig": "res/xml/x.xml"}))
+    path = tmp_path / "string.apk"
+    path.write_bytes(ra.build_apk(patched, {}))
+    ns = load(str(path), code=False).network_security
+    assert ns is not None and ns.source == "default"
+    assert "ignores it" in ns.problems[0]

@@ -265,7 +265,7 @@ def findings_block(report: Report, paint: Painter) -> list[str]:
 def network_block(report: Report) -> list[str]:
     """A short network security config and backup rules section (when a file was read)."""
     ns = report.app.network_security
-    if ns is None or (ns.source == "default" and not report.app.backup):
+    if ns is None or (ns.source == "default" and not report.app.backup and not ns.problems):
         return []
     lines = ["Network security and backup"]
     if ns.source != "default":
