@@ -484,3 +484,18 @@ def test_config_attribute_that_is_not_a_reference_is_ignored_as_android_does(
     ns = load(str(path), code=False).network_security
     assert ns is not None and ns.source == "default"
     assert "ignores it" in ns.problems[0]
+
+
+def test_max_like_config_lists_every_cleartext_domain(tmp_path: Path) -> None:
+    files: dict[str, Element | bytes] = {"res/xml/network_security_config.xml": ra.max_like_nsc()}
+    app = _scan(_apk(tmp_path, target=35, backup=False, files=files))
+    messages = sorted(f["message"] for f in app["findings"]  # type: ignore[union-attr,index]
+                      if f["rule"] == "network_security.cleartext")
+    assert messages == [
+        "cleartext allowed to *.voskhod.ru, *.gov.ru (domain-config at line 9)",
+        "cleartext allowed to mobileid.megafon.ru, idgw.mobileid.mts.ru, hhe.mts.ru, "
+        "he-mc.tele2.ru, he-mc.t2.ru, balance.beeline.ru (domain-config at line 2)",
+    ]
+    assert app["network_security"]["cleartext_domains"] == sorted(  # type: ignore[index]
+        ra.MAX_CLEARTEXT + ra.MAX_CLEARTEXT_SUBDOMAINS)
+    assert "user_certificates" not in {f["rule"].split(".")[-1] for f in app["findings"]}  # type: ignore[union-attr,index]
