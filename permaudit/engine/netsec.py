@@ -172,12 +172,14 @@ def _copies_all(section: BackupSection | None) -> bool:
 
 
 def destinations(
-    rules: tuple[BackupRules, ...], target_sdk: int
+    rules: tuple[BackupRules, ...], target_sdk: int | None
 ) -> list[tuple[str, BackupSection | None, str]]:
     """(destination, governing section or None, which file) as Android picks them:
-    ``dataExtractionRules`` on Android 12+ for targetSdk 31+, else ``fullBackupContent``."""
+    ``dataExtractionRules`` on Android 12+ for targetSdk 31+ (or an unknown targetSdk),
+    else ``fullBackupContent``."""
     by_kind = {r.kind: r for r in rules}
-    extraction = by_kind.get(BACKUP_DATA_EXTRACTION) if target_sdk >= 31 else None
+    modern = target_sdk is None or target_sdk >= 31
+    extraction = by_kind.get(BACKUP_DATA_EXTRACTION) if modern else None
     full = by_kind.get(BACKUP_FULL_CONTENT)
     out: list[tuple[str, BackupSection | None, str]] = []
     for destination in ("cloud-backup", "device-transfer"):
@@ -193,7 +195,7 @@ def destinations(
 
 
 def backup_nothing_excluded(
-    rules: tuple[BackupRules, ...], allow_backup: bool, target_sdk: int, *,
+    rules: tuple[BackupRules, ...], allow_backup: bool, target_sdk: int | None, *,
     has_rules_attribute: bool = False,
 ) -> Iterator[tuple[str, str]]:
     """Backup is allowed and some destination copies all the app's data.

@@ -72,14 +72,22 @@ class NscError(ValueError):
     """Android's ``ParserException``/``XmlPullParserException``: the file does not parse."""
 
 
-def default_config(target_sdk: int, cleartext: bool | None = None) -> EffectiveConfig:
+#: Assumed when a source manifest's targetSdk is unknown (said in ``UNKNOWN_TARGET``).
+ASSUMED_TARGET = 28
+UNKNOWN_TARGET = ("targetSdk unknown: the platform defaults of targetSdk 28 and later are "
+                  "assumed (cleartext refused, user CAs not trusted)")
+
+
+def default_config(target_sdk: int | None, cleartext: bool | None = None) -> EffectiveConfig:
     """``NetworkSecurityConfig.getDefaultBuilder`` (cleartext overridden when given)."""
+    target = target_sdk if target_sdk is not None else ASSUMED_TARGET
     anchors = [CertificateSource(kind="system", src="system")]
-    if target_sdk <= 23:
+    if target <= 23:
         anchors.append(CertificateSource(kind="user", src="user"))
     if cleartext is None:
-        cleartext = target_sdk < 28
-        origin = f"platform default for targetSdk {target_sdk}"
+        cleartext = target < 28
+        origin = (f"platform default for targetSdk {target_sdk}" if target_sdk is not None
+                  else "platform default (targetSdk unknown)")
     else:
         origin = "android:usesCleartextTraffic"
     return EffectiveConfig(
@@ -87,17 +95,19 @@ def default_config(target_sdk: int, cleartext: bool | None = None) -> EffectiveC
     )
 
 
-def manifest_only(target_sdk: int, uses_cleartext: bool | None) -> NetworkSecurity:
+def manifest_only(target_sdk: int | None, uses_cleartext: bool | None) -> NetworkSecurity:
     """``DefaultConfigSource``: no config file, ``usesCleartextTraffic`` (or its default)."""
-    cleartext = uses_cleartext if uses_cleartext is not None else target_sdk < 28
+    target = target_sdk if target_sdk is not None else ASSUMED_TARGET
+    cleartext = uses_cleartext if uses_cleartext is not None else target < 28
     base = default_config(target_sdk, cleartext)
     if uses_cleartext is None:
         base = EffectiveConfig(
             cleartext_permitted=base.cleartext_permitted, trust_anchors=base.trust_anchors,
             cleartext_from=f"android:usesCleartextTraffic not set (default for targetSdk "
-                           f"{target_sdk})",
+                           f"{target_sdk if target_sdk is not None else 'unknown'})",
         )
-    return NetworkSecurity(source=NSC_DEFAULT, base=base)
+    problems = (UNKNOWN_TARGET,) if target_sdk is None else ()
+    return NetworkSecurity(source=NSC_DEFAULT, base=base, problems=problems)
 
 
 @record
@@ -307,7 +317,7 @@ def _effective(own: _Builder, parent: EffectiveConfig, debug: _Builder | None) -
 
 
 def model_config(
-    root: Element, *, target_sdk: int, debuggable: bool, path: str | None = None,
+    root: Element, *, target_sdk: int | None, debuggable: bool, path: str | None = None,
     path_of: PathOf | None = None,
 ) -> NetworkSecurity:
     """The ``NetworkSecurity`` Android builds from the decoded file ``root``.
@@ -341,7 +351,7 @@ def model_config(
         resolved.append(config)
         domains.append(DomainConfig(domains=builder.domains, config=config,
                                     depth=builder.depth, line=builder.line))
-    problems = []
+    problems = [UNKNOWN_TARGET] if target_sdk is None else []
     if debuggable:
         problems.append("a debuggable app also reads debug-overrides from a companion "
                         "<name>_debug xml resource, which is not read here")
