@@ -499,3 +499,19 @@ def test_max_like_config_lists_every_cleartext_domain(tmp_path: Path) -> None:
     assert app["network_security"]["cleartext_domains"] == sorted(  # type: ignore[index]
         ra.MAX_CLEARTEXT + ra.MAX_CLEARTEXT_SUBDOMAINS)
     assert "user_certificates" not in {f["rule"].split(".")[-1] for f in app["findings"]}  # type: ignore[union-attr,index]
+
+
+def test_unknown_target_sdk_assumes_current_defaults_and_says_so(tmp_path: Path) -> None:
+    main = tmp_path / "src" / "main"
+    (main / "res" / "xml").mkdir(parents=True)
+    (main / "res" / "xml" / "nsc.xml").write_bytes(b"<network-security-config/>")
+    manifest = main / "AndroidManifest.xml"
+    manifest.write_text(
+        '<manifest xmlns:android="http://schemas.android.com/apk/res/android" package="a.b">'
+        '<application android:networkSecurityConfig="@xml/nsc"/></manifest>', encoding="utf-8")
+    app = load_any(str(manifest))
+    assert app.manifest.target_sdk is None
+    ns = app.network_security
+    assert ns is not None and ns.base is not None and ns.source == "config"
+    assert not ns.base.cleartext_permitted and not ns.base.trusts_user
+    assert any("targetSdk unknown" in p for p in ns.problems)
