@@ -49,12 +49,14 @@ def evaluate_permissions(
         capability_finding(hit, ruleset.capability(hit.id), manifest.package, line)
         for hit, line in hits_with_lines
     ]
+    evidence = code_evidence(app.code) if app.code is not None else None
+    code_hosts = tuple(h for hit in evidence.hosts for h in hit.hosts) if evidence else ()
     ctx = Context(manifest=manifest, permissions=rows, hits=hits, signing=app.signing,
-                  tamper=app.tamper)
+                  tamper=app.tamper, network_security=app.network_security,
+                  backup=app.backup, code_hosts=code_hosts)
     for rule in ruleset.rules:
         findings.extend(sorted(rule_findings(rule, ctx), key=lambda f: f.subject))
     ordered = tuple(sorted(findings, key=finding_order))
-    evidence = code_evidence(app.code) if app.code is not None else None
     return Report(
         app=app, device_sdk=device_sdk, permissions=rows, capabilities=hits,
         findings=ordered, risk=risk(ordered), code_evidence=evidence,

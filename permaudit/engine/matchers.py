@@ -9,6 +9,7 @@ from typing import Any
 from permaudit._infra.records import record
 from permaudit.engine.capabilities import permission_line
 from permaudit.engine.findings import fingerprint, short
+from permaudit.engine.netsec import backup_nothing_excluded, default_source, network_security
 from permaudit.model import (
     CapabilityHit,
     Component,
@@ -19,14 +20,17 @@ from permaudit.model import (
     TamperEvidence,
     sdk_text,
 )
+from permaudit.model.netsec import BackupRules, NetworkSecurity
 from permaudit.rules.model import (
     AllCapabilities,
     AppFlags,
+    BackupCondition,
     CleartextTraffic,
     DeclaredPermission,
     ExportedComponent,
     IgnoredElement,
     Match,
+    NetworkSecurityCondition,
     PermissionClass,
     RequestedPermission,
     Rule,
@@ -78,6 +82,11 @@ class Context:
     #: ``None`` when the input kind has no signature (``App.signing``).
     signing: SigningInfo | None = None
     tamper: tuple[TamperEvidence, ...] = ()
+    #: ``App.network_security`` and ``App.backup``.
+    network_security: NetworkSecurity | None = None
+    backup: tuple[BackupRules, ...] = ()
+    #: Hosts the app's code names (``CodeEvidence.hosts``), to meet the cleartext domains.
+    code_hosts: tuple[str, ...] = ()
 
 
 def is_launcher(component: Component) -> bool:
@@ -116,6 +125,8 @@ def match_cleartext_traffic(when: CleartextTraffic, ctx: Context) -> Iterator[Su
     app = ctx.manifest.application
     subject = "android:usesCleartextTraffic"
     target = ctx.manifest.target_sdk
+    if not default_source(ctx.network_security):
+        return  # a network security config was read: it decides, the attribute is ignored
     if app.uses_cleartext_traffic is True:
         yield Subject(subject=subject, detail=f"{subject}=true", line=app.line)
     elif (app.uses_cleartext_traffic is None and not app.network_security_config
@@ -252,6 +263,22 @@ def match_tamper(when: Tamper, ctx: Context) -> Iterator[Subject]:
             yield Subject(subject=f"{evidence.id}{suffix}", detail=where + evidence.detail)
 
 
+def match_network_security(when: NetworkSecurityCondition, ctx: Context) -> Iterator[Subject]:
+    debuggable = ctx.manifest.application.debuggable
+    for subject, detail in network_security(when.condition, ctx.network_security, debuggable,
+                                            ctx.code_hosts):
+        yield Subject(subject=subject, detail=detail, line=ctx.manifest.application.line)
+
+
+def match_backup(when: BackupCondition, ctx: Context) -> Iterator[Subject]:
+    app = ctx.manifest.application
+    named = app.full_backup_content or app.data_extraction_rules
+    for subject, detail in backup_nothing_excluded(ctx.backup, app.allow_backup,
+                                                   ctx.manifest.target_sdk,
+                                                   has_rules_attribute=named):
+        yield Subject(subject=subject, detail=detail, line=app.line)
+
+
 #: Each ``when`` condition type and the function that implements it.
 MATCHERS: Mapping[type, Callable[[Any, Context], Iterator[Subject]]] = MappingProxyType({
     AppFlags: match_app_flags,
@@ -266,6 +293,8 @@ MATCHERS: Mapping[type, Callable[[Any, Context], Iterator[Subject]]] = MappingPr
     SigningCondition: match_signing,
     Tamper: match_tamper,
     AllCapabilities: match_all_capabilities,
+    NetworkSecurityCondition: match_network_security,
+    BackupCondition: match_backup,
 })
 
 

@@ -20,6 +20,8 @@ from permaudit.inputs.binary.ziparchive import (
 from permaudit.inputs.code import scan_code
 from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
 from permaudit.inputs.manifest import parse_manifest
+from permaudit.inputs.resource_xml import MAX_XML_SIZE, XmlFile, read_files
+from permaudit.inputs.resource_xml import model as model_resource_xml
 from permaudit.inputs.resources import resolve_manifest_tree
 from permaudit.inputs.signing.schemes import V1_PREFIX, read_signing
 from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
@@ -39,6 +41,9 @@ class ApkContents:
     evidence: tuple[TamperEvidence, ...] = ()
     #: ``None`` for a standalone binary manifest, or when signing was not asked for.
     signing: SigningInfo | None = None
+    #: The res/xml files the manifest points to (network security config, backup rules).
+    xml_files: tuple[XmlFile, ...] = ()
+    table: ResourceTable | None = None
 
 
 def load(path: str, *, digest: bool = False, code: bool = True) -> App:
@@ -54,12 +59,18 @@ def load(path: str, *, digest: bool = False, code: bool = True) -> App:
         manifest = _parse(contents.root)
         scan = scan_code([("", stream, size)]) if code and kind == KIND_APK else None
         sha256 = stream_sha256(stream) if digest else None
+    network, backup = (
+        model_resource_xml(manifest, contents.xml_files, contents.table)
+        if kind == KIND_APK else (None, ())
+    )
     return App(
         input=InputInfo(path=path, sha256=sha256, kind=kind, size=size),
         manifest=manifest,
         signing=contents.signing,
         tamper=contents.evidence,
         code=scan,
+        network_security=network,
+        backup=backup,
     )
 
 
@@ -122,11 +133,29 @@ def read_apk(
         raise
     decoded = _decode(member.data, encrypted=encrypted)
     evidence = (*directory.evidence, *member.evidence, *decoded.evidence)
-    root = resolve_manifest_tree(decoded.root, _table(stream, directory))
+    table = _table(stream, directory)
+    root = resolve_manifest_tree(decoded.root, table)
+    files = read_files(decoded.root, table, lambda names: _members(stream, size, names))
     if not signing:
-        return ApkContents(root=root, evidence=evidence)
+        return ApkContents(root=root, evidence=evidence, xml_files=files, table=table)
     info, signing_evidence = read_signing(stream, size, directory)
-    return ApkContents(root=root, evidence=(*evidence, *signing_evidence), signing=info)
+    return ApkContents(root=root, evidence=(*evidence, *signing_evidence), signing=info,
+                       xml_files=files, table=table)
+
+
+def _members(stream: BinaryIO, size: int, names: list[str]) -> dict[str, bytes]:
+    """The data of the named entries that exist and read within ``MAX_XML_SIZE``."""
+    directory = read_directory(stream, size, names=names)
+    found = {}
+    for name in names:
+        entry = directory.entry(name)
+        if entry is None:
+            continue
+        try:
+            found[name] = read_member(stream, directory, entry, MAX_XML_SIZE).data
+        except (InputError, ManifestError, zlib.error):
+            continue
+    return found
 
 
 def _table(stream: BinaryIO, directory: CentralDirectory) -> ResourceTable | None:

@@ -180,6 +180,8 @@ def _load_bundle(path: str, kind: str, digest: bool) -> App:
         signing=result.signing,
         tamper=result.tamper,
         notes=result.notes,
+        network_security=result.network_security,
+        backup=result.backup,
     )
 
 
@@ -196,6 +198,8 @@ def _zip_names(path: str) -> list[str] | None:
 
 def _load_text(path: str, digest: bool, sdk: SdkLevels | None) -> App:
     from permaudit.inputs.gradle import source_sdk
+    from permaudit.inputs.resource_xml import model as model_resource_xml
+    from permaudit.inputs.resource_xml import source_files
     from permaudit.inputs.text_manifest import MAX_TEXT_SIZE, read_text_manifest
 
     with open_regular(path) as stream:
@@ -205,10 +209,14 @@ def _load_text(path: str, digest: bool, sdk: SdkLevels | None) -> App:
         data = stream.read()
     result = read_text_manifest(data, sdk=lambda: source_sdk(path, sdk))
     sha256 = hashlib.sha256(data).hexdigest() if digest else None
+    files = source_files(path, result.root) if result.root is not None else ()
+    network, backup = model_resource_xml(result.manifest, files) if files else (None, ())
     return App(
         input=InputInfo(path=path, sha256=sha256, kind="xml", size=size),
         manifest=result.manifest,
         notes=result.notes,
+        network_security=network,
+        backup=backup,
         sdk_origin=result.sdk_origin,
     )
 

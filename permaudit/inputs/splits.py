@@ -49,6 +49,9 @@ from permaudit.model import (
 
 if TYPE_CHECKING:
     from permaudit.inputs.apk import ApkContents
+    from permaudit.inputs.binary.arsc import ResourceTable
+    from permaudit.inputs.resource_xml import XmlFile
+    from permaudit.model.netsec import BackupRules, NetworkSecurity
 
 KIND_APKS = "apks"
 KIND_XAPK = "xapk"
@@ -107,6 +110,9 @@ class SplitApk:
     #: ``None`` when not read (App Bundle modules are not signed APKs).
     signing: SigningInfo | None = None
     evidence: tuple[TamperEvidence, ...] = ()
+    #: The res/xml files its manifest points to and its resource table (``read_apk``).
+    xml_files: tuple[XmlFile, ...] = ()
+    table: ResourceTable | None = None
 
 
 @record
@@ -121,6 +127,9 @@ class SplitSet:
     signing: SigningInfo | None = None
     #: Tamper evidence of every member, each naming its member.
     tamper: tuple[TamperEvidence, ...] = ()
+    #: The base APK's network security config and backup rules (``None``: not read).
+    network_security: NetworkSecurity | None = None
+    backup: tuple[BackupRules, ...] = ()
 
 
 # --- archives -----------------------------------------------------------------------------
@@ -260,7 +269,8 @@ def read_split_apk(stream: BinaryIO, size: int, name: str) -> SplitApk:
 def split_apk(contents: ApkContents, name: str) -> SplitApk:
     """A split set member from what ``read_apk`` found in it; evidence names the member."""
     evidence = tuple(replace(e, member=name) for e in contents.evidence)
-    return SplitApk(path=name, root=contents.root, signing=contents.signing, evidence=evidence)
+    return SplitApk(path=name, root=contents.root, signing=contents.signing, evidence=evidence,
+                    xml_files=contents.xml_files, table=contents.table)
 
 
 def _signer_digests(signing: SigningInfo | None) -> frozenset[str]:
@@ -333,7 +343,10 @@ def merge_split_set(apks: list[SplitApk], *, container: str) -> SplitSet:
         splits=others,
         container=container,
     )
-    return with_integrity(result, base, others)
+    from permaudit.inputs.resource_xml import model
+
+    network, backup = model(result.manifest, base.xml_files, base.table)
+    return replace(with_integrity(result, base, others), network_security=network, backup=backup)
 
 
 def merge_splits(

@@ -96,6 +96,8 @@ class TextManifest:
 
     manifest: Manifest
     notes: tuple[str, ...]
+    #: The element tree the manifest was read from (for ``res/xml`` files it points to).
+    root: Element | None = None
     #: Where the SDK levels came from; ``None`` when the manifest declares them.
     sdk_origin: SdkOrigin | None = None
 
@@ -197,6 +199,7 @@ def read_text_manifest(
     return TextManifest(
         manifest=manifest,
         notes=tuple(notes),
+        root=root,
         sdk_origin=levels.origin if levels is not None else None,
     )
 

@@ -12,6 +12,7 @@ from enum import Enum, IntEnum
 from permaudit._infra.records import field, record
 from permaudit.model.code import CodeEvidence, CodeScan
 from permaudit.model.evidence import TamperEvidence as TamperEvidence
+from permaudit.model.netsec import BackupRules, NetworkSecurity
 from permaudit.model.sdk import SDK_FROM_GRADLE as SDK_FROM_GRADLE
 from permaudit.model.sdk import SDK_FROM_MANIFEST as SDK_FROM_MANIFEST
 from permaudit.model.sdk import SDK_FROM_OPTION as SDK_FROM_OPTION
@@ -308,6 +309,10 @@ class App:
     notes: tuple[str, ...] = ()
     #: What the code contains; ``None`` when not read (text manifests, ``--no-code``).
     code: CodeScan | None = None
+    #: The network security configuration Android applies (``None``: input kind not read).
+    network_security: NetworkSecurity | None = None
+    #: The ``fullBackupContent`` / ``dataExtractionRules`` files the manifest points to.
+    backup: tuple[BackupRules, ...] = ()
     #: Where the SDK levels came from; ``None`` for built inputs (always the manifest).
     sdk_origin: SdkOrigin | None = None
 

@@ -172,6 +172,21 @@ class Tamper:
 
 
 @record
+class NetworkSecurityCondition:
+    """``network_security: {cleartext|user_certificates|pins_expire|pins_overridable|
+    debug_overrides|invalid: true}``: one fact of the app's network security config."""
+
+    condition: str
+
+
+@record
+class BackupCondition:
+    """``backup: {nothing_excluded: true}``: backup is allowed and a destination copies all."""
+
+    condition: str
+
+
+@record
 class AllCapabilities:
     """``all_capabilities``: the app reaches every listed capability."""
 
@@ -182,7 +197,7 @@ class AllCapabilities:
 Match = (
     AppFlags | CleartextTraffic | TargetSdkBelow | ExportedComponent | DeclaredPermission
     | SharedUserId | PermissionClass | RequestedPermission | IgnoredElement | AllCapabilities
-    | SigningCondition | Tamper
+    | SigningCondition | Tamper | NetworkSecurityCondition | BackupCondition
 )
 
 

@@ -20,6 +20,7 @@ from permaudit.model import Severity
 from permaudit.rules.model import (
     AllCapabilities,
     AppFlags,
+    BackupCondition,
     Capability,
     CleartextTraffic,
     ComponentFeature,
@@ -27,6 +28,7 @@ from permaudit.rules.model import (
     ExportedComponent,
     IgnoredElement,
     ListedRule,
+    NetworkSecurityCondition,
     PermissionClass,
     PermissionGrant,
     QueriesFeature,
@@ -45,7 +47,7 @@ COMPILED_TYPES: tuple[type, ...] = (
     RuleSet, RulesFile, Capability, PermissionGrant, ComponentFeature, QueriesFeature, Rule,
     AppFlags, CleartextTraffic, TargetSdkBelow, ExportedComponent, DeclaredPermission,
     SharedUserId, PermissionClass, RequestedPermission, IgnoredElement, SigningCondition, Tamper,
-    AllCapabilities, Origin, Severity,
+    AllCapabilities, Origin, Severity, NetworkSecurityCondition, BackupCondition,
 )
 
 

@@ -40,7 +40,7 @@ RULE_KEYS = (
 WHEN_KEYS = (
     "app_flags", "cleartext_traffic", "target_sdk_below", "exported_component",
     "declared_permission", "shared_user_id", "permission_class", "requested_permission",
-    "ignored_element", "all_capabilities", "signing", "tamper",
+    "ignored_element", "all_capabilities", "signing", "tamper", "network_security", "backup",
 )
 OVERRIDE_KEYS = (
     "id", "severity", "title", "rationale", "message", "references", "when",
@@ -50,6 +50,13 @@ RULE_ONLY = ("message", "when")
 CAPABILITY_ONLY = ("add_permissions", "add_features")
 #: ``signing`` conditions: what about the APK's signer identity the rule fires on.
 SIGNING_CONDITIONS = ("unsigned", "debug_certificate", "ambiguous")
+#: ``network_security`` conditions (``permaudit.engine.netsec``).
+NETWORK_SECURITY_CONDITIONS = (
+    "cleartext", "user_certificates", "pins_expire", "pins_overridable", "debug_overrides",
+    "invalid",
+)
+#: ``backup`` conditions.
+BACKUP_CONDITIONS = ("nothing_excluded",)
 #: A tamper evidence id (``zip.multiple_eocd``) or a family of them (``zip.*``).
 TAMPER_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$")
 

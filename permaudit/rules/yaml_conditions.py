@@ -8,11 +8,13 @@ from permaudit.model import COMPONENT_KINDS, PROTECTION_CLASSES
 from permaudit.rules.model import (
     AllCapabilities,
     AppFlags,
+    BackupCondition,
     CleartextTraffic,
     DeclaredPermission,
     ExportedComponent,
     IgnoredElement,
     Match,
+    NetworkSecurityCondition,
     PermissionClass,
     RequestedPermission,
     SharedUserId,
@@ -22,6 +24,8 @@ from permaudit.rules.model import (
 )
 from permaudit.rules.vocabulary import (
     APP_FLAGS,
+    BACKUP_CONDITIONS,
+    NETWORK_SECURITY_CONDITIONS,
     PROTECTION_LEVELS,
     SIGNING_CONDITIONS,
     TAMPER_ID,
@@ -136,19 +140,31 @@ class ConditionParser(ValueParser):
         return IgnoredElement(tags=tuple(tags))
 
     def when_signing(self, node: Node) -> Match | None:
-        entries = self.r.mapping(node, "'signing'", SIGNING_CONDITIONS)
+        key = self._one_true(node, "signing", SIGNING_CONDITIONS)
+        return SigningCondition(condition=key) if key else None
+
+    def when_network_security(self, node: Node) -> Match | None:
+        key = self._one_true(node, "network_security", NETWORK_SECURITY_CONDITIONS)
+        return NetworkSecurityCondition(condition=key) if key else None
+
+    def when_backup(self, node: Node) -> Match | None:
+        key = self._one_true(node, "backup", BACKUP_CONDITIONS)
+        return BackupCondition(condition=key) if key else None
+
+    def _one_true(self, node: Node, what: str, choices: tuple[str, ...]) -> str | None:
+        """A mapping with exactly one of ``choices`` set to true: that key."""
+        entries = self.r.mapping(node, f"'{what}'", choices)
         if entries is None:
             return None
         if len(entries) != 1:
             if len(entries) > 1 or (isinstance(node, MappingNode) and not node.value):
-                self.r.error(node, "'signing' needs exactly one of "
-                                   + ", ".join(SIGNING_CONDITIONS))
+                self.r.error(node, f"'{what}' needs exactly one of " + ", ".join(choices))
             return None
         ((key, (_, value)),) = entries.items()
         flag = self.r.boolean(value, f"'{key}'")
         if flag is False:
             self.r.error(value, f"'{key}' can only be true")
-        return SigningCondition(condition=key) if flag else None
+        return key if flag else None
 
     def when_tamper(self, node: Node) -> Match | None:
         entries = self.r.mapping(node, "'tamper'", ("ids",))

@@ -25,6 +25,7 @@ from permaudit.model import (
 )
 from permaudit.version import __version__
 from permaudit.views.findings import FindingRow, finding_rows
+from permaudit.views.network import network_summary
 
 #: Capabilities shown first, in this order (what people ask about first), then the rest of
 #: the default ruleset's ids in its documented order; ids unknown here follow, sorted.
@@ -92,6 +93,8 @@ class AppColumn:
     path: str
     #: Who signed it, in a few words (see :func:`signer_summary`).
     signer: str = "-"
+    #: Its network security config in a few lines (``views.network.network_summary``).
+    network: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
@@ -319,6 +322,7 @@ def app_columns(reports: Sequence[Report]) -> tuple[AppColumn, ...]:
             version_code=r.app.manifest.version_code,
             path=r.app.input.path,
             signer=signer_summary(r.app),
+            network=network_summary(r.app),
         )
         for label, r in zip(unique, reports, strict=True)
     )

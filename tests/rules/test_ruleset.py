@@ -222,7 +222,7 @@ def test_redefining_a_default_id_points_at_both_definitions() -> None:
          "6:11: error: 'when' needs exactly one condition, one of app_flags, cleartext_traffic, "
          "target_sdk_below, exported_component, declared_permission, shared_user_id, "
          "permission_class, requested_permission, ignored_element, all_capabilities, signing, "
-         "tamper"),
+         "tamper, network_security, backup"),
         ("rules:\n  - id: a.b\n    title: t\n    severity: low\n    rationale: r\n"
          "    when: {app_flags: {debugable: true}}\n",
          "6:24: error: unknown key 'debugable' in 'app_flags' (did you mean 'debuggable'?)"),

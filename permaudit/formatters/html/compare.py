@@ -203,7 +203,12 @@ def _heatmap(comparison: Comparison) -> list[str]:
         f'{r.risk.score}<span class="sub">{escape(r.risk.level)}</span></td>'
         for r in comparison.reports
     )
-    foot = [f"<tr>{_row_header('risk score')}{risk}</tr>"]
+    network = "".join(
+        "<td>" + "<br>".join(escape(line) for line in a.network) + "</td>"
+        for a in comparison.apps
+    )
+    foot = [f"<tr>{_row_header('risk score')}{risk}</tr>",
+            f"<tr>{_row_header('network security')}{network}</tr>"]
     headers = ['<th scope="col">capability</th>', *_app_headers(comparison)]
     return table(headers, rows, css="heatmap", foot=foot)
 

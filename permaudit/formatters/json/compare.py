@@ -45,6 +45,7 @@ def column_json(app: AppColumn) -> dict[str, Any]:
         "package": app.package,
         "version_name": app.version_name,
         "version_code": app.version_code,
+        "network_security": list(app.network),
     }
 
 

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from permaudit.formatters.json.code import code_json
+from permaudit.formatters.json.netsec import backup_json, network_security_json
 from permaudit.model import (
     IMPLIED,
     App,
@@ -223,6 +224,9 @@ def report_json(report: Report) -> dict[str, Any]:
     data.update(provenance_json(report.app))
     if report.code_evidence is not None:
         data["code"] = code_json(report.code_evidence)
+    if report.app.network_security is not None:
+        data["network_security"] = network_security_json(report.app.network_security)
+        data["backup"] = backup_json(report.app.backup)
     return data
 
 

@@ -60,6 +60,8 @@ def _capabilities(comparison: Comparison) -> list[str]:
         rows.append([f"{md_escape(row.title)} ({row.severity.label})", *cells])
     risk = [f"**{r.risk.score}** ({md_escape(r.risk.level)})" for r in comparison.reports]
     rows.append(["**risk score**", *risk])
+    rows.append(["network security",
+                 *("<br>".join(md_escape(line) for line in a.network) for a in comparison.apps)])
     return md_table(["capability", *_app_headers(comparison)], rows)
 
 

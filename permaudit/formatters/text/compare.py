@@ -86,6 +86,7 @@ def _capability_block(comparison: Comparison, width: int, *, color: bool) -> lis
         for r in comparison.reports
     ]
     rows.append(([Cell("risk score", _bold(color))], risk))
+    rows.append(([Cell("network security")], [Cell("\n".join(a.network)) for a in comparison.apps]))
     return matrix(["capability"], _columns(comparison), rows, width, grid=True,
                   names=_names(comparison))
 

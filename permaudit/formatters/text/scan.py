@@ -328,6 +328,52 @@ def findings_block(report: Report, paint: Painter) -> list[str]:
     return lines
 
 
+def network_block(report: Report, width: int = WIDTH) -> list[str]:
+    """A short network security config and backup rules section (when a file was read)."""
+    ns = report.app.network_security
+    if ns is None or (ns.source == "default" and not report.app.backup and not ns.problems):
+        return []
+    def line(label: str, text: str) -> str:
+        return labelled(f"{label:<6}", text, width_used=10, width=width)
+
+    lines = ["Network security and backup"]
+    if ns.source != "default":
+        lines.append(line("config", f"{ns.path} ({ns.source})" if ns.path else "not read"))
+    if ns.base is not None:
+        base = ns.base
+        allowed = "allowed" if base.cleartext_permitted else "refused"
+        trusted = ", ".join(a.src for a in base.trust_anchors) or "nothing"
+        lines.append(line("base", f"cleartext {allowed}; trusts {trusted}"))
+    for config in ns.domains[:20]:
+        names = ", ".join(("*." if d.include_subdomains else "") + d.name
+                          for d in config.domains[:5])
+        c = config.config
+        pins = f"; {len(c.pins.pins)} pins" if c.pins and c.pins.pins else ""
+        if c.pins and c.pins.expiration:
+            pins += f" until {c.pins.expiration}"
+        lines.append(line("domain", f"{names}: cleartext "
+                              f"{'allowed' if c.cleartext_permitted else 'refused'}; trusts "
+                              f"{', '.join(a.src for a in c.trust_anchors) or 'nothing'}{pins}"))
+    if len(ns.domains) > 20:
+        lines.append(f"  ... and {len(ns.domains) - 20} more domain-configs")
+    if ns.has_debug_overrides:
+        state = "active (debuggable)" if ns.debug_overrides_active else "inactive (release)"
+        lines.append(line("debug", f"debug-overrides {state}"))
+    for problem in ns.problems:
+        lines.append(line("note", problem))
+    for rules in report.app.backup:
+        for section in rules.sections:
+            excluded = ", ".join(f"{p.domain}/{p.path}" for p in section.excludes[:10]) or "nothing"
+            only = ", ".join(f"{p.domain}/{p.path}" for p in section.includes[:10])
+            text = f"{rules.kind} {section.name}: excludes {excluded}"
+            if only:
+                text += f"; only includes {only}"
+            lines.append(line("backup", text))
+        for problem in rules.problems[:3]:
+            lines.append(line("backup", problem))
+    return lines
+
+
 def render_report(report: Report, device_sdk: int, color: bool, width: int = WIDTH) -> str:
     """One app's report, laid out for ``width`` columns."""
     paint = Painter(color, width)
@@ -336,6 +382,7 @@ def render_report(report: Report, device_sdk: int, color: bool, width: int = WID
         provenance_block(report.app, paint),
         capabilities_block(report, paint),
         permissions_block(report, width),
+        network_block(report, width),
         findings_block(report, paint),
     ]
     return "\n\n".join("\n".join(block) for block in blocks if block)

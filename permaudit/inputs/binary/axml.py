@@ -320,7 +320,7 @@ def _length16(data: bytes, pos: int) -> tuple[int, int]:
 class _Builder:
     """Mutable element under construction (frozen into ``Element`` when closed)."""
 
-    __slots__ = ("attributes", "children", "line", "namespace", "tag")
+    __slots__ = ("attributes", "children", "line", "namespace", "nodes", "tag", "text")
 
     def __init__(self, tag: str, namespace: str | None, attrs: tuple[Attribute, ...], line: int):
         self.tag = tag
@@ -328,6 +328,9 @@ class _Builder:
         self.attributes = attrs
         self.line = line
         self.children: list[Element] = []
+        #: Content nodes (elements and text) seen, and the first one's text if it was text.
+        self.nodes = 0
+        self.text: str | None = None
 
     def freeze(self) -> Element:
         return Element(
@@ -336,6 +339,7 @@ class _Builder:
             attributes=self.attributes,
             children=tuple(self.children),
             line=self.line,
+            text=self.text if self.nodes == 1 else None,
         )
 
 
@@ -461,6 +465,13 @@ class _Decoder:
                     self._check_after_root(pos + size, end)
                     return element
                 stack[-1].children.append(element)
+                stack[-1].nodes += 1
+            elif kind == RES_XML_CDATA_TYPE and stack and self.strings is not None:
+                (index,) = struct.unpack_from("<I", data, ext)
+                parent = stack[-1]
+                parent.nodes += 1
+                if parent.nodes == 1:
+                    parent.text = self.strings.get(index)
             if min_ext is None:
                 self.note("axml.unknown_chunk", f"chunk type 0x{kind:04x} at offset {pos} is "
                           "not an XML node; Android skips it")
@@ -472,6 +483,7 @@ class _Decoder:
             root = stack.pop().freeze()
             if stack:
                 stack[-1].children.append(root)
+                stack[-1].nodes += 1
         if root is None:
             raise ManifestError("binary XML has no start element")
         return root

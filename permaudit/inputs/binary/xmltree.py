@@ -89,6 +89,10 @@ class Element:
     attributes: tuple[Attribute, ...] = ()
     children: tuple[Element, ...] = ()
     line: int | None = None
+    #: The element's text when its whole content is one text node (``<domain>a.org</domain>``),
+    #: else ``None``: what ``XmlPullParser.next() == TEXT`` then ``END_TAG`` reads. Manifests
+    #: never need it; resource XML files (network security config) do.
+    text: str | None = None
 
     def android(self, resource_id: int) -> Attribute | None:
         """The attribute ``obtainAttributes`` finds for ``resource_id`` (merge walk, id only)."""
