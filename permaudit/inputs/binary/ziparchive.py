@@ -25,7 +25,21 @@ Semantics follow libziparchive (system/libziparchive/zip_archive.cc,
   the central directory's uncompressed size -- ``ZipAssetsProvider::OpenInternal``
   (frameworks/base libs/androidfw/AssetsProvider.cpp) only tests ``== kCompressDeflated``,
   which is how the manifest is opened for the package parser;
-* zip64 archives are not supported here (``InputError``); no real APK needs them.
+* zip64 is read as ``FindCentralDirectoryInfoForZip64`` and
+  ``ParseZip64ExtendedInfoInExtraField`` read it (AOSP main): an end record with a 0xFFFF
+  count, a 0xFFFFFFFF size or offset, **or a 0xFFFF comment length** sends Android to the
+  zip64 locator, which must sit right before the end record; the zip64 end record must lie
+  before the locator and its directory before it; entries whose sizes or local header
+  offset are 0xFFFFFFFF take them from their zip64 extra field (in the local header both
+  sizes must be there). libziparchive gained this in March 2020 (system/core change
+  I4cd9ebbd, "Implement the functions to parse zip64 structs", bug 150900468), so Android
+  11 (API 30) is the first release that installs such an APK; ``CentralDirectory.zip64``
+  lets the caller say so. Work stays bounded: the declared count is capped by what the
+  directory can hold, and the directory by ``MAX_CENTRAL_DIRECTORY``;
+* CRCs: Android does not check them (``kCrcChecksEnabled = false`` in zip_archive.cc, so
+  ``ExtractToMemory`` returns data whose CRC is wrong), while ``unzip``, Python's
+  ``zipfile`` and ``java.util.zip`` refuse such an entry; every entry read here has its
+  CRC computed on the way and a mismatch is the tamper note ``zip.crc_mismatch``.
 
 Encrypted entries (general-purpose flag bit 0) are an ``InputError`` for ``read_entry``.
 libziparchive never looks at that bit (``FindEntry`` only copies ``gpb_flags``), so
@@ -51,10 +65,11 @@ are not read: that would cost a seek per entry.
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import repeat
 from typing import BinaryIO
 
@@ -63,6 +78,8 @@ from permaudit.errors import InputError, ManifestError
 from permaudit.model import TamperEvidence
 
 EOCD_SIGNATURE = 0x06054B50
+EOCD64_SIGNATURE = 0x06064B50
+LOCATOR_SIGNATURE = 0x07064B50
 CD_SIGNATURE = 0x02014B50
 LFH_SIGNATURE = 0x04034B50
 MAX_COMMENT = 0xFFFF
@@ -70,6 +87,11 @@ MAX_ENTRY_SIZE = 16 * 1024 * 1024
 #: A central directory is read into memory whole; real APKs need well under 16 MiB even at
 #: 65535 entries, so a larger one is refused rather than allocated.
 MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024
+#: ``kMaxFileLength``: libziparchive refuses larger files (256 GiB).
+MAX_FILE_LENGTH = 256 * 1024 * 1024 * 1024
+#: The magic numbers a zip file starts with (a local header, or the end record of an
+#: empty archive).
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 
 _EOCD = struct.Struct("<IHHHHIIH")
 _CDR = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -77,6 +99,13 @@ _CDR = struct.Struct("<IHHHHHHIIIHHHHHII")
 #: name/extra/comment lengths, local header offset.
 _CDR_WALK = struct.Struct("<I6xH16xHHH8xI")
 _LFH = struct.Struct("<IHHHHHIIIHH")
+_LOCATOR = struct.Struct("<IIQI")
+_EOCD64 = struct.Struct("<IQHHIIQQQQ")
+_EXTRA_HEADER = struct.Struct("<HH")
+_U64 = struct.Struct("<Q")
+_ZIP64_EXTRA_ID = 0x0001
+_U16_MAX = 0xFFFF
+_U32_MAX = 0xFFFFFFFF
 _GPB_ENCRYPTED = 0x1
 _GPB_DATA_DESCRIPTOR = 0x8
 _CHUNK = 64 * 1024
@@ -117,6 +146,8 @@ class CentralDirectory:
     #: The entries whose names were asked for, in directory order.
     entries: tuple[ZipEntry, ...] = ()
     evidence: tuple[TamperEvidence, ...] = ()
+    #: The directory was found through zip64 end records (Android 11 and later read it).
+    zip64: bool = False
 
     def entry(self, name: str) -> ZipEntry | None:
         """The wanted entry called ``name``, if the archive has it."""
@@ -157,7 +188,7 @@ def read_directory(
     )
     return CentralDirectory(
         offset=end.cd_offset, size=end.cd_size, eocd_offset=end.eocd_offset, count=end.count,
-        entries=entries, evidence=(*end.evidence, *walk_evidence),
+        entries=entries, evidence=(*end.evidence, *walk_evidence), zip64=end.zip64,
     )
 
 
@@ -165,15 +196,18 @@ def read_member(
     stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry, limit: int = MAX_ENTRY_SIZE
 ) -> Member:
     """Read ``entry`` as Android does (encryption bit ignored), at most ``limit`` bytes."""
-    evidence = []
-    if entry.flags & _GPB_ENCRYPTED:
-        evidence.append(TamperEvidence(
-            id="zip.encrypted_flag",
-            detail=f"entry {entry.name!r} is flagged as encrypted; Android ignores the flag "
-                   "and reads the data, while tools that honour it refuse the file",
-        ))
     data, lfh_evidence = _read_data(stream, entry, directory.offset, limit)
-    return Member(data=data, evidence=(*evidence, *lfh_evidence))
+    return Member(data=data, evidence=(*_encrypted_evidence(entry), *lfh_evidence))
+
+
+def _encrypted_evidence(entry: ZipEntry) -> tuple[TamperEvidence, ...]:
+    if not entry.flags & _GPB_ENCRYPTED:
+        return ()
+    return (TamperEvidence(
+        id="zip.encrypted_flag",
+        detail=f"entry {entry.name!r} is flagged as encrypted; Android ignores the flag "
+               "and reads the data, while tools that honour it refuse the file",
+    ),)
 
 
 def _read_at(stream: BinaryIO, offset: int, size: int) -> bytes:
@@ -193,11 +227,14 @@ class _End:
     count: int
     eocd_offset: int
     evidence: tuple[TamperEvidence, ...]
+    zip64: bool = False
 
 
 def _find_central_directory(stream: BinaryIO, file_size: int) -> _End:
     if file_size < _EOCD.size:
         raise InputError("not a zip file: too small for an end-of-central-directory record")
+    if file_size > MAX_FILE_LENGTH:
+        raise InputError(f"zip file of {file_size} bytes is beyond Android's 256 GiB limit")
     search = min(file_size, MAX_COMMENT + _EOCD.size)
     tail_start = file_size - search
     tail = _read_at(stream, tail_start, search)
@@ -214,9 +251,12 @@ def _find_central_directory(stream: BinaryIO, file_size: int) -> _End:
             f"not a zip Android accepts: {trailing} extraneous bytes after the "
             "end-of-central-directory record"
         )
-    if 0xFFFF in (on_disk, count) or 0xFFFFFFFF in (cd_size, cd_offset):
-        raise InputError("zip64 archives are not supported")
-    if cd_offset + cd_size > eocd_offset:
+    zip64 = _U16_MAX in (on_disk, count, comment) or _U32_MAX in (cd_size, cd_offset)
+    records_end = eocd_offset
+    if zip64:
+        only_comment = _U16_MAX not in (on_disk, count) and _U32_MAX not in (cd_size, cd_offset)
+        count, cd_size, cd_offset, records_end = _zip64_end(stream, eocd_offset, only_comment)
+    elif cd_offset + cd_size > eocd_offset:
         raise InputError(
             f"not a zip Android accepts: bad offsets (central directory {cd_offset} + "
             f"{cd_size} passes the end record at {eocd_offset})"
@@ -228,23 +268,64 @@ def _find_central_directory(stream: BinaryIO, file_size: int) -> _End:
             f"central directory of {cd_size} bytes is beyond the {MAX_CENTRAL_DIRECTORY} "
             "byte limit"
         )
-    evidence = _tail_evidence(tail, tail_start, index, cd_offset + cd_size)
+    # Every record takes at least 46 bytes: a larger count cannot be walked, so it is
+    # capped here and the walk reports where the directory ends.
+    count = min(count, cd_size // _CDR.size + 1)
+    evidence = _tail_evidence(tail, tail_start, index, cd_offset + cd_size, records_end)
     return _End(
         cd_offset=cd_offset, cd_size=cd_size, count=count, eocd_offset=eocd_offset,
-        evidence=evidence,
+        evidence=evidence, zip64=zip64,
     )
 
 
+def _zip64_end(
+    stream: BinaryIO, eocd_offset: int, only_comment: bool
+) -> tuple[int, int, int, int]:
+    """Count, size and offset of the directory from the zip64 end record, and where that
+    record starts, checked as ``FindCentralDirectoryInfoForZip64`` checks them."""
+    why = (
+        "the end record's comment is 65535 bytes long, which makes Android's zip reader "
+        "(AOSP main) look for zip64 end records," if only_comment else
+        "the end record has zip64 markers (a 0xFFFF count, or a 0xFFFFFFFF size or offset)"
+    )
+    if eocd_offset <= _LOCATOR.size:
+        raise InputError(f"not a zip Android accepts: {why} but there is no room for a zip64 "
+                         "end record locator before it")
+    locator_offset = eocd_offset - _LOCATOR.size
+    signature, _disk, record_offset, _disks = _LOCATOR.unpack(
+        _read_at(stream, locator_offset, _LOCATOR.size)
+    )
+    if signature != LOCATOR_SIGNATURE:
+        raise InputError(f"not a zip Android accepts: {why} but no zip64 end record locator "
+                         "precedes it")
+    if locator_offset <= _EOCD64.size or record_offset > locator_offset - _EOCD64.size:
+        raise InputError(f"not a zip Android accepts: bad zip64 end record offset "
+                         f"{record_offset} (locator at {locator_offset})")
+    record = _EOCD64.unpack(_read_at(stream, record_offset, _EOCD64.size))
+    if record[0] != EOCD64_SIGNATURE:
+        raise InputError(f"not a zip Android accepts: no zip64 end record at {record_offset}")
+    count, cd_size, cd_offset = record[7], record[8], record[9]
+    if record_offset <= cd_size or cd_offset > record_offset - cd_size:
+        raise InputError(
+            f"not a zip Android accepts: bad zip64 offsets (central directory {cd_offset} + "
+            f"{cd_size} passes the zip64 end record at {record_offset})"
+        )
+    return count, cd_size, cd_offset, record_offset
+
+
 def _tail_evidence(
-    tail: bytes, tail_start: int, index: int, cd_end: int
+    tail: bytes, tail_start: int, index: int, cd_end: int, records_end: int
 ) -> tuple[TamperEvidence, ...]:
-    """Other end records and gaps near the one Android picked (the last in the file)."""
+    """Other end records and gaps near the one Android picked (the last in the file).
+
+    ``records_end`` is where the end records start: the end record, or the zip64 one.
+    """
     evidence = []
     eocd_offset = tail_start + index
-    if eocd_offset > cd_end:
+    if records_end > cd_end:
         evidence.append(TamperEvidence(
             id="zip.gap_before_eocd",
-            detail=f"{eocd_offset - cd_end} bytes sit between the central directory and the "
+            detail=f"{records_end - cd_end} bytes sit between the central directory and the "
                    "end record; Android's zip reader skips them, tools that expect the end "
                    "record right after the directory do not (and APK Signature Scheme v2+ "
                    "verification fails)",
@@ -342,16 +423,79 @@ def _scan(cd: bytes, cd_offset: int, count: int) -> _Scan:
         start = pos + _CDR.size
         stop = start + name_len
         if signature != CD_SIGNATURE or stop + extra_len > cd_size or local_offset >= cd_offset:
-            return _Scan(names=names, offsets=offsets, odd_methods=odd,
-                         error=_record_error(signature, stop + extra_len > cd_size, len(names)))
+            error: InputError | None = _record_error(
+                signature, stop + extra_len > cd_size, len(names)
+            )
+            if local_offset == _U32_MAX and signature == CD_SIGNATURE and (
+                stop + extra_len <= cd_size
+            ):
+                # zip64: the offset is in the extra field (rare, so off the hot path).
+                error = _zip64_offset_error(cd, pos, stop, extra_len, cd_offset, len(names))
+            if error is not None:
+                return _Scan(names=names, offsets=offsets, odd_methods=odd, error=error)
         name = cd[start:stop]
         add_name(name)
         add_offset(pos)
         if method | 8 != 8:  # neither 0 (stored) nor 8 (deflate)
             odd.append((name, method))
         pos = stop + extra_len + comment_len
-    error = _bounds_error(pos, cd_size, count) if pos > cd_size else None
-    return _Scan(names=names, offsets=offsets, odd_methods=odd, error=error)
+    last = _bounds_error(pos, cd_size, count) if pos > cd_size else None
+    return _Scan(names=names, offsets=offsets, odd_methods=odd, error=last)
+
+
+def _zip64_offset_error(
+    cd: bytes, pos: int, stop: int, extra_len: int, cd_offset: int, index: int
+) -> InputError | None:
+    """Why the zip64 local header offset of entry #``index`` is refused, if it is."""
+    record = _CDR.unpack_from(cd, pos)
+    try:
+        _u, _c, offset = _zip64_extra(cd[stop : stop + extra_len], record[9], record[8],
+                                      record[16])
+    except InputError as exc:
+        return InputError(f"{exc.detail} (entry #{index})")
+    if offset is None or offset >= cd_offset:
+        return InputError(f"not a valid zip: bad local header offset at entry #{index}")
+    return None
+
+
+def _zip64_extra(
+    extra: bytes, uncompressed: int, compressed: int, offset: int | None
+) -> tuple[int, int, int | None]:
+    """The sizes and offset after ``ParseZip64ExtendedInfoInExtraField``.
+
+    A field is read from the zip64 extra block when its 32-bit value is 0xFFFFFFFF, or
+    when the block holds all three (golang's writer); the block must hold exactly what is
+    read. ``offset`` is ``None`` for a local header (which has no offset field).
+    """
+    if len(extra) <= 4:
+        raise InputError("not a zip Android accepts: no room for zip64 information in the "
+                         "extra field")
+    at = 0
+    while at < len(extra) - 4:
+        header_id, size = _EXTRA_HEADER.unpack_from(extra, at)
+        at += 4
+        if size > len(extra) - at:
+            raise InputError("not a zip Android accepts: an extra field block overflows")
+        if header_id != _ZIP64_EXTRA_ID:
+            at += size
+            continue
+        if size == 8 * 3 + 4:
+            size -= 4  # a disk start number, ignored as Android ignores it
+        complete = size == 8 * 3
+        values: list[int | None] = [uncompressed, compressed, offset]
+        read = 0
+        for i, value in enumerate(values):
+            if value == _U32_MAX or complete:
+                if at + read + 8 > len(extra):
+                    raise InputError("not a zip Android accepts: zip64 extra field too short")
+                values[i] = _U64.unpack_from(extra, at + read)[0]
+                read += 8
+        if read == 0 or read != size:
+            raise InputError("not a zip Android accepts: invalid data size in the zip64 "
+                             "extra field")
+        return int(values[0] or 0), int(values[1] or 0), values[2]
+    raise InputError("not a zip Android accepts: 0xFFFFFFFF size or offset without zip64 "
+                     "information in the extra field")
 
 
 def _bounds_error(pos: int, cd_size: int, index: int) -> InputError:
@@ -431,14 +575,21 @@ def _selected(blob: bytes, wanted: frozenset[bytes], prefix: bytes | None) -> li
 
 def _entry(cd: bytes, pos: int, name: bytes) -> ZipEntry:
     record = _CDR.unpack_from(cd, pos)
+    compressed, uncompressed, offset = record[8], record[9], record[16]
+    if _U32_MAX in (compressed, uncompressed, offset):
+        start = pos + _CDR.size + record[10]
+        uncompressed, compressed, found = _zip64_extra(
+            cd[start : start + record[11]], uncompressed, compressed, offset
+        )
+        offset = found if found is not None else offset
     return ZipEntry(
         name=name.decode(),
         flags=record[3],
         method=record[4],
         crc32=record[7],
-        compressed_size=record[8],
-        uncompressed_size=record[9],
-        local_header_offset=record[16],
+        compressed_size=compressed,
+        uncompressed_size=uncompressed,
+        local_header_offset=offset,
     )
 
 
@@ -533,6 +684,45 @@ def _valid_utf8(name: bytes) -> bool:
 def _read_data(
     stream: BinaryIO, entry: ZipEntry, cd_offset: int, limit: int = MAX_ENTRY_SIZE
 ) -> tuple[bytes, tuple[TamperEvidence, ...]]:
+    out = io.BytesIO()
+    evidence = _copy(stream, entry, cd_offset, limit, out.write)
+    return out.getvalue(), evidence
+
+
+@record
+class MemberSpan:
+    """Where the data of a stored entry lies, for a caller that reads it in place."""
+
+    offset: int
+    size: int
+    evidence: tuple[TamperEvidence, ...] = ()
+
+
+def locate_member(stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry) -> MemberSpan:
+    """Check ``entry``'s local header as ``FindEntry`` does; where its data starts.
+
+    For a stored entry (method 0) the span is its data; its CRC is not checked here (see
+    ``copy_member``). The evidence is the local header's.
+    """
+    offset, lfh = _locate(stream, entry, directory.offset)
+    size = entry.compressed_size if entry.method == 8 else entry.uncompressed_size
+    return MemberSpan(offset=offset, size=size, evidence=_header_evidence(entry, lfh))
+
+
+def copy_member(
+    stream: BinaryIO,
+    directory: CentralDirectory,
+    entry: ZipEntry,
+    write: Callable[[bytes], object],
+    limit: int,
+) -> tuple[TamperEvidence, ...]:
+    """Write ``entry``'s data (as Android reads it) to ``write`` chunk by chunk, at most
+    ``limit`` bytes; the evidence of its local header, its encryption flag and its CRC."""
+    return (*_encrypted_evidence(entry), *_copy(stream, entry, directory.offset, limit, write))
+
+
+def _locate(stream: BinaryIO, entry: ZipEntry, cd_offset: int) -> tuple[int, tuple[int, ...]]:
+    """The data offset of ``entry`` and its local header fields, checked as ``FindEntry``."""
     offset = entry.local_header_offset
     if offset + _LFH.size >= cd_offset:
         raise InputError(f"not a valid zip: bad local header offset for {entry.name}")
@@ -544,7 +734,18 @@ def _read_data(
         raise InputError(f"not a valid zip: local header name of {entry.name} differs")
     if _read_at(stream, offset + _LFH.size, name_len) != entry.name.encode():
         raise InputError(f"not a valid zip: local header name of {entry.name} differs")
-    if not lfh[2] & _GPB_DATA_DESCRIPTOR and (lfh[6], lfh[7], lfh[8]) != (
+    compressed, uncompressed = lfh[7], lfh[8]
+    if _U32_MAX in (compressed, uncompressed):
+        if (compressed, uncompressed) != (_U32_MAX, _U32_MAX):
+            raise InputError(f"not a zip Android accepts: the zip64 local header of "
+                             f"{entry.name} must carry both sizes")
+        extra_at = offset + _LFH.size + name_len
+        if extra_at > cd_offset - extra_len:
+            raise InputError(f"not a valid zip: extra field of {entry.name} overflows")
+        uncompressed, compressed, _ = _zip64_extra(
+            _read_at(stream, extra_at, extra_len), uncompressed, compressed, None
+        )
+    if not lfh[2] & _GPB_DATA_DESCRIPTOR and (lfh[6], compressed, uncompressed) != (
         entry.crc32,
         entry.compressed_size,
         entry.uncompressed_size,
@@ -556,6 +757,15 @@ def _read_data(
     data_offset = offset + _LFH.size + name_len + extra_len
     if data_offset > cd_offset or entry.compressed_size > cd_offset - data_offset:
         raise InputError(f"not a valid zip: data of {entry.name} overlaps the central directory")
+    if entry.method != 8 and entry.uncompressed_size > cd_offset - data_offset:
+        raise InputError(f"not a valid zip: {entry.name} overlaps the central directory")
+    return data_offset, (*lfh[:7], compressed, uncompressed, *lfh[9:])
+
+
+def _copy(
+    stream: BinaryIO, entry: ZipEntry, cd_offset: int, limit: int, write: Callable[[bytes], object]
+) -> tuple[TamperEvidence, ...]:
+    data_offset, lfh = _locate(stream, entry, cd_offset)
     if entry.uncompressed_size > limit:
         raise ManifestError(
             f"{entry.name} declares {entry.uncompressed_size} bytes, beyond the "
@@ -564,10 +774,38 @@ def _read_data(
     evidence = _header_evidence(entry, lfh)
     if entry.method != 8:
         # Not deflate: AssetsProvider maps uncompressed_length bytes as stored data.
-        if entry.uncompressed_size > cd_offset - data_offset:
-            raise InputError(f"not a valid zip: {entry.name} overlaps the central directory")
-        return _read_at(stream, data_offset, entry.uncompressed_size), evidence
-    return _inflate(stream, data_offset, entry, limit), evidence
+        crc = _copy_stored(stream, data_offset, entry, write)
+    else:
+        crc = _inflate(stream, data_offset, entry, limit, write)
+    return (*evidence, *_crc_evidence(entry, crc))
+
+
+def _crc_evidence(entry: ZipEntry, crc: int) -> tuple[TamperEvidence, ...]:
+    if crc == entry.crc32:
+        return ()
+    return (TamperEvidence(
+        id="zip.crc_mismatch",
+        detail=f"the CRC-32 of {entry.name!r} is {crc:08x}, the archive declares "
+               f"{entry.crc32:08x}; Android does not check CRCs and reads the data, while "
+               "unzip, zipfile and java.util.zip refuse the entry",
+    ),)
+
+
+def _copy_stored(
+    stream: BinaryIO, offset: int, entry: ZipEntry, write: Callable[[bytes], object]
+) -> int:
+    """Copy a stored entry in chunks; its CRC-32."""
+    stream.seek(offset)
+    remaining = entry.uncompressed_size
+    crc = 0
+    while remaining:
+        chunk = stream.read(min(_CHUNK, remaining))
+        if not chunk:
+            raise InputError(f"not a valid zip: unexpected end of file in {entry.name}")
+        remaining -= len(chunk)
+        crc = zlib.crc32(chunk, crc)
+        write(chunk)
+    return crc
 
 
 def _header_evidence(entry: ZipEntry, lfh: tuple[int, ...]) -> tuple[TamperEvidence, ...]:
@@ -592,12 +830,15 @@ def _header_evidence(entry: ZipEntry, lfh: tuple[int, ...]) -> tuple[TamperEvide
     ),)
 
 
-def _inflate(stream: BinaryIO, offset: int, entry: ZipEntry, limit: int = MAX_ENTRY_SIZE) -> bytes:
-    """Raw-deflate ``entry`` chunk by chunk; output capped at ``limit`` + 1 bytes."""
+def _inflate(
+    stream: BinaryIO, offset: int, entry: ZipEntry, limit: int, write: Callable[[bytes], object]
+) -> int:
+    """Raw-deflate ``entry`` chunk by chunk into ``write``, output capped at ``limit`` + 1
+    bytes; the CRC-32 of what it inflated to."""
     stream.seek(offset)
     inflater = zlib.decompressobj(-15)
-    out: list[bytes] = []
     produced = 0
+    crc = 0
     remaining = entry.compressed_size
     try:
         while not inflater.eof:
@@ -609,22 +850,22 @@ def _inflate(stream: BinaryIO, offset: int, entry: ZipEntry, limit: int = MAX_EN
                 if not pending:
                     break
                 remaining -= len(pending)
-            piece = inflater.decompress(pending, limit + 1 - produced)
+            piece = inflater.decompress(pending, min(_CHUNK * 16, limit + 1 - produced))
             produced += len(piece)
-            out.append(piece)
             if produced > limit:
                 raise ManifestError(f"{entry.name} inflates beyond {limit} bytes")
+            crc = zlib.crc32(piece, crc)
+            write(piece)
     except zlib.error as exc:
         raise ManifestError(f"{entry.name} cannot be inflated ({exc})") from exc
     if not inflater.eof:
         raise ManifestError(f"{entry.name}: compressed data ends early")
-    data = b"".join(out)
-    if len(data) != entry.uncompressed_size:
+    if produced != entry.uncompressed_size:
         raise ManifestError(
-            f"{entry.name} inflates to {len(data)} bytes, not the declared "
+            f"{entry.name} inflates to {produced} bytes, not the declared "
             f"{entry.uncompressed_size}"
         )
-    return data
+    return crc
 
 
 def refuse_duplicate_names(names: Iterable[str]) -> None:

@@ -292,6 +292,9 @@ ZIP_REJECTED = {
     "apksig-v1v2v3-with-rsa-2048-lineage-3-signers-invalid-zip.apk",
     "apksig-v2-only-truncated-cd.apk",
     "janus.apk",
+    # A 65535-byte end-record comment sends libziparchive (AOSP main) to the zip64 records,
+    # and there are none: kInvalidFile. apksig (and Android 10 and older) read it.
+    "apksig-v1-only-max-sized-eocd-comment.apk",
 }
 
 
