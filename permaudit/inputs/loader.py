@@ -11,7 +11,8 @@ Kinds (``InputInfo.kind``), decided by content, never by the file name alone:
 * several APK files that are one app's base and splits -> one ``splits`` app;
 * an encrypted APKMirror ``.apkm`` and anything else -> ``InputError``.
 
-Heavy modules (zipfile, protobuf, expat) are imported only when their kind is seen.
+Heavy modules (protobuf, expat) are imported only when their kind is seen; every zip
+(APK, bundle, split set, nested APK) goes through ``inputs.binary.ziparchive``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from permaudit._infra.records import replace
 from permaudit.errors import InputError, PermauditError
+from permaudit.inputs.binary.ziparchive import ZIP_MAGICS, has_end_record, read_names
 from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
 from permaudit.model import App, InputFailure, InputInfo
 
@@ -38,7 +40,6 @@ KIND_ZIP = "zip"
 KIND_AXML = "axml"
 KIND_XML = "xml"
 _HEAD = 4096
-_EOCD_SEARCH = 65557
 #: Encrypted APKM header (unapkm ``processHeader``): version byte, libsodium pwhash
 #: algorithm (1 or 2), opslimit, memlimit and chunk size as little-endian 64-bit values.
 _APKM_HEADER = struct.Struct("<BBQQQ")
@@ -71,8 +72,7 @@ def sniff(path: str) -> str:
         kind = _kind_of_head(head)
         if kind is not None:
             return kind
-        stream.seek(max(0, size - _EOCD_SEARCH))
-        if b"PK\x05\x06" in stream.read():
+        if has_end_record(stream, size):
             return KIND_ZIP  # zip with data in front: the APK reader says why Android refuses
     if _encrypted_apkm(head, path):
         raise InputError(
@@ -86,7 +86,7 @@ def sniff(path: str) -> str:
 
 
 def _kind_of_head(head: bytes) -> str | None:
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+    if head.startswith(ZIP_MAGICS):
         return KIND_ZIP
     if len(head) >= 8 and head[2:4] == b"\x08\x00":
         return KIND_AXML  # ResXMLTree checks only the header size, not the chunk type
@@ -146,7 +146,7 @@ def _load_bundle(path: str, kind: str, digest: bool) -> App:
 
     with open_regular(path) as stream:
         size = os.fstat(stream.fileno()).st_size
-        result = read_aab(stream) if kind == KIND_AAB else read_archive(stream, size, kind)
+        result = read_aab(stream, size) if kind == KIND_AAB else read_archive(stream, size, kind)
         sha256 = stream_sha256(stream) if digest else None
     return App(
         input=InputInfo(path=path, sha256=sha256, kind=kind, size=size),
@@ -158,14 +158,13 @@ def _load_bundle(path: str, kind: str, digest: bool) -> App:
     )
 
 
-def _zip_names(path: str) -> list[str] | None:
-    """Entry names by Python's zipfile (central directory only); ``None`` if not a zip."""
-    import zipfile
-
+def _zip_names(path: str) -> tuple[str, ...] | None:
+    """Entry names by the zip reader (central directory only); ``None`` if Android's zip
+    reader refuses the file (the APK reader's error then says why)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            return archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        with open_regular(path) as stream:
+            return read_names(stream, regular_size(stream))
+    except InputError:
         return None
 
 

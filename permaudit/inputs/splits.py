@@ -17,26 +17,35 @@ What the package manager does with a base APK and its splits (frameworks/base):
   tagged with the split name), for config and feature splits alike: components of an
   installed split are the app's components. They are parsed against the base's target SDK.
 
-Members of an archive are read without loading the archive: a stored member is a byte
-range read through ``Window``; a deflated one is inflated into a spooled temporary file
-(memory up to ``SPOOL_IN_MEMORY``, then disk), refused beyond ``MAX_MEMBER_SIZE``.
+Archives go through the one zip reader (``inputs.binary.ziparchive``), with the checks and
+tamper evidence of an APK (duplicate names refuse the archive, CRC mismatches are noted).
+Members are read without loading the archive: a stored member is a byte range read
+through ``Window`` (after one streaming pass for its CRC); a deflated one is inflated into
+a spooled temporary file (memory up to ``SPOOL_IN_MEMORY``, then disk), refused beyond
+``MAX_MEMBER_SIZE``.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from permaudit._infra.records import record, replace
 from permaudit.android.attributes import ANDROID_NS
 from permaudit.errors import InputError, ManifestError, PermauditError
 from permaudit.inputs.binary.xmltree import Attribute, Element
-from permaudit.inputs.binary.ziparchive import refuse_duplicate_names
+from permaudit.inputs.binary.ziparchive import (
+    CentralDirectory,
+    ZipEntry,
+    copy_member,
+    locate_member,
+    read_directory,
+    read_member,
+)
 from permaudit.inputs.manifest import parse_manifest
 from permaudit.model import (
     IgnoredElement,
@@ -60,10 +69,7 @@ MAX_MEMBER_SIZE = 1024 * 1024 * 1024
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
 MAX_MEMBERS = 1000
 MAX_JSON_SIZE = 1024 * 1024
-_LFH = struct.Struct("<IHHHHHIIIHH")
-_LFH_SIGNATURE = 0x04034B50
-_CHUNK = 1024 * 1024
-_STORED, _DEFLATED = 0, 8
+_DEFLATED = 8
 
 
 class Window:
@@ -126,7 +132,7 @@ class SplitSet:
 # --- archives -----------------------------------------------------------------------------
 
 
-def archive_kind(names: list[str]) -> str | None:
+def archive_kind(names: Collection[str]) -> str | None:
     """``xapk``/``apkm``/``apks`` when ``names`` (zip entries) hold APKs; ``None`` otherwise."""
     if not any(name.endswith(".apk") for name in names):
         return None
@@ -138,33 +144,35 @@ def archive_kind(names: list[str]) -> str | None:
 
 
 def read_archive(stream: BinaryIO, size: int, kind: str) -> SplitSet:
-    """Read every member APK of an ``.apks``/``.xapk``/``.apkm`` archive as one split set."""
-    import zipfile
+    """Read every member APK of an ``.apks``/``.xapk``/``.apkm`` archive as one split set.
 
-    try:
-        archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputError(f"not a valid zip ({exc})") from None
-    with archive:
-        refuse_duplicate_names(archive.namelist())
-        infos = {info.filename: info for info in archive.infolist()}
-        members = _member_names(archive, infos, kind)
-        if len(members) > MAX_MEMBERS:
-            raise InputError(f"{len(members)} APKs in one archive (limit {MAX_MEMBERS})")
-        apks = []
-        for name in members:
-            with _open_member(stream, size, archive, infos[name]) as (member, length):
-                apks.append(read_split_apk(member, length, name))
-    return merge_split_set(apks, container=f".{kind} archive")
+    The archive's own tamper evidence (``member`` unset) comes before its members'.
+    """
+    directory = read_directory(stream, size, prefix="")
+    entries = {entry.name: entry for entry in directory.entries}
+    evidence = list(directory.evidence)
+    members = _member_names(stream, directory, entries, kind, evidence)
+    if len(members) > MAX_MEMBERS:
+        raise InputError(f"{len(members)} APKs in one archive (limit {MAX_MEMBERS})")
+    apks = []
+    for name in members:
+        with _open_member(stream, directory, entries[name]) as (member, length, found):
+            evidence.extend(found)
+            apks.append(read_split_apk(member, length, name))
+    result = merge_split_set(apks, container=f".{kind} archive")
+    return replace(result, tamper=(*evidence, *result.tamper))
 
 
-def _member_names(archive: Any, infos: dict[str, Any], kind: str) -> list[str]:
+def _member_names(
+    stream: BinaryIO, directory: CentralDirectory, entries: dict[str, ZipEntry], kind: str,
+    evidence: list[TamperEvidence],
+) -> list[str]:
     """Which members are the app's APKs, as the installer for this kind would pick them."""
     if kind == KIND_XAPK:
-        listed = _xapk_listed(archive, infos)
+        listed = _xapk_listed(stream, directory, entries, evidence)
         if listed:
             return listed
-    names = sorted(n for n in infos if n.endswith(".apk") and not infos[n].is_dir())
+    names = sorted(n for n in entries if n.endswith(".apk"))
     # bundletool's .apks: split APKs live under splits/ (standalones/ and instant/ are
     # alternatives for other devices), see toc.pb.
     under_splits = [n for n in names if n.startswith("splits/")]
@@ -174,13 +182,18 @@ def _member_names(archive: Any, infos: dict[str, Any], kind: str) -> list[str]:
     return top or names
 
 
-def _xapk_listed(archive: Any, infos: dict[str, Any]) -> list[str]:
+def _xapk_listed(
+    stream: BinaryIO, directory: CentralDirectory, entries: dict[str, ZipEntry],
+    evidence: list[TamperEvidence],
+) -> list[str]:
     """The ``split_apks[].file`` entries of an XAPK ``manifest.json`` (checked to exist)."""
-    info = infos["manifest.json"]
-    if info.file_size > MAX_JSON_SIZE:
+    entry = entries["manifest.json"]
+    if entry.uncompressed_size > MAX_JSON_SIZE:
         raise InputError(f"manifest.json is larger than {MAX_JSON_SIZE} bytes")
+    member = read_member(stream, directory, entry, limit=MAX_JSON_SIZE)
+    evidence.extend(member.evidence)
     try:
-        document = json.loads(archive.read(info))
+        document = json.loads(member.data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"XAPK manifest.json is not valid JSON ({exc})") from None
     listed = document.get("split_apks") if isinstance(document, dict) else None
@@ -188,62 +201,38 @@ def _xapk_listed(archive: Any, infos: dict[str, Any]) -> list[str]:
         return []
     files = [item.get("file") for item in listed if isinstance(item, dict)]
     for name in files:
-        if not isinstance(name, str) or name not in infos:
+        if not isinstance(name, str) or name not in entries:
             raise InputError(f"XAPK manifest.json lists {name!r}, which is not in the archive")
     return files  # type: ignore[return-value]
 
 
 @contextmanager
 def _open_member(
-    stream: BinaryIO, size: int, archive: Any, info: Any
-) -> Iterator[tuple[BinaryIO, int]]:
-    """A seekable stream over one member APK and its length (window or spooled inflate)."""
-    name = info.filename
-    if info.flag_bits & 0x1:
+    stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry
+) -> Iterator[tuple[BinaryIO, int, tuple[TamperEvidence, ...]]]:
+    """A seekable stream over one member APK, its length, and the zip evidence of its
+    entry (window over stored data, or a spooled inflate)."""
+    name = entry.name
+    if entry.flags & 0x1:
         raise InputError(f"{name} is encrypted")
-    if info.file_size > MAX_MEMBER_SIZE:
-        raise InputError(f"{name} declares {info.file_size} bytes, beyond {MAX_MEMBER_SIZE}")
-    if info.compress_type == _STORED:
-        window = Window(stream, _data_offset(stream, size, info), info.file_size)
-        yield cast(BinaryIO, window), info.file_size
+    if entry.uncompressed_size > MAX_MEMBER_SIZE:
+        raise InputError(f"{name} declares {entry.uncompressed_size} bytes, beyond "
+                         f"{MAX_MEMBER_SIZE}")
+    if entry.method != _DEFLATED:
+        # Read as stored (the reader's rule for every method but deflate); one pass to
+        # check its CRC, then the member is read in place.
+        evidence = copy_member(stream, directory, entry, _discard, MAX_MEMBER_SIZE)
+        span = locate_member(stream, directory, entry)
+        yield cast(BinaryIO, Window(stream, span.offset, span.size)), span.size, evidence
         return
-    if info.compress_type != _DEFLATED:
-        raise InputError(f"{name} uses compression method {info.compress_type}")
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-        _inflate_into(archive, info, spool)
+        evidence = copy_member(stream, directory, entry, spool.write, MAX_MEMBER_SIZE)
         spool.seek(0)
-        yield spool, info.file_size  # type: ignore[misc]
+        yield cast(BinaryIO, spool), entry.uncompressed_size, evidence
 
 
-def _data_offset(stream: BinaryIO, size: int, info: Any) -> int:
-    """Where a stored member's bytes start: after its local header, name and extra field."""
-    stream.seek(info.header_offset)
-    header = stream.read(_LFH.size)
-    if len(header) != _LFH.size or _LFH.unpack(header)[0] != _LFH_SIGNATURE:
-        raise InputError(f"{info.filename}: no local file header")
-    fields = _LFH.unpack(header)
-    offset = info.header_offset + _LFH.size + fields[9] + fields[10]
-    if offset + info.file_size > size:
-        raise InputError(f"{info.filename}: member data runs past the end of the file")
-    return int(offset)
-
-
-def _inflate_into(archive: Any, info: Any, out: IO[bytes]) -> None:
-    import zipfile
-    import zlib
-
-    written = 0
-    try:
-        with archive.open(info) as member:
-            while chunk := member.read(_CHUNK):
-                written += len(chunk)
-                if written > info.file_size:
-                    raise InputError(f"{info.filename} inflates beyond its declared size")
-                out.write(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise InputError(f"{info.filename} cannot be inflated ({exc})") from None
-    if written != info.file_size:
-        raise InputError(f"{info.filename} inflates to {written} bytes, not {info.file_size}")
+def _discard(_data: bytes) -> None:
+    """A writer that keeps nothing (the CRC pass over a stored member)."""
 
 
 def read_split_apk(stream: BinaryIO, size: int, name: str) -> SplitApk:

@@ -192,6 +192,24 @@ def read_directory(
     )
 
 
+def read_names(stream: BinaryIO, file_size: int) -> tuple[str, ...]:
+    """Every entry name, in directory order, after the checks ``read_directory`` makes."""
+    end = _find_central_directory(stream, file_size)
+    cd = _read_at(stream, end.cd_offset, end.cd_size)
+    scan = _scan(cd, end.cd_offset, end.count)
+    _check_names(scan.names)
+    if scan.error is not None:
+        raise scan.error
+    return tuple(name.decode() for name in scan.names)
+
+
+def has_end_record(stream: BinaryIO, file_size: int) -> bool:
+    """Whether an end-of-central-directory record is in the tail Android searches (a zip
+    with data in front of it: ``read_directory`` then says why Android refuses it)."""
+    stream.seek(max(0, file_size - (MAX_COMMENT + _EOCD.size)))
+    return _EOCD_MAGIC in stream.read(MAX_COMMENT + _EOCD.size)
+
+
 def read_member(
     stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry, limit: int = MAX_ENTRY_SIZE
 ) -> Member:
@@ -866,13 +884,3 @@ def _inflate(
             f"{entry.uncompressed_size}"
         )
     return crc
-
-
-def refuse_duplicate_names(names: Iterable[str]) -> None:
-    """The rule above for containers still read with ``zipfile`` (split sets, bundles):
-    a duplicated entry name makes the whole archive invalid, as ``kDuplicateEntry`` does."""
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise InputError(f"duplicate zip entry {name!r}: Android rejects such archives")
-        seen.add(name)
