@@ -65,7 +65,6 @@ are not read: that would cost a seek per entry.
 
 from __future__ import annotations
 
-import io
 import re
 import struct
 import zlib
@@ -109,6 +108,8 @@ _U32_MAX = 0xFFFFFFFF
 _GPB_ENCRYPTED = 0x1
 _GPB_DATA_DESCRIPTOR = 0x8
 _CHUNK = 64 * 1024
+#: Stored data is read (and its CRC computed) in pieces of at most this size.
+_STORED_CHUNK = 8 * 1024 * 1024
 _EOCD_MAGIC = b"PK\x05\x06"
 #: Names shown in one piece of evidence before "and N more".
 _SHOWN = 3
@@ -702,9 +703,9 @@ def _valid_utf8(name: bytes) -> bool:
 def _read_data(
     stream: BinaryIO, entry: ZipEntry, cd_offset: int, limit: int = MAX_ENTRY_SIZE
 ) -> tuple[bytes, tuple[TamperEvidence, ...]]:
-    out = io.BytesIO()
-    evidence = _copy(stream, entry, cd_offset, limit, out.write)
-    return out.getvalue(), evidence
+    out: list[bytes] = []
+    evidence = _copy(stream, entry, cd_offset, limit, out.append)
+    return b"".join(out), evidence
 
 
 @record
@@ -817,7 +818,7 @@ def _copy_stored(
     remaining = entry.uncompressed_size
     crc = 0
     while remaining:
-        chunk = stream.read(min(_CHUNK, remaining))
+        chunk = stream.read(min(_STORED_CHUNK, remaining))
         if not chunk:
             raise InputError(f"not a valid zip: unexpected end of file in {entry.name}")
         remaining -= len(chunk)
@@ -868,7 +869,7 @@ def _inflate(
                 if not pending:
                     break
                 remaining -= len(pending)
-            piece = inflater.decompress(pending, min(_CHUNK * 16, limit + 1 - produced))
+            piece = inflater.decompress(pending, limit + 1 - produced)
             produced += len(piece)
             if produced > limit:
                 raise ManifestError(f"{entry.name} inflates beyond {limit} bytes")
