@@ -26,7 +26,7 @@ from permaudit.inputs.binary.ziparchive import (
     read_member,
 )
 from permaudit.inputs.manifest import parse_manifest
-from permaudit.inputs.splits import SplitApk, SplitSet, dist_attribute, merge_splits
+from permaudit.inputs.split_rules import SplitApk, SplitSet, dist_attribute, merge_splits
 from permaudit.model import TamperEvidence
 
 KIND_AAB = "aab"
