@@ -223,7 +223,6 @@ def test_every_package_says_its_job_in_one_line() -> None:
 SPLIT_PENDING = frozenset({
     "permaudit.inputs.binary.axml",
     "permaudit.inputs.manifest", "permaudit.inputs.signing.schemes",
-    "permaudit.inputs.loader",
 })
 
 
