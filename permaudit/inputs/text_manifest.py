@@ -41,13 +41,11 @@ from permaudit.inputs.binary.xmltree import (
     Element,
     TypedValue,
 )
-from permaudit.inputs.manifest import (
+from permaudit.inputs.manifest import NEVER_FOR_LOCATION, build_class_name, parse_manifest
+from permaudit.inputs.manifest_values import (
     FOREGROUND_SERVICE_TYPES,
-    NEVER_FOR_LOCATION,
     PROTECTION_BASES,
     PROTECTION_FLAGS,
-    build_class_name,
-    parse_manifest,
 )
 from permaudit.model import Manifest
 
