@@ -20,21 +20,30 @@ import hashlib
 import os
 import struct
 
+from permaudit._infra.records import replace
 from permaudit.errors import InputError
 from permaudit.inputs.binary.ziparchive import ZIP_MAGICS, has_end_record, read_names
 from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
-from permaudit.model import App, InputInfo
+from permaudit.model import App, InputInfo, SdkLevels
 
 KIND_ZIP = "zip"
+
+
 KIND_AXML = "axml"
 KIND_XML = "xml"
 _HEAD = 4096
+
+
+
+
 #: Encrypted APKM header (unapkm ``processHeader``): version byte, libsodium pwhash
 #: algorithm (1 or 2), opslimit, memlimit and chunk size as little-endian 64-bit values.
 _APKM_HEADER = struct.Struct("<BBQQQ")
 
 
-def load(path: str, *, digest: bool = False, code: bool = True) -> App:
+def load(
+    path: str, *, digest: bool = False, code: bool = True, sdk: SdkLevels | None = None
+) -> App:
     """Load one input file, whatever its kind, into an ``App``; ``InputError`` otherwise.
 
     ``digest``: also compute the SHA-256 of the whole file (``InputInfo.sha256``). It is
@@ -42,15 +51,38 @@ def load(path: str, *, digest: bool = False, code: bool = True) -> App:
     directory, the manifest and the signing block: ~0.7 ms per MB, the only cost of a scan
     that grows with the size of the APK. ``code``: also read the DEX files of an APK
     (``App.code``, see ``permaudit.inputs.code``); split sets in one archive and bundles
-    are not read for code yet (``App.code`` stays ``None``).
+    are not read for code yet (``App.code`` stays ``None``). ``sdk``: levels the user gives
+    (``--min-sdk``/``--target-sdk``) for a source manifest that declares none; an input
+    that declares its levels keeps them, with a note.
     """
     with reading(path):
         kind = sniff(path)
         if kind == KIND_XML:
-            return _load_text(path, digest)
-        if kind == KIND_AXML:
-            return _load_apk(path, digest, code=False)
-        return _load_zip(path, digest, code)
+            app = _load_text(path, digest, sdk)
+        elif kind == KIND_AXML:
+            app = _load_apk(path, digest, code=False)
+        else:
+            app = _load_zip(path, digest, code)
+    if sdk is not None and app.sdk_origin is None:
+        unused = _unused_levels(app, sdk)
+        if unused:
+            app = replace(app, notes=(*app.notes, unused))
+    return app
+
+
+def _unused_levels(app: App, sdk: SdkLevels) -> str | None:
+    """The note for ``--min-sdk``/``--target-sdk`` given for an input that declares its levels."""
+    manifest = app.manifest
+    given = [
+        f"--{name} {value}"
+        for name, value, actual in (("min-sdk", sdk.min_sdk, manifest.min_sdk),
+                                    ("target-sdk", sdk.target_sdk, manifest.target_sdk))
+        if value is not None and value != actual
+    ]  # fmt: skip
+    if not given:
+        return None
+    return (f"{' and '.join(given)} not used: the manifest declares minSdk "
+            f"{manifest.min_sdk} and targetSdk {manifest.target_sdk}, which Android uses.")
 
 
 def sniff(path: str) -> str:
@@ -157,7 +189,8 @@ def zip_names(path: str) -> tuple[str, ...] | None:
         return None
 
 
-def _load_text(path: str, digest: bool) -> App:
+def _load_text(path: str, digest: bool, sdk: SdkLevels | None) -> App:
+    from permaudit.inputs.gradle import source_sdk
     from permaudit.inputs.text_manifest import MAX_TEXT_SIZE, read_text_manifest
 
     with open_regular(path) as stream:
@@ -165,10 +198,11 @@ def _load_text(path: str, digest: bool) -> App:
         if size > MAX_TEXT_SIZE:
             raise InputError(f"text manifest is larger than {MAX_TEXT_SIZE} bytes")
         data = stream.read()
-    result = read_text_manifest(data)
+    result = read_text_manifest(data, sdk=lambda: source_sdk(path, sdk))
     sha256 = hashlib.sha256(data).hexdigest() if digest else None
     return App(
         input=InputInfo(path=path, sha256=sha256, kind="xml", size=size),
         manifest=result.manifest,
         notes=result.notes,
+        sdk_origin=result.sdk_origin,
     )
