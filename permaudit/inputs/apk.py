@@ -33,7 +33,9 @@ KIND_AXML = "axml"
 _GPB_ENCRYPTED = 0x1
 ZIP64_NOTE = (
     "zip64 archive: Android's zip reader reads zip64 end records from Android 11 (API 30, "
-    "libziparchive change I4cd9ebbd of March 2020); Android 10 and older refuse to install it"
+    "libziparchive change I4cd9ebbd of March 2020); Android 10 and older do not: they refuse "
+    "an archive whose directory offset or size needs zip64, and see only the first 65,535 "
+    "entries of a larger directory"
 )
 
 
