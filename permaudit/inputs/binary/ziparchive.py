@@ -354,7 +354,8 @@ def _read_data(
     stream: BinaryIO, entry: ZipEntry, cd_offset: int, limit: int = MAX_ENTRY_SIZE
 ) -> tuple[bytes, tuple[TamperEvidence, ...]]:
     out: list[bytes] = []
-    evidence = copy_data(stream, entry, cd_offset, limit, out.append)
+    # Stored data in one read (at most ``limit`` bytes), so no copy is joined.
+    evidence = copy_data(stream, entry, cd_offset, limit, out.append, chunk=max(limit, 1))
     return b"".join(out), evidence
 
 

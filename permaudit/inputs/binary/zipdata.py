@@ -144,8 +144,11 @@ def locate(stream: BinaryIO, entry: ZipEntry, cd_offset: int) -> tuple[int, tupl
 
 
 def copy_data(
-    stream: BinaryIO, entry: ZipEntry, cd_offset: int, limit: int, write: Callable[[bytes], object]
+    stream: BinaryIO, entry: ZipEntry, cd_offset: int, limit: int, write: Callable[[bytes], object],
+    chunk: int = _STORED_CHUNK,
 ) -> tuple[TamperEvidence, ...]:
+    """Check ``entry``'s local header, then write its data to ``write``: stored data in
+    pieces of ``chunk`` bytes, deflated data as it inflates; the evidence found."""
     data_offset, lfh = locate(stream, entry, cd_offset)
     if entry.uncompressed_size > limit:
         raise ManifestError(
@@ -155,7 +158,7 @@ def copy_data(
     evidence = header_evidence(entry, lfh)
     if entry.method != 8:
         # Not deflate: AssetsProvider maps uncompressed_length bytes as stored data.
-        crc = _copy_stored(stream, data_offset, entry, write)
+        crc = _copy_stored(stream, data_offset, entry, write, chunk)
     else:
         crc = _inflate(stream, data_offset, entry, limit, write)
     return (*evidence, *_crc_evidence(entry, crc))
@@ -173,19 +176,19 @@ def _crc_evidence(entry: ZipEntry, crc: int) -> tuple[TamperEvidence, ...]:
 
 
 def _copy_stored(
-    stream: BinaryIO, offset: int, entry: ZipEntry, write: Callable[[bytes], object]
+    stream: BinaryIO, offset: int, entry: ZipEntry, write: Callable[[bytes], object], chunk: int
 ) -> int:
     """Copy a stored entry in chunks; its CRC-32."""
     stream.seek(offset)
     remaining = entry.uncompressed_size
     crc = 0
     while remaining:
-        chunk = stream.read(min(_STORED_CHUNK, remaining))
-        if not chunk:
+        piece = stream.read(min(chunk, remaining))
+        if not piece:
             raise InputError(f"not a valid zip: unexpected end of file in {entry.name}")
-        remaining -= len(chunk)
-        crc = zlib.crc32(chunk, crc)
-        write(chunk)
+        remaining -= len(piece)
+        crc = zlib.crc32(piece, crc)
+        write(piece)
     return crc
 
 
