@@ -28,6 +28,7 @@ HARNESSES = {
     "fuzz_protoxml": 65536,
     "fuzz_signing": 65536,
     "fuzz_dex": 262144,
+    "fuzz_containers": 131072,
 }
 STAT = re.compile(r"^stat::(\w+):\s+(\d+)", re.M)
 
@@ -65,9 +66,43 @@ def build_seeds(name: str, target: Path) -> int:
         blobs = _signer_material(corpus_inputs("apk", "malformed"))
     elif name == "fuzz_dex":
         blobs = _dex_seeds(corpus_inputs("apk"))
+    elif name == "fuzz_containers":
+        blobs = [p.read_bytes() for p in corpus_inputs("bundles")]
+        blobs += [p.read_bytes() for p in list(corpus_inputs("apk"))[:20]]
+        blobs += _container_seeds()
     for blob in blobs:
         (target / hashlib.sha256(blob).hexdigest()[:16]).write_bytes(blob)
     return len(blobs)
+
+
+def _container_seeds() -> list[bytes]:
+    """Generated containers: a zip64 APK (zip64 local header and end records, as a writer
+    past 65535 entries leaves them), an APK with a wrong CRC, an .apks and an .aab."""
+    import io
+    import struct
+    import zipfile
+
+    from fixtures.axml_writer import Element, encode
+
+    manifest = encode(Element("manifest", {"package": "org.example.fuzz"}, []))
+
+    def archive(members: dict[str, bytes], zip64: bool = False) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+            for name, data in members.items():
+                with out.open(name, "w", force_zip64=zip64) as member:
+                    member.write(data)
+        return buffer.getvalue()
+
+    apk = archive({"AndroidManifest.xml": manifest})
+    zip64 = bytearray(archive({"AndroidManifest.xml": manifest, "a": b"x"}, zip64=True))
+    crc = bytearray(apk)
+    struct.pack_into("<I", crc, 14, struct.unpack_from("<I", crc, 14)[0] ^ 1)
+    cd = crc.index(b"PK\x01\x02")
+    struct.pack_into("<I", crc, cd + 16, struct.unpack_from("<I", crc, cd + 16)[0] ^ 1)
+    apks = archive({"base.apk": apk, "split.apk": apk})
+    aab = archive({"base/manifest/AndroidManifest.xml": b"\x0a\x0a\x0a\x08manifest"})
+    return [apk, bytes(zip64), bytes(crc), apks, aab]
 
 
 def _dex_seeds(paths: object, limit: int = 262144) -> list[bytes]:

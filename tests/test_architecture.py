@@ -220,11 +220,7 @@ def test_every_package_says_its_job_in_one_line() -> None:
 
 
 #: Modules still being split (issue 9); each entry goes when its module is split or explained.
-SPLIT_PENDING = frozenset({
-    "permaudit.inputs.binary.axml", "permaudit.inputs.binary.ziparchive",
-    "permaudit.inputs.manifest", "permaudit.inputs.signing.schemes",
-    "permaudit.inputs.splits", "permaudit.inputs.loader",
-})
+SPLIT_PENDING: frozenset[str] = frozenset()
 
 
 def test_no_module_is_long_without_a_reason() -> None:

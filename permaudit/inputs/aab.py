@@ -12,14 +12,22 @@ components become the app's components once the module is installed.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Collection
 from typing import Any, BinaryIO
 
 from permaudit.errors import InputError, PermauditError
 from permaudit.inputs.binary.protoxml import MAX_PROTO_SIZE, parse_proto_xml
 from permaudit.inputs.binary.xmltree import Element
-from permaudit.inputs.binary.ziparchive import refuse_duplicate_names
+from permaudit.inputs.binary.ziparchive import (
+    CentralDirectory,
+    ZipEntry,
+    read_directory,
+    read_member,
+)
 from permaudit.inputs.manifest import parse_manifest
-from permaudit.inputs.splits import SplitApk, SplitSet, dist_attribute, merge_splits
+from permaudit.inputs.split_rules import SplitApk, SplitSet, dist_attribute, merge_splits
+from permaudit.model import TamperEvidence
 
 KIND_AAB = "aab"
 BASE_MANIFEST = "base/manifest/AndroidManifest.xml"
@@ -27,24 +35,27 @@ BASE_MANIFEST = "base/manifest/AndroidManifest.xml"
 NOT_MODULES = frozenset({"BUNDLE-METADATA", "META-INF"})
 
 
-def is_bundle(names: list[str]) -> bool:
+def is_bundle(names: Collection[str]) -> bool:
     """Whether zip entry ``names`` are an App Bundle's (a base module manifest is present)."""
     return BASE_MANIFEST in names
 
 
-def read_aab(stream: BinaryIO) -> SplitSet:
-    """Decode the base and every module manifest of the bundle in ``stream``."""
-    import zipfile
-
-    try:
-        archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputError(f"not a valid zip ({exc})") from None
-    with archive:
-        refuse_duplicate_names(archive.namelist())
-        modules = _module_infos(archive)
-        base_root = _read(archive, archive.getinfo(BASE_MANIFEST))
-        splits = [SplitApk(path=info.filename, root=_read(archive, info)) for info in modules]
+def read_aab(stream: BinaryIO, size: int | None = None) -> SplitSet:
+    """Decode the base and every module manifest of the bundle in ``stream`` (``size``
+    bytes; the stream's length when not given), read by the one zip reader with its
+    checks and tamper evidence."""
+    if size is None:
+        size = stream.seek(0, os.SEEK_END)
+    directory = read_directory(stream, size, prefix="")
+    entries = {entry.name: entry for entry in directory.entries}
+    if BASE_MANIFEST not in entries:
+        raise InputError(f"no {BASE_MANIFEST} in the app bundle")
+    evidence: list[TamperEvidence] = list(directory.evidence)
+    base_root = _read(stream, directory, entries[BASE_MANIFEST], evidence)
+    splits = [
+        SplitApk(path=entry.name, root=_read(stream, directory, entry, evidence))
+        for entry in _module_entries(directory.entries)
+    ]
     base = parse_manifest(base_root, with_lines=False)
     merged = merge_splits(
         base_root=base_root,
@@ -61,7 +72,8 @@ def read_aab(stream: BinaryIO) -> SplitSet:
     ]
     notes.extend(_module_notes(splits))
     return SplitSet(
-        manifest=merged.manifest, splits=merged.splits, notes=tuple(notes), base_path=BASE_MANIFEST
+        manifest=merged.manifest, splits=merged.splits, notes=tuple(notes),
+        base_path=BASE_MANIFEST, tamper=tuple(evidence),
     )
 
 
@@ -72,27 +84,24 @@ def _module_of(name: str) -> str | None:
     return None
 
 
-def _module_infos(archive: Any) -> list[Any]:
-    infos = [info for info in archive.infolist() if _module_of(info.filename) not in (None, "base")]
-    return sorted(infos, key=lambda info: info.filename)
+def _module_entries(entries: tuple[ZipEntry, ...]) -> list[ZipEntry]:
+    found = [entry for entry in entries if _module_of(entry.name) not in (None, "base")]
+    return sorted(found, key=lambda entry: entry.name)
 
 
-def _read(archive: Any, info: Any) -> Element:
-    import zipfile
-    import zlib
-
-    if info.flag_bits & 0x1:
-        raise InputError(f"{info.filename} is encrypted")
-    if info.file_size > MAX_PROTO_SIZE:
-        raise InputError(f"{info.filename} declares {info.file_size} bytes, beyond the limit")
+def _read(
+    stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry,
+    evidence: list[TamperEvidence],
+) -> Element:
+    """One module manifest, decoded; the zip evidence of reading it goes to ``evidence``."""
+    if entry.flags & 0x1:
+        raise InputError(f"{entry.name} is encrypted")
+    member = read_member(stream, directory, entry, limit=MAX_PROTO_SIZE)
+    evidence.extend(member.evidence)
     try:
-        data = archive.read(info)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-        raise InputError(f"{info.filename} cannot be read ({exc})") from None
-    try:
-        return parse_proto_xml(data)
+        return parse_proto_xml(member.data)
     except PermauditError as exc:
-        raise type(exc)(f"{info.filename}: {exc.detail}") from None
+        raise type(exc)(f"{entry.name}: {exc.detail}") from None
 
 
 def _module_notes(splits: list[SplitApk]) -> list[str]:

@@ -13,7 +13,9 @@ from permaudit.inputs.binary.axml import Decoded, decode_axml
 from permaudit.inputs.binary.xmltree import Element
 from permaudit.inputs.binary.ziparchive import (
     MAX_ENTRY_SIZE,
+    ZIP_MAGICS,
     CentralDirectory,
+    has_end_record,
     read_directory,
     read_member,
 )
@@ -31,6 +33,12 @@ ARSC_ENTRY = "resources.arsc"
 KIND_APK = "apk"
 KIND_AXML = "axml"
 _GPB_ENCRYPTED = 0x1
+ZIP64_NOTE = (
+    "zip64 archive: Android's zip reader reads zip64 end records from Android 11 (API 30, "
+    "libziparchive change I4cd9ebbd of March 2020); Android 10 and older do not: they refuse "
+    "an archive whose directory offset or size needs zip64, and see only the first 65,535 "
+    "entries of a larger directory"
+)
 
 
 @record
@@ -44,6 +52,8 @@ class ApkContents:
     #: The res/xml files the manifest points to (network security config, backup rules).
     xml_files: tuple[XmlFile, ...] = ()
     table: ResourceTable | None = None
+    #: What the report should say about the container (e.g. zip64: Android 11+ only).
+    notes: tuple[str, ...] = ()
 
 
 def load(path: str, *, digest: bool = False, code: bool = True) -> App:
@@ -68,6 +78,7 @@ def load(path: str, *, digest: bool = False, code: bool = True) -> App:
         manifest=manifest,
         signing=contents.signing,
         tamper=contents.evidence,
+        notes=contents.notes,
         code=scan,
         network_security=network,
         backup=backup,
@@ -77,14 +88,13 @@ def load(path: str, *, digest: bool = False, code: bool = True) -> App:
 def _sniff(stream: BinaryIO, size: int) -> str:
     """``apk`` for zip content, ``axml`` for a binary XML chunk header, else ``InputError``."""
     head = stream.read(8)
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+    if head.startswith(ZIP_MAGICS):
         return KIND_APK
     if len(head) == 8 and head[2:4] == b"\x08\x00":
         # ResXMLTree does not check the outer chunk type; a header size of 8 is the mark.
         return KIND_AXML
-    stream.seek(max(0, size - 65557))
-    if b"PK\x05\x06" in stream.read():
-        return KIND_APK  # zip with data in front: zipentry explains why Android rejects it
+    if has_end_record(stream, size):
+        return KIND_APK  # zip with data in front: the zip reader says why Android rejects it
     raise InputError("not an APK (zip) or binary AndroidManifest.xml")
 
 
@@ -136,11 +146,13 @@ def read_apk(
     table = _table(stream, directory)
     root = resolve_manifest_tree(decoded.root, table)
     files = read_files(decoded.root, table, lambda names: _members(stream, size, names))
+    notes = (ZIP64_NOTE,) if directory.zip64 else ()
     if not signing:
-        return ApkContents(root=root, evidence=evidence, xml_files=files, table=table)
+        return ApkContents(root=root, evidence=evidence, xml_files=files, table=table,
+                           notes=notes)
     info, signing_evidence = read_signing(stream, size, directory)
     return ApkContents(root=root, evidence=(*evidence, *signing_evidence), signing=info,
-                       xml_files=files, table=table)
+                       xml_files=files, table=table, notes=notes)
 
 
 def _members(stream: BinaryIO, size: int, names: list[str]) -> dict[str, bytes]:

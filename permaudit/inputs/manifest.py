@@ -36,19 +36,32 @@ services/core/java/com/android/server/pm/pkg/parsing/ParsingPackageUtils.java) w
   (``DeferredError.MISSING_EXPORTED_FLAG``): we raise ``ManifestError`` as Android
   refuses to install such an app. Intent filters without actions are dropped
   ("No actions in intent-filter", backward compatible, not an error).
+
+Why this module is long: ``_Reader`` is one walk of the tree, handler by handler as
+``ParsingPackageUtils.parseBaseApkTags`` dispatches, with state that crosses handlers (the
+target SDK applied in document order, the first ``<application>``, the ignored elements);
+cutting it into modules would spread that one state machine over files that each need all
+of it. Attribute value rules and flag tables are in ``manifest_values``.
 """
 
 from __future__ import annotations
 
-from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS
+from permaudit.android.attributes import ANDROID_NS
 from permaudit.errors import ManifestError
 from permaudit.inputs.binary.xmltree import (
-    TYPE_NULL,
     TYPE_STRING,
-    Attribute,
     Element,
-    coerce_to_string,
 )
+from permaudit.inputs.manifest_values import bool_attr as _bool
+from permaudit.inputs.manifest_values import (
+    foreground_service_names,
+    protection_names,
+)
+from permaudit.inputs.manifest_values import int_attr as _int
+from permaudit.inputs.manifest_values import non_resource_string as _non_resource_string
+from permaudit.inputs.manifest_values import required_string as _required_string
+from permaudit.inputs.manifest_values import string_attr as _string
+from permaudit.inputs.manifest_values import typed_attr as _attr
 from permaudit.model import (
     USES_PERMISSION,
     USES_PERMISSION_SDK_23,
@@ -104,60 +117,6 @@ RESOLVED_BY_ANDROID: dict[str, tuple[str, ...]] = {
     "provider": _COMPONENT_RESOLVED,
 }  # fmt: skip
 
-#: protectionLevel base values and flags (core/res/res/values/attrs_manifest.xml,
-#: android.content.pm.PermissionInfo).
-PROTECTION_BASES = {
-    0: "normal",
-    1: "dangerous",
-    2: "signature",
-    3: "signatureOrSystem",
-    4: "internal",
-}
-PROTECTION_FLAGS = (
-    (0x10, "privileged"),
-    (0x20, "development"),
-    (0x40, "appop"),
-    (0x80, "pre23"),
-    (0x100, "installer"),
-    (0x200, "verifier"),
-    (0x400, "preinstalled"),
-    (0x800, "setup"),
-    (0x1000, "instant"),
-    (0x2000, "runtime"),
-    (0x4000, "oem"),
-    (0x8000, "vendorPrivileged"),
-    (0x10000, "textClassifier"),
-    (0x20000, "wellbeing"),
-    (0x40000, "documenter"),
-    (0x80000, "configurator"),
-    (0x100000, "incidentReportApprover"),
-    (0x200000, "appPredictor"),
-    (0x400000, "module"),
-    (0x800000, "companion"),
-    (0x1000000, "retailDemo"),
-    (0x2000000, "recents"),
-    (0x4000000, "role"),
-    (0x8000000, "knownSigner"),
-)
-#: foregroundServiceType flags (android.content.pm.ServiceInfo).
-FOREGROUND_SERVICE_TYPES = (
-    (0x1, "dataSync"),
-    (0x2, "mediaPlayback"),
-    (0x4, "phoneCall"),
-    (0x8, "location"),
-    (0x10, "connectedDevice"),
-    (0x20, "mediaProjection"),
-    (0x40, "camera"),
-    (0x80, "microphone"),
-    (0x100, "health"),
-    (0x200, "remoteMessaging"),
-    (0x400, "systemExempted"),
-    (0x800, "shortService"),
-    (0x1000, "fileManagement"),
-    (0x2000, "mediaProcessing"),
-    (0x40000000, "specialUse"),
-)
-
 
 def parse_manifest(
     root: Element,
@@ -176,19 +135,6 @@ def parse_manifest(
     if root.tag != "manifest":
         raise ManifestError(f"root element is <{root.tag}>, not <manifest>")
     return _Reader(_package_name(root), with_lines, sdk_fallback).read(root)
-
-
-def protection_names(level: int) -> tuple[str, ...]:
-    """Decode a protectionLevel after ``PermissionInfo.fixProtectionLevel``: base first."""
-    if level == 3:  # signatureOrSystem is stored as signature|privileged
-        level = 2 | 0x10
-    base = PROTECTION_BASES.get(level & 0xF, f"base{level & 0xF}")
-    return (base, *(name for bit, name in PROTECTION_FLAGS if level & bit))
-
-
-def foreground_service_names(value: int) -> tuple[str, ...]:
-    """Decode ``foregroundServiceType`` flags in bit order."""
-    return tuple(name for bit, name in FOREGROUND_SERVICE_TYPES if value & bit)
 
 
 def build_class_name(package: str, name: str) -> str:
@@ -232,80 +178,6 @@ def _validate_name(name: str) -> str | None:
 
 
 # --- TypedArray semantics ---------------------------------------------------------------
-
-
-def _attr(element: Element, name: str) -> Attribute | None:
-    attribute = element.android(ATTRIBUTE_IDS[name])
-    if attribute is None or attribute.value.type == TYPE_NULL:
-        return None
-    return attribute
-
-
-def _non_resource_string(element: Element, name: str) -> str | None:
-    """``getNonResourceString``: only a literal string."""
-    attribute = _attr(element, name)
-    if attribute is None or attribute.value.type != TYPE_STRING:
-        return None
-    return attribute.value.string
-
-
-def _string(element: Element, name: str) -> str | None:
-    """``getString``/``getNonConfigurationString`` without resources: references are unknown."""
-    attribute = _attr(element, name)
-    if attribute is None or attribute.value.is_reference:
-        return None
-    return coerce_to_string(attribute.value)
-
-
-def _required_string(element: Element, name: str, what: str) -> str:
-    """A string Android requires (error when absent); a reference stays ``@0x...``."""
-    attribute = _attr(element, name)
-    text = coerce_to_string(attribute.value) if attribute is not None else None
-    if not text:
-        raise ManifestError(f"{what} does not specify android:{name}")
-    return text
-
-
-def _bool(element: Element, name: str, default: bool) -> bool:
-    """``TypedArray.getBoolean``; an unresolvable reference keeps the default."""
-    attribute = _attr(element, name)
-    if attribute is None or attribute.value.is_reference:
-        return default
-    if attribute.value.is_int:
-        return attribute.value.data != 0
-    return coerce_to_string(attribute.value) in ("1", "true", "TRUE")
-
-
-def _int(element: Element, name: str, default: int) -> int:
-    """``TypedArray.getInt``: int types, or a string parsed like ``XmlUtils.convertValueToInt``."""
-    attribute = _attr(element, name)
-    if attribute is None or attribute.value.is_reference:
-        return default
-    if attribute.value.is_int:
-        return attribute.value.signed
-    text = coerce_to_string(attribute.value)
-    if not text:
-        return default
-    parsed = _convert_value_to_int(text)
-    if parsed is None:
-        raise ManifestError(f"<{element.tag}> android:{name}={text!r} is not an integer")
-    return parsed
-
-
-def _convert_value_to_int(text: str) -> int | None:
-    sign, digits, base = 1, text, 10
-    if digits.startswith("-"):
-        sign, digits = -1, digits[1:]
-    if digits.startswith(("0x", "0X")):
-        digits, base = digits[2:], 16
-    elif digits.startswith("#"):
-        digits, base = digits[1:], 16
-    elif digits.startswith("0") and len(digits) > 1:
-        digits, base = digits[1:], 8
-    try:
-        return sign * int(digits, base) if digits and digits.isalnum() else None
-    except ValueError:
-        return None
 
 
 # --- the reader -------------------------------------------------------------------------

@@ -43,13 +43,11 @@ from permaudit.inputs.binary.xmltree import (
     TypedValue,
 )
 from permaudit.inputs.gradle import SourceSdk, sdk_note, unknown_sdk
-from permaudit.inputs.manifest import (
+from permaudit.inputs.manifest import NEVER_FOR_LOCATION, build_class_name, parse_manifest
+from permaudit.inputs.manifest_values import (
     FOREGROUND_SERVICE_TYPES,
-    NEVER_FOR_LOCATION,
     PROTECTION_BASES,
     PROTECTION_FLAGS,
-    build_class_name,
-    parse_manifest,
 )
 from permaudit.model import Manifest, SdkOrigin
 

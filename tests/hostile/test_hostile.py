@@ -9,12 +9,15 @@ no text output carries a control character; an ``-o`` file is complete or untouc
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import signal
+import struct
 import sys
 import xml.dom.minidom
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,7 +104,47 @@ def _not_an_apk(directory: Path) -> list[str]:
     return [str(path)]
 
 
+def _wrong_crc_in_a_split_set(directory: Path) -> list[str]:
+    """An .apks whose member (named with escapes) and whose member's manifest have wrong
+    CRCs: read as Android reads them, with tamper notes that carry the hostile name."""
+    from tests.inputs.binary.test_zip64_crc import _wrong_crc, _zip
+
+    base = _manifest("com.evil.crc", "android.permission.CAMERA", "com.e.C", "1")
+    name = "base\x1b[2J\u202e.apk"
+    inner = _wrong_crc(base, "AndroidManifest.xml")
+    path = directory / "crc.apks"
+    path.write_bytes(_wrong_crc(_zip({name: inner}, zipfile.ZIP_STORED), name))
+    return [str(path)]
+
+
+def _zip64(directory: Path, *, hostile: bool) -> list[str]:
+    """zip64 end records (as a writer past 65535 entries leaves them); ``hostile``: the
+    locator points past itself."""
+    limit = zipfile.ZIP_FILECOUNT_LIMIT
+    zipfile.ZIP_FILECOUNT_LIMIT = 1  # type: ignore[misc]
+    try:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("AndroidManifest.xml", zipfile.ZipFile(io.BytesIO(_manifest(
+                "com.evil.z64", "android.permission.CAMERA" + EVIL, "com.e.Z", "1"
+            ))).read("AndroidManifest.xml"))
+            archive.writestr("x\x1b[2J", b"")
+    finally:
+        zipfile.ZIP_FILECOUNT_LIMIT = limit  # type: ignore[misc]
+    blob = bytearray(buffer.getvalue())
+    eocd = blob.rindex(b"PK\x05\x06")
+    struct.pack_into("<HH", blob, eocd + 8, 0xFFFF, 0xFFFF)
+    if hostile:
+        struct.pack_into("<Q", blob, eocd - 20 + 8, 2**63)
+    path = directory / ("z64-bad.apk" if hostile else "z64.apk")
+    path.write_bytes(bytes(blob))
+    return [str(path)]
+
+
 BUILDERS: list[Hostile] = [
+    Hostile("wrong-crc-split-set", _wrong_crc_in_a_split_set),
+    Hostile("zip64", lambda d: _zip64(d, hostile=False)),
+    Hostile("zip64-hostile", lambda d: _zip64(d, hostile=True)),
     Hostile("escapes-in-names", _escapes_in_names),
     Hostile("html-in-names", _html_in_names),
     Hostile("control-chars", _control_chars),

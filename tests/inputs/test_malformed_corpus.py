@@ -79,9 +79,11 @@ EXPECTED: dict[str, Loads | Fails] = {
         why="CERT.RSA's local header says stored, the central directory deflate: "
             "libziparchive takes the method from the central directory (FindEntry only "
             "compares sizes/CRC), tools that trust the local header read garbage"),
-    "apksig-v1-only-max-sized-eocd-comment.apk": Loads(
-        TINY, schemes=("v1",),
-        why="a 65535-byte comment is the most the backward EOCD search covers: legal"),
+    "apksig-v1-only-max-sized-eocd-comment.apk": Fails(
+        InputError, "comment is 65535 bytes long",
+        "a 65535-byte comment is the most the backward EOCD search covers, but AOSP's "
+        "FindCentralDirectoryInfo also takes comment_length == UINT16_MAX as a zip64 marker "
+        "and finds no zip64 locator: kInvalidFile (Android 10 and older, and apksig, read it)"),
     "apksig-v1-only-with-cr-in-entry-name.apk": Loads(
         TINY, tamper=("zip.control_character_name",), schemes=("v1",),
         why="'test.txt\\r' is valid UTF-8 without NUL, so libziparchive accepts it; JAR "

@@ -7,6 +7,11 @@ record, then the central directory in one ``read`` parsed with ``struct.unpack_f
 then only the wanted entry (seek + bounded read + incremental inflate). Memory does not
 grow with the APK's size, only with its central directory and the entry.
 
+The reader is this module (its public face and the central directory walk) and three
+helpers: ``zipend`` (end records, zip64 records, tail evidence), ``zipnames`` (name checks
+and name evidence), ``zipdata`` (local headers, data, CRC). Every container goes through
+it: APKs, split sets and their members, App Bundles, nested APKs.
+
 Semantics follow libziparchive (system/libziparchive/zip_archive.cc,
 ``MapCentralDirectory``/``ParseZipArchive``/``FindEntry``):
 
@@ -25,7 +30,21 @@ Semantics follow libziparchive (system/libziparchive/zip_archive.cc,
   the central directory's uncompressed size -- ``ZipAssetsProvider::OpenInternal``
   (frameworks/base libs/androidfw/AssetsProvider.cpp) only tests ``== kCompressDeflated``,
   which is how the manifest is opened for the package parser;
-* zip64 archives are not supported here (``InputError``); no real APK needs them.
+* zip64 is read as ``FindCentralDirectoryInfoForZip64`` and
+  ``ParseZip64ExtendedInfoInExtraField`` read it (AOSP main): an end record with a 0xFFFF
+  count, a 0xFFFFFFFF size or offset, **or a 0xFFFF comment length** sends Android to the
+  zip64 locator, which must sit right before the end record; the zip64 end record must lie
+  before the locator and its directory before it; entries whose sizes or local header
+  offset are 0xFFFFFFFF take them from their zip64 extra field (in the local header both
+  sizes must be there). libziparchive gained this in March 2020 (system/core change
+  I4cd9ebbd, "Implement the functions to parse zip64 structs", bug 150900468), so Android
+  11 (API 30) is the first release that installs such an APK; ``CentralDirectory.zip64``
+  lets the caller say so. Work stays bounded: the declared count is capped by what the
+  directory can hold, and the directory by ``MAX_CENTRAL_DIRECTORY``;
+* CRCs: Android does not check them (``kCrcChecksEnabled = false`` in zip_archive.cc, so
+  ``ExtractToMemory`` returns data whose CRC is wrong), while ``unzip``, Python's
+  ``zipfile`` and ``java.util.zip`` refuse such an entry; every entry read here has its
+  CRC computed on the way and a mismatch is the tamper note ``zip.crc_mismatch``.
 
 Encrypted entries (general-purpose flag bit 0) are an ``InputError`` for ``read_entry``.
 libziparchive never looks at that bit (``FindEntry`` only copies ``gpb_flags``), so
@@ -51,59 +70,64 @@ are not read: that would cost a seek per entry.
 
 from __future__ import annotations
 
-import re
 import struct
-import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import repeat
 from typing import BinaryIO
 
 from permaudit._infra.records import record
-from permaudit.errors import InputError, ManifestError
+from permaudit.errors import InputError
+from permaudit.inputs.binary.zipdata import (
+    GPB_ENCRYPTED,
+    LFH_SIGNATURE,
+    MAX_ENTRY_SIZE,
+    U32_MAX,
+    ZipEntry,
+    copy_data,
+    encrypted_evidence,
+    header_evidence,
+    locate,
+    read_at,
+    zip64_extra,
+)
+from permaudit.inputs.binary.zipend import (
+    EOCD,
+    EOCD64_SIGNATURE,
+    EOCD_MAGIC,
+    EOCD_SIGNATURE,
+    LOCATOR_SIGNATURE,
+    MAX_CENTRAL_DIRECTORY,
+    MAX_COMMENT,
+    MAX_FILE_LENGTH,
+    find_central_directory,
+)
+from permaudit.inputs.binary.zipnames import (
+    MANIFEST_NAME,
+    check_names,
+    method_evidence,
+    name_evidence,
+    selected,
+)
 from permaudit.model import TamperEvidence
 
-EOCD_SIGNATURE = 0x06054B50
-CD_SIGNATURE = 0x02014B50
-LFH_SIGNATURE = 0x04034B50
-MAX_COMMENT = 0xFFFF
-MAX_ENTRY_SIZE = 16 * 1024 * 1024
-#: A central directory is read into memory whole; real APKs need well under 16 MiB even at
-#: 65535 entries, so a larger one is refused rather than allocated.
-MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024
+#: Names other modules import from here (the reader's public face).
+__all__ = [
+    "CD_SIGNATURE", "EOCD64_SIGNATURE", "EOCD_SIGNATURE", "LFH_SIGNATURE",
+    "LOCATOR_SIGNATURE", "MANIFEST_NAME", "MAX_CENTRAL_DIRECTORY", "MAX_COMMENT",
+    "MAX_ENTRY_SIZE", "MAX_FILE_LENGTH", "ZIP_MAGICS", "CentralDirectory", "Member",
+    "MemberSpan", "ZipEntry", "copy_member", "has_end_record", "locate_member",
+    "read_directory", "read_entry", "read_member", "read_names",
+]
 
-_EOCD = struct.Struct("<IHHHHIIH")
+CD_SIGNATURE = 0x02014B50
+#: The magic numbers a zip file starts with (a local header, or the end record of an
+#: empty archive).
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+
 _CDR = struct.Struct("<IHHHHHHIIIHHHHHII")
 #: The fields of a central directory record the walk needs: signature, compression method,
 #: name/extra/comment lengths, local header offset.
 _CDR_WALK = struct.Struct("<I6xH16xHHH8xI")
-_LFH = struct.Struct("<IHHHHHIIIHH")
-_GPB_ENCRYPTED = 0x1
-_GPB_DATA_DESCRIPTOR = 0x8
-_CHUNK = 64 * 1024
-_EOCD_MAGIC = b"PK\x05\x06"
-#: Names shown in one piece of evidence before "and N more".
-_SHOWN = 3
-#: Every byte but the control characters: ``name.translate(None, _NOT_CONTROL)`` keeps
-#: only the control characters of ``name``.
-_NOT_CONTROL = bytes(b for b in range(256) if not (0 < b < 0x20 or b == 0x7F))
-#: Every byte but "/": ``name.rstrip(_NOT_SLASH)`` is the directory of ``name`` with its
-#: final slash ("res/x/" for "res/x/y.png", "/" for "/y", empty for "y").
-_NOT_SLASH = bytes(b for b in range(256) if b != 0x2F)
-_TRAVERSAL = re.compile(rb"(?:^|[/\\])\.\.(?:[/\\]|$)|^[/\\]")
-MANIFEST_NAME = b"AndroidManifest.xml"
-
-
-@record
-class ZipEntry:
-    """What the central directory says about one entry."""
-
-    name: str
-    method: int
-    flags: int
-    crc32: int
-    compressed_size: int
-    uncompressed_size: int
-    local_header_offset: int
 
 
 @record
@@ -117,6 +141,8 @@ class CentralDirectory:
     #: The entries whose names were asked for, in directory order.
     entries: tuple[ZipEntry, ...] = ()
     evidence: tuple[TamperEvidence, ...] = ()
+    #: The directory was found through zip64 end records (Android 11 and later read it).
+    zip64: bool = False
 
     def entry(self, name: str) -> ZipEntry | None:
         """The wanted entry called ``name``, if the archive has it."""
@@ -137,7 +163,7 @@ def read_entry(stream: BinaryIO, file_size: int, name: str) -> bytes:
     entry = directory.entry(name)
     if entry is None:
         raise InputError(f"no {name} in the archive")
-    if entry.flags & _GPB_ENCRYPTED:
+    if entry.flags & GPB_ENCRYPTED:
         raise InputError(f"{entry.name} is encrypted")
     return read_member(stream, directory, entry).data
 
@@ -149,7 +175,7 @@ def read_directory(
 
     ``names`` (exact) and ``prefix`` select the entries returned; every entry is checked.
     """
-    end = _find_central_directory(stream, file_size)
+    end = find_central_directory(stream, file_size)
     wanted = frozenset(n.encode() for n in names)
     entries, walk_evidence = _walk(
         stream, end.cd_offset, end.cd_size, end.count, wanted,
@@ -157,123 +183,34 @@ def read_directory(
     )
     return CentralDirectory(
         offset=end.cd_offset, size=end.cd_size, eocd_offset=end.eocd_offset, count=end.count,
-        entries=entries, evidence=(*end.evidence, *walk_evidence),
+        entries=entries, evidence=(*end.evidence, *walk_evidence), zip64=end.zip64,
     )
+
+
+def read_names(stream: BinaryIO, file_size: int) -> tuple[str, ...]:
+    """Every entry name, in directory order, after the checks ``read_directory`` makes."""
+    end = find_central_directory(stream, file_size)
+    cd = read_at(stream, end.cd_offset, end.cd_size)
+    scan = _scan(cd, end.cd_offset, end.count)
+    check_names(scan.names)
+    if scan.error is not None:
+        raise scan.error
+    return tuple(name.decode() for name in scan.names)
+
+
+def has_end_record(stream: BinaryIO, file_size: int) -> bool:
+    """Whether an end-of-central-directory record is in the tail Android searches (a zip
+    with data in front of it: ``read_directory`` then says why Android refuses it)."""
+    stream.seek(max(0, file_size - (MAX_COMMENT + EOCD.size)))
+    return EOCD_MAGIC in stream.read(MAX_COMMENT + EOCD.size)
 
 
 def read_member(
     stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry, limit: int = MAX_ENTRY_SIZE
 ) -> Member:
     """Read ``entry`` as Android does (encryption bit ignored), at most ``limit`` bytes."""
-    evidence = []
-    if entry.flags & _GPB_ENCRYPTED:
-        evidence.append(TamperEvidence(
-            id="zip.encrypted_flag",
-            detail=f"entry {entry.name!r} is flagged as encrypted; Android ignores the flag "
-                   "and reads the data, while tools that honour it refuse the file",
-        ))
     data, lfh_evidence = _read_data(stream, entry, directory.offset, limit)
-    return Member(data=data, evidence=(*evidence, *lfh_evidence))
-
-
-def _read_at(stream: BinaryIO, offset: int, size: int) -> bytes:
-    stream.seek(offset)
-    data = stream.read(size)
-    if len(data) != size:
-        raise InputError(f"not a valid zip: unexpected end of file at offset {offset}")
-    return data
-
-
-@record
-class _End:
-    """The end-of-central-directory record Android uses, and what the tail gave away."""
-
-    cd_offset: int
-    cd_size: int
-    count: int
-    eocd_offset: int
-    evidence: tuple[TamperEvidence, ...]
-
-
-def _find_central_directory(stream: BinaryIO, file_size: int) -> _End:
-    if file_size < _EOCD.size:
-        raise InputError("not a zip file: too small for an end-of-central-directory record")
-    search = min(file_size, MAX_COMMENT + _EOCD.size)
-    tail_start = file_size - search
-    tail = _read_at(stream, tail_start, search)
-    index = tail.rfind(_EOCD_MAGIC, 0, len(tail) - _EOCD.size + 4)
-    if index < 0:
-        raise InputError("not a zip file: no end-of-central-directory record")
-    eocd_offset = tail_start + index
-    (_sig, _disk, _cd_disk, on_disk, count, cd_size, cd_offset, comment) = _EOCD.unpack_from(
-        tail, index
-    )
-    trailing = file_size - (eocd_offset + _EOCD.size + comment)
-    if trailing != 0:
-        raise InputError(
-            f"not a zip Android accepts: {trailing} extraneous bytes after the "
-            "end-of-central-directory record"
-        )
-    if 0xFFFF in (on_disk, count) or 0xFFFFFFFF in (cd_size, cd_offset):
-        raise InputError("zip64 archives are not supported")
-    if cd_offset + cd_size > eocd_offset:
-        raise InputError(
-            f"not a zip Android accepts: bad offsets (central directory {cd_offset} + "
-            f"{cd_size} passes the end record at {eocd_offset})"
-        )
-    if count == 0:
-        raise InputError("empty zip archive (no entries)")
-    if cd_size > MAX_CENTRAL_DIRECTORY:
-        raise InputError(
-            f"central directory of {cd_size} bytes is beyond the {MAX_CENTRAL_DIRECTORY} "
-            "byte limit"
-        )
-    evidence = _tail_evidence(tail, tail_start, index, cd_offset + cd_size)
-    return _End(
-        cd_offset=cd_offset, cd_size=cd_size, count=count, eocd_offset=eocd_offset,
-        evidence=evidence,
-    )
-
-
-def _tail_evidence(
-    tail: bytes, tail_start: int, index: int, cd_end: int
-) -> tuple[TamperEvidence, ...]:
-    """Other end records and gaps near the one Android picked (the last in the file)."""
-    evidence = []
-    eocd_offset = tail_start + index
-    if eocd_offset > cd_end:
-        evidence.append(TamperEvidence(
-            id="zip.gap_before_eocd",
-            detail=f"{eocd_offset - cd_end} bytes sit between the central directory and the "
-                   "end record; Android's zip reader skips them, tools that expect the end "
-                   "record right after the directory do not (and APK Signature Scheme v2+ "
-                   "verification fails)",
-        ))
-    others: list[int] = []
-    pos = tail.rfind(_EOCD_MAGIC, 0, index)
-    while pos >= 0 and len(others) < 16:
-        absolute = tail_start + pos
-        if absolute >= cd_end or _self_consistent(tail, pos, absolute):
-            others.append(absolute)
-        pos = tail.rfind(_EOCD_MAGIC, 0, pos)
-    if others:
-        where = ", ".join(str(o) for o in sorted(others)[:_SHOWN])
-        evidence.append(TamperEvidence(
-            id="zip.multiple_eocd",
-            detail=f"another end-of-central-directory record at offset {where} besides the one "
-                   f"Android uses at {eocd_offset}; tools that pick a different one see a "
-                   "different archive",
-        ))
-    return tuple(evidence)
-
-
-def _self_consistent(tail: bytes, pos: int, absolute: int) -> bool:
-    """An end record whose central directory ends right where the record starts."""
-    if pos + _EOCD.size > len(tail):
-        return False
-    fields = _EOCD.unpack_from(tail, pos)
-    cd_size, cd_offset = fields[5], fields[6]
-    return bool(fields[4] > 0 and cd_offset + cd_size == absolute)
+    return Member(data=data, evidence=(*encrypted_evidence(entry), *lfh_evidence))
 
 
 def _walk(
@@ -290,20 +227,20 @@ def _walk(
     record bounds, signature, name/extra overflow, local header offset, name (valid UTF-8,
     no NUL), duplicate name, advance past the directory.
     """
-    cd = _read_at(stream, cd_offset, cd_size)
+    cd = read_at(stream, cd_offset, cd_size)
     scan = _scan(cd, cd_offset, count)
-    blob, names = _check_names(scan.names)
+    blob, names = check_names(scan.names)
     if scan.error is not None:
         raise scan.error
-    if _read_at(stream, 0, 4) != b"PK\x03\x04":
+    if read_at(stream, 0, 4) != b"PK\x03\x04":
         raise InputError(
             "not a zip Android accepts: the file does not start with a local file header "
             "(data prepended to the archive)"
         )
     picked = tuple(
-        _entry(cd, scan.offsets[i], scan.names[i]) for i in _selected(blob, wanted, prefix)
+        _entry(cd, scan.offsets[i], scan.names[i]) for i in selected(blob, wanted, prefix)
     )
-    return picked, (*_method_evidence(scan.odd_methods), *_name_evidence(names, blob))
+    return picked, (*method_evidence(scan.odd_methods), *name_evidence(names, blob))
 
 
 @record
@@ -342,16 +279,39 @@ def _scan(cd: bytes, cd_offset: int, count: int) -> _Scan:
         start = pos + _CDR.size
         stop = start + name_len
         if signature != CD_SIGNATURE or stop + extra_len > cd_size or local_offset >= cd_offset:
-            return _Scan(names=names, offsets=offsets, odd_methods=odd,
-                         error=_record_error(signature, stop + extra_len > cd_size, len(names)))
+            error: InputError | None = _record_error(
+                signature, stop + extra_len > cd_size, len(names)
+            )
+            if local_offset == U32_MAX and signature == CD_SIGNATURE and (
+                stop + extra_len <= cd_size
+            ):
+                # zip64: the offset is in the extra field (rare, so off the hot path).
+                error = _zip64_offset_error(cd, pos, stop, extra_len, cd_offset, len(names))
+            if error is not None:
+                return _Scan(names=names, offsets=offsets, odd_methods=odd, error=error)
         name = cd[start:stop]
         add_name(name)
         add_offset(pos)
         if method | 8 != 8:  # neither 0 (stored) nor 8 (deflate)
             odd.append((name, method))
         pos = stop + extra_len + comment_len
-    error = _bounds_error(pos, cd_size, count) if pos > cd_size else None
-    return _Scan(names=names, offsets=offsets, odd_methods=odd, error=error)
+    last = _bounds_error(pos, cd_size, count) if pos > cd_size else None
+    return _Scan(names=names, offsets=offsets, odd_methods=odd, error=last)
+
+
+def _zip64_offset_error(
+    cd: bytes, pos: int, stop: int, extra_len: int, cd_offset: int, index: int
+) -> InputError | None:
+    """Why the zip64 local header offset of entry #``index`` is refused, if it is."""
+    record = _CDR.unpack_from(cd, pos)
+    try:
+        _u, _c, offset = zip64_extra(cd[stop : stop + extra_len], record[9], record[8],
+                                      record[16])
+    except InputError as exc:
+        return InputError(f"{exc.detail} (entry #{index})")
+    if offset is None or offset >= cd_offset:
+        return InputError(f"not a valid zip: bad local header offset at entry #{index}")
+    return None
 
 
 def _bounds_error(pos: int, cd_size: int, index: int) -> InputError:
@@ -370,268 +330,64 @@ def _record_error(signature: int, overflows: bool, index: int) -> InputError:
     return InputError(f"not a valid zip: bad local header offset at entry #{index}")
 
 
-def _check_names(names: list[bytes]) -> tuple[bytes, set[bytes]]:
-    """Raise for the first entry name Android refuses; the names NUL-joined, and as a set.
-
-    Whole-list tests first: the NUL-joined names hold exactly one NUL per gap iff no name
-    holds one; they decode as UTF-8 iff every name does (a NUL cannot sit inside a UTF-8
-    sequence, so no sequence spans two names); the set is as long as the list iff no name
-    repeats. Only when one fails are names checked one by one, to name the first culprit.
-    """
-    blob = b"\0".join(names)
-    unique = set(names)
-    if (
-        names
-        and blob.count(b"\0") == len(names) - 1
-        and _valid_utf8(blob)
-        and len(unique) == len(names)
-    ):
-        return blob, unique
-    seen: set[bytes] = set()
-    for i, name in enumerate(names):
-        if b"\0" in name or not _valid_utf8(name):
-            raise InputError(f"not a zip Android accepts: invalid entry name at entry #{i}")
-        if name in seen:
-            raise InputError(
-                "duplicate zip entry "
-                f"{name.decode(errors='replace')!r}: Android rejects such archives"
-            )
-        seen.add(name)
-    return blob, seen
-
-
-def _selected(blob: bytes, wanted: frozenset[bytes], prefix: bytes | None) -> list[int]:
-    """Indices of the names in ``wanted`` or starting with ``prefix``, in directory order.
-
-    ``blob`` is the NUL-joined names (none holds a NUL), so a name is a NUL-delimited run
-    and ``bytes.find`` locates it; its index is the number of NULs before it.
-    """
-    padded = b"\0" + blob + b"\0"
-    starts: set[int] = set()
-    for name in wanted:
-        at = padded.find(b"\0" + name + b"\0") if b"\0" not in name else -1
-        if at >= 0:
-            starts.add(at)
-    if prefix is not None and b"\0" not in prefix:
-        needle = b"\0" + prefix
-        end = len(padded) - 1  # the last NUL starts no name
-        at = padded.find(needle, 0, end)
-        while at >= 0:
-            starts.add(at)
-            at = padded.find(needle, at + 1, end)
-    indices = []
-    index = -1
-    previous = 0
-    for at in sorted(starts):
-        index += padded.count(b"\0", previous, at + 1)
-        previous = at + 1
-        indices.append(index)
-    return indices
-
-
 def _entry(cd: bytes, pos: int, name: bytes) -> ZipEntry:
     record = _CDR.unpack_from(cd, pos)
+    compressed, uncompressed, offset = record[8], record[9], record[16]
+    if U32_MAX in (compressed, uncompressed, offset):
+        start = pos + _CDR.size + record[10]
+        uncompressed, compressed, found = zip64_extra(
+            cd[start : start + record[11]], uncompressed, compressed, offset
+        )
+        offset = found if found is not None else offset
     return ZipEntry(
         name=name.decode(),
         flags=record[3],
         method=record[4],
         crc32=record[7],
-        compressed_size=record[8],
-        uncompressed_size=record[9],
-        local_header_offset=record[16],
+        compressed_size=compressed,
+        uncompressed_size=uncompressed,
+        local_header_offset=offset,
     )
-
-
-def _shown(names: Iterable[bytes]) -> str:
-    """A few entry names for a message, with how many more there are."""
-    ordered = sorted(names)
-    text = ", ".join(repr(n.decode(errors="replace")) for n in ordered[:_SHOWN])
-    more = len(ordered) - _SHOWN
-    return text + (f" and {more} more" if more > 0 else "")
-
-
-def _method_evidence(odd: list[tuple[bytes, int]]) -> tuple[TamperEvidence, ...]:
-    if not odd:
-        return ()
-    methods = ", ".join(str(m) for m in sorted({m for _, m in odd}))
-    manifest = any(n == MANIFEST_NAME for n, _ in odd)
-    return (TamperEvidence(
-        id="zip.unknown_compression",
-        detail=f"compression method {methods} (neither stored nor deflate) on "
-               f"{_shown(n for n, _ in odd)}; "
-               + ("Android opens the manifest as stored data, " if manifest else "")
-               + "tools that trust the method fail or read something else",
-    ),)
-
-
-def _name_evidence(names: set[bytes], blob: bytes) -> tuple[TamperEvidence, ...]:
-    """Name tricks: empty, control characters, traversal, collisions, manifest look-alikes.
-
-    Written for speed (9000-entry archives): ``blob`` (the names joined by NUL, in any
-    order; names never hold NUL) is scanned by C-level bytes methods, per-name Python work
-    only for the names a scan flagged.
-    """
-    evidence = []
-    if b"" in names:
-        evidence.append(TamperEvidence(
-            id="zip.empty_name",
-            detail="an entry has an empty name; Android accepts it, extracting tools stumble",
-        ))
-    if blob.translate(None, _NOT_CONTROL):
-        odd = [n for n in names if n.translate(None, _NOT_CONTROL)]
-        evidence.append(TamperEvidence(
-            id="zip.control_character_name",
-            detail=f"entry names with control characters: {_shown(odd)}",
-        ))
-    parents = set(map(bytes.rstrip, names, repeat(_NOT_SLASH)))
-    absolute = any(p.startswith(b"/") for p in parents)  # a name starts with a slash
-    if absolute or b".." in blob or b"\\" in blob:
-        odd = [n for n in names if _TRAVERSAL.search(n)]
-        if odd:
-            evidence.append(TamperEvidence(
-                id="zip.path_traversal",
-                detail=f"entry names that climb out of the extraction directory: {_shown(odd)}; "
-                       "Android never extracts by name, unpacking tools may write elsewhere",
-            ))
-    directories = set()
-    for parent in parents:
-        while parent:
-            parent = parent[:-1]  # without its final slash
-            directories.add(parent)
-            parent = parent.rstrip(_NOT_SLASH)
-    collisions = (directories & names) - {b""}
-    if collisions:
-        evidence.append(TamperEvidence(
-            id="zip.path_collision",
-            detail=f"entries that are both a file and a directory: {_shown(collisions)}; "
-                   "Android reads each by its full name, extracting tools overwrite or fail",
-        ))
-    if blob.lower().count(MANIFEST_NAME.lower()) > (MANIFEST_NAME in names):
-        lookalikes = [n for n in names if n != MANIFEST_NAME and _looks_like_manifest(n)]
-        if lookalikes:
-            evidence.append(TamperEvidence(
-                id="zip.manifest_lookalike",
-                detail=f"entries that resemble {MANIFEST_NAME.decode()}: {_shown(lookalikes)}; "
-                       "Android reads only the exact name, tools that match loosely may not",
-            ))
-    return tuple(evidence)
-
-
-def _looks_like_manifest(name: bytes) -> bool:
-    base = name.lower().lstrip(b"./\\").rstrip(b"/\\ \t\r\n")
-    return base == MANIFEST_NAME.lower()
-
-
-def _valid_utf8(name: bytes) -> bool:
-    try:
-        name.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _read_data(
     stream: BinaryIO, entry: ZipEntry, cd_offset: int, limit: int = MAX_ENTRY_SIZE
 ) -> tuple[bytes, tuple[TamperEvidence, ...]]:
-    offset = entry.local_header_offset
-    if offset + _LFH.size >= cd_offset:
-        raise InputError(f"not a valid zip: bad local header offset for {entry.name}")
-    lfh = _LFH.unpack(_read_at(stream, offset, _LFH.size))
-    if lfh[0] != LFH_SIGNATURE:
-        raise InputError(f"not a valid zip: no local header signature for {entry.name}")
-    name_len, extra_len = lfh[9], lfh[10]
-    if name_len != len(entry.name.encode()) or offset + _LFH.size + name_len > cd_offset:
-        raise InputError(f"not a valid zip: local header name of {entry.name} differs")
-    if _read_at(stream, offset + _LFH.size, name_len) != entry.name.encode():
-        raise InputError(f"not a valid zip: local header name of {entry.name} differs")
-    if not lfh[2] & _GPB_DATA_DESCRIPTOR and (lfh[6], lfh[7], lfh[8]) != (
-        entry.crc32,
-        entry.compressed_size,
-        entry.uncompressed_size,
-    ):
-        raise InputError(
-            f"not a zip Android accepts: sizes/CRC of {entry.name} differ between the "
-            "local header and the central directory"
-        )
-    data_offset = offset + _LFH.size + name_len + extra_len
-    if data_offset > cd_offset or entry.compressed_size > cd_offset - data_offset:
-        raise InputError(f"not a valid zip: data of {entry.name} overlaps the central directory")
-    if entry.uncompressed_size > limit:
-        raise ManifestError(
-            f"{entry.name} declares {entry.uncompressed_size} bytes, beyond the "
-            f"{limit} byte limit"
-        )
-    evidence = _header_evidence(entry, lfh)
-    if entry.method != 8:
-        # Not deflate: AssetsProvider maps uncompressed_length bytes as stored data.
-        if entry.uncompressed_size > cd_offset - data_offset:
-            raise InputError(f"not a valid zip: {entry.name} overlaps the central directory")
-        return _read_at(stream, data_offset, entry.uncompressed_size), evidence
-    return _inflate(stream, data_offset, entry, limit), evidence
-
-
-def _header_evidence(entry: ZipEntry, lfh: tuple[int, ...]) -> tuple[TamperEvidence, ...]:
-    """Where the local header disagrees with the central directory in ways Android tolerates."""
-    differences = []
-    if lfh[3] != entry.method:
-        differences.append(f"compression method {lfh[3]} locally, {entry.method} centrally "
-                           "(Android uses the central one)")
-    if (lfh[2] ^ entry.flags) & _GPB_DATA_DESCRIPTOR:
-        differences.append("the data-descriptor flag differs (Android follows the local one)")
-    if lfh[2] & _GPB_DATA_DESCRIPTOR and (lfh[6], lfh[7], lfh[8]) not in (
-        (0, 0, 0), (entry.crc32, entry.compressed_size, entry.uncompressed_size)
-    ):
-        differences.append("local sizes/CRC differ (ignored by Android: a data descriptor "
-                           "follows)")
-    if not differences:
-        return ()
-    return (TamperEvidence(
-        id="zip.header_mismatch",
-        detail=f"local header of {entry.name!r} disagrees with the central directory: "
-               + "; ".join(differences),
-    ),)
-
-
-def _inflate(stream: BinaryIO, offset: int, entry: ZipEntry, limit: int = MAX_ENTRY_SIZE) -> bytes:
-    """Raw-deflate ``entry`` chunk by chunk; output capped at ``limit`` + 1 bytes."""
-    stream.seek(offset)
-    inflater = zlib.decompressobj(-15)
     out: list[bytes] = []
-    produced = 0
-    remaining = entry.compressed_size
-    try:
-        while not inflater.eof:
-            pending = inflater.unconsumed_tail
-            if not pending:
-                if remaining == 0:
-                    break
-                pending = stream.read(min(_CHUNK, remaining))
-                if not pending:
-                    break
-                remaining -= len(pending)
-            piece = inflater.decompress(pending, limit + 1 - produced)
-            produced += len(piece)
-            out.append(piece)
-            if produced > limit:
-                raise ManifestError(f"{entry.name} inflates beyond {limit} bytes")
-    except zlib.error as exc:
-        raise ManifestError(f"{entry.name} cannot be inflated ({exc})") from exc
-    if not inflater.eof:
-        raise ManifestError(f"{entry.name}: compressed data ends early")
-    data = b"".join(out)
-    if len(data) != entry.uncompressed_size:
-        raise ManifestError(
-            f"{entry.name} inflates to {len(data)} bytes, not the declared "
-            f"{entry.uncompressed_size}"
-        )
-    return data
+    # Stored data in one read (at most ``limit`` bytes), so no copy is joined.
+    evidence = copy_data(stream, entry, cd_offset, limit, out.append, chunk=max(limit, 1))
+    return b"".join(out), evidence
 
 
-def refuse_duplicate_names(names: Iterable[str]) -> None:
-    """The rule above for containers still read with ``zipfile`` (split sets, bundles):
-    a duplicated entry name makes the whole archive invalid, as ``kDuplicateEntry`` does."""
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise InputError(f"duplicate zip entry {name!r}: Android rejects such archives")
-        seen.add(name)
+@record
+class MemberSpan:
+    """Where the data of a stored entry lies, for a caller that reads it in place."""
+
+    offset: int
+    size: int
+    evidence: tuple[TamperEvidence, ...] = ()
+
+
+def locate_member(stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry) -> MemberSpan:
+    """Check ``entry``'s local header as ``FindEntry`` does; where its data starts.
+
+    For a stored entry (method 0) the span is its data; its CRC is not checked here (see
+    ``copy_member``). The evidence is the local header's.
+    """
+    offset, lfh = locate(stream, entry, directory.offset)
+    size = entry.compressed_size if entry.method == 8 else entry.uncompressed_size
+    return MemberSpan(offset=offset, size=size, evidence=header_evidence(entry, lfh))
+
+
+def copy_member(
+    stream: BinaryIO,
+    directory: CentralDirectory,
+    entry: ZipEntry,
+    write: Callable[[bytes], object],
+    limit: int,
+) -> tuple[TamperEvidence, ...]:
+    """Write ``entry``'s data (as Android reads it) to ``write`` chunk by chunk, at most
+    ``limit`` bytes; the evidence of its local header, its encryption flag and its CRC."""
+    return (*encrypted_evidence(entry), *copy_data(stream, entry, directory.offset, limit, write))
+
+

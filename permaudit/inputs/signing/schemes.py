@@ -15,7 +15,9 @@ What is read, and how Android reads it:
   are all required; a v3/v3.1 signer applies to its ``[minSdk, maxSdk]`` range and two
   signers covering the same platform are a ``SecurityException``.
 
-The block is read by seeking: the footer, then the 12-byte header of each pair, then only
+The v1 reader is ``v1``, the certificate records ``certificates``; this module finds the
+APK Signing Block and its scheme blocks and compares signers across schemes. The block is
+read by seeking: the footer, then the 12-byte header of each pair, then only
 the values of the scheme blocks (bounded). Certificates and PKCS#7 blocks are read with
 ``der``, a small reader written for exactly these fields (asn1crypto, which gives the same
 answers, costs 30-55 ms to import: more than half of a scan's start-up budget).
@@ -28,21 +30,32 @@ tools) would see different signers. ``SigningInfo.problems`` says why in plain w
 from __future__ import annotations
 
 import hashlib
-import re
 import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from permaudit._infra.records import record
-from permaudit.errors import PermauditError
 from permaudit.inputs.binary.ziparchive import (
     CentralDirectory,
-    ZipEntry,
     read_directory,
-    read_member,
 )
-from permaudit.inputs.signing import der
-from permaudit.model import Certificate, Signer, SigningInfo, TamperEvidence
+from permaudit.inputs.signing.certificates import DEBUG_SUBJECT, MAX_ITEMS
+from permaudit.inputs.signing.certificates import Malformed as _Malformed
+from permaudit.inputs.signing.certificates import certificate as _certificate
+from permaudit.inputs.signing.certificates import short_ids as _short
+from permaudit.inputs.signing.certificates import signer_ids as _ids
+from permaudit.inputs.signing.v1 import MAX_SIGNATURE_FILE, MAX_V1_BLOCKS, V1_BLOCK, V1_PREFIX
+from permaudit.inputs.signing.v1 import read_v1 as _read_v1
+from permaudit.model import Signer, SigningInfo, TamperEvidence
+
+#: The public names, some re-exported (v1 constants live in ``v1``, shared ones in
+#: ``certificates``).
+__all__ = [
+    "DEBUG_SUBJECT", "MAGIC", "MAX_ITEMS", "MAX_PAIRS", "MAX_SCHEME_BLOCK",
+    "MAX_SIGNATURE_FILE", "MAX_V1_BLOCKS", "PROOF_OF_ROTATION_ID", "SCHEME_IDS",
+    "SCHEME_ORDER", "V1_BLOCK", "V1_PREFIX", "V2_BLOCK_ID", "V3_BLOCK_ID", "V31_BLOCK_ID",
+    "SchemeSigner", "SigningBlock", "read_signing", "read_signing_block",
+]
 
 MAGIC = b"APK Sig Block 42"
 V2_BLOCK_ID = 0x7109871A
@@ -51,31 +64,14 @@ V31_BLOCK_ID = 0x1B93AD61
 PROOF_OF_ROTATION_ID = 0x3BA06F8C
 SCHEME_IDS = {V2_BLOCK_ID: "v2", V3_BLOCK_ID: "v3", V31_BLOCK_ID: "v3.1"}
 SCHEME_ORDER = ("v1", "v2", "v3", "v3.1")
-#: Entries ``read_directory`` must pick for v1: everything under this prefix.
-V1_PREFIX = "META-INF/"
-V1_BLOCK = re.compile(r"^META-INF/.*\.(RSA|DSA|EC)$", re.S)
-DEBUG_SUBJECT = "CN=Android Debug"
 
 #: Bounds: a scheme block value, a v1 signature block file, pairs, signers/certificates per
 #: sequence, v1 signature block files read.
 MAX_SCHEME_BLOCK = 8 * 1024 * 1024
-MAX_SIGNATURE_FILE = 1024 * 1024
 MAX_PAIRS = 256
-MAX_ITEMS = 64
-MAX_V1_BLOCKS = 16
 
 _FOOTER = struct.Struct("<Q16s")
 _PAIR = struct.Struct("<QI")
-_DN_NAMES = {
-    "common_name": "CN", "organization_name": "O", "organizational_unit_name": "OU",
-    "locality_name": "L", "state_or_province_name": "ST", "country_name": "C",
-    "email_address": "E", "serial_number": "SERIALNUMBER", "domain_component": "DC",
-    "street_address": "STREET", "title": "T", "given_name": "G", "surname": "SN",
-}  # fmt: skip
-
-
-class _Malformed(Exception):
-    """A scheme block or signature file cannot be read; the message says what."""
 
 
 @record
@@ -321,207 +317,10 @@ def _sdk(value: int | None) -> int:
 # --- v1 ------------------------------------------------------------------------------------
 
 
-def _read_v1(
-    stream: BinaryIO, directory: CentralDirectory
-) -> tuple[list[Signer], list[str], tuple[TamperEvidence, ...]]:
-    names = {e.name: e for e in directory.entries if e.name.startswith(V1_PREFIX)}
-    signers: list[Signer] = []
-    problems: list[str] = []
-    evidence: list[TamperEvidence] = []
-    blocks = [name for name in names if V1_BLOCK.match(name)]
-    if len(blocks) > MAX_V1_BLOCKS:
-        problems.append(f"{len(blocks)} v1 signature block files; only the first "
-                        f"{MAX_V1_BLOCKS} were read")
-    orphans: list[tuple[str, Signer | None]] = []
-    for name in blocks[:MAX_V1_BLOCKS]:
-        entry = names[name]
-        try:
-            data, found = _read_signature_file(stream, directory, entry)
-            evidence.extend(found)
-            signer, notes = _pkcs7_signer(name, data)
-        except _Malformed as exc:
-            if name.rsplit(".", 1)[0] + ".SF" not in names:
-                orphans.append((name, None))
-            else:
-                problems.append(f"v1 signature block {name} cannot be read: {exc}")
-            continue
-        if name.rsplit(".", 1)[0] + ".SF" not in names:
-            orphans.append((name, signer))  # StrictJarVerifier skips it: no .SF
-            continue
-        signers.append(signer)
-        problems.extend(notes)
-    if len(signers) > 1:
-        problems.append(f"{len(signers)} v1 signers; tools that show one of them hide the others")
-    real = {c for s in signers for c in _ids(s)}
-    for name, orphan in orphans:
-        if orphan is None or not _ids(orphan) <= real:
-            who = f" names {_short(_ids(orphan))}" if orphan is not None else ""
-            problems.append(f"{name} has no matching .SF file and{who or ' is unreadable'}: "
-                            "Android ignores it, other tools may take it for the signer")
-    return signers, problems, tuple(evidence)
-
-
-def _read_signature_file(
-    stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry
-) -> tuple[bytes, tuple[TamperEvidence, ...]]:
-    try:
-        member = read_member(stream, directory, entry, limit=MAX_SIGNATURE_FILE)
-    except PermauditError as exc:
-        raise _Malformed(exc.detail) from None
-    return member.data, member.evidence
-
-
-def _pkcs7_signer(name: str, data: bytes) -> tuple[Signer, list[str]]:
-    """The first SignerInfo's certificate chain, and notes on what else the block holds."""
-    try:
-        signed = der.read_signed_data(data)
-        if signed is None:
-            raise _Malformed("not PKCS#7 SignedData")
-        if len(signed.certificates) > MAX_ITEMS:
-            raise _Malformed(f"more than {MAX_ITEMS} certificates")
-        certs = [_BlockCertificate(c) for c in signed.certificates]
-        if signed.first_signer is None:
-            raise _Malformed("no SignerInfo")
-        signer_cert = _find_signer(certs, signed.first_signer)
-        if signer_cert is None:
-            raise _Malformed("the SignerInfo names no certificate in the block")
-        chain = _chain(signer_cert, certs)
-    except der.DerError as exc:
-        raise _Malformed(f"bad DER ({exc})") from None
-    notes = []
-    if signed.signer_count > 1:
-        notes.append(f"{name} holds {signed.signer_count} SignerInfos; Android uses only the "
-                     "first, other tools may show another")
-    extra = [c for c in certs if all(c is not k for k in chain)]
-    if extra or certs[0] is not signer_cert:
-        notes.append(
-            f"{name} holds {len(certs)} certificates and the signer's is "
-            f"{'not the first' if certs[0] is not signer_cert else 'first'}"
-            + (f", with {len(extra)} unrelated to it" if extra else "")
-            + "; tools that take the first certificate may show a different signer"
-        )
-    certificates = tuple(_from_x509(c.x509(), c.encoded) for c in chain)
-    return Signer(scheme="v1", certificates=certificates), notes
-
-
-class _BlockCertificate:
-    """A certificate of a PKCS#7 block, its parts read when first used and kept.
-
-    Only what the signer search and the chain need is read, as asn1crypto did: a block
-    whose unused certificates are broken still names its signer.
-    """
-
-    __slots__ = ("_names", "_x509", "encoded")
-
-    def __init__(self, encoded: bytes) -> None:
-        self.encoded = encoded
-        self._x509: der.X509 | None = None
-        self._names: dict[str, der.Name] = {}
-
-    def x509(self) -> der.X509:
-        if self._x509 is None:
-            self._x509 = der.read_certificate(self.encoded)
-        return self._x509
-
-    def name(self, which: str) -> der.Name:
-        """The ``issuer`` or ``subject``."""
-        if which not in self._names:
-            self._names[which] = der.read_name(getattr(self.x509(), which))
-        return self._names[which]
-
-
-def _find_signer(
-    certs: list[_BlockCertificate], sid: der.SignerId
-) -> _BlockCertificate | None:
-    if sid.key_identifier is not None:
-        wanted = sid.key_identifier
-        return next((c for c in certs if der.key_identifier(c.x509()) == wanted), None)
-    issuer: list[der.Name] = []  # read when a serial number matches, as asn1crypto did
-    for cert in certs:
-        if der.read_integer(cert.x509().serial_number) != sid.serial_number:
-            continue
-        if not issuer:
-            issuer.append(der.read_name(sid.issuer))
-        # RFC 5280 name equality (string types and case folded), as X500Principal.equals:
-        # the SignerInfo may encode the issuer differently from the certificate.
-        if der.names_equal(cert.name("issuer"), issuer[0]):
-            return cert
-    return None
-
-
-def _chain(signer: _BlockCertificate, certs: list[_BlockCertificate]
-           ) -> list[_BlockCertificate]:
-    """The signer, then its issuers found among ``certs`` (as ``getCertificateChain``)."""
-    chain = [signer]
-    current = signer
-    while len(chain) < len(certs) and not der.names_equal(current.name("issuer"),
-                                                          current.name("subject")):
-        wanted = current.name("issuer")
-        parent = next(
-            (c for c in certs
-             if der.names_equal(c.name("subject"), wanted) and all(c is not k for k in chain)),
-            None,
-        )
-        if parent is None:
-            break
-        chain.append(parent)
-        current = parent
-    return chain
-
-
 # --- certificates --------------------------------------------------------------------------
 
 
-def _certificate(data: bytes) -> Certificate:
-    """A model ``Certificate`` from DER (fields marked unreadable when the DER is bad)."""
-    try:
-        return _from_x509(der.read_certificate(data), data)
-    except (_Malformed, der.DerError):
-        return Certificate(sha256=hashlib.sha256(data).hexdigest(), subject="(unreadable)",
-                           issuer="(unreadable)", not_before="", not_after="")
-
-
-def _from_x509(cert: der.X509, raw: bytes) -> Certificate:
-    """``raw`` is what the SHA-256 is taken of: the certificate, and any bytes after it."""
-    try:
-        subject = _dn(der.read_name(cert.subject))
-        not_before, not_after = der.read_validity(cert.validity)
-        return Certificate(
-            sha256=hashlib.sha256(raw).hexdigest(),
-            subject=subject,
-            issuer=_dn(der.read_name(cert.issuer)),
-            not_before=not_before,
-            not_after=not_after,
-            debug=DEBUG_SUBJECT in subject.split(", "),
-        )
-    except der.DerError as exc:
-        raise _Malformed(f"certificate is not valid DER ({exc})") from None
-
-
-def _dn(name: der.Name) -> str:
-    """A distinguished name as RFC 4514 writes it (most specific first): ``CN=.., O=..``."""
-    parts = []
-    for rdn in name.rdns:
-        for attribute in rdn:
-            value = der.attribute_value(attribute)
-            text = value if isinstance(value, str) else str(value)
-            parts.append(f"{_DN_NAMES.get(attribute.type, attribute.type)}={_escape(text)}")
-    return ", ".join(reversed(parts))
-
-
-def _escape(text: str) -> str:
-    return re.sub(r'([,+"\\<>;])', r"\\\1", text)
-
-
 # --- across schemes ------------------------------------------------------------------------
-
-
-def _ids(signer: Signer) -> set[str]:
-    return {signer.certificates[0].sha256} if signer.certificates else set()
-
-
-def _short(ids: set[str] | frozenset[str]) -> str:
-    return ", ".join(sorted(i[:16] for i in ids)) or "nobody"
 
 
 def _cross_scheme_problems(signers: list[Signer], lineage: frozenset[str]) -> list[str]:

@@ -115,9 +115,16 @@ def test_stored_and_deflated_entries() -> None:
     assert read(blob, "classes.dex") == b"dex\n035"
 
 
-def test_eocd_found_behind_a_maximal_comment() -> None:
-    blob = make_zip([Entry(NAME, b"ok")], comment=b"c" * 0xFFFF)
+def test_eocd_found_behind_a_long_comment() -> None:
+    blob = make_zip([Entry(NAME, b"ok")], comment=b"c" * 0xFFFE)
     assert read(blob) == b"ok"
+
+
+def test_a_maximal_comment_sends_android_to_the_zip64_records() -> None:
+    """FindCentralDirectoryInfo: comment_length == UINT16_MAX also means "look for zip64"."""
+    blob = make_zip([Entry(NAME, b"ok")], comment=b"c" * 0xFFFF)
+    with pytest.raises(InputError, match=r"comment is 65535 bytes long.*no zip64 end record"):
+        read(blob)
 
 
 def test_bytes_after_the_eocd_comment_are_rejected() -> None:
@@ -127,10 +134,10 @@ def test_bytes_after_the_eocd_comment_are_rejected() -> None:
         read(blob)
 
 
-def test_zip64_markers_are_reported_as_unsupported() -> None:
+def test_zip64_markers_without_zip64_records_are_refused() -> None:
     blob = bytearray(make_zip([Entry(NAME, b"ok")]))
     struct.pack_into("<I", blob, len(blob) - 6, 0xFFFFFFFF)  # cd_offset
-    with pytest.raises(InputError, match="zip64"):
+    with pytest.raises(InputError, match="no zip64 end record locator"):
         read(bytes(blob))
 
 

@@ -14,20 +14,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from permaudit.errors import InputError
-from permaudit.inputs.binary import ziparchive as zipentry
+from permaudit.inputs.binary import ziparchive, zipend
 from permaudit.inputs.binary.ziparchive import (
     _CDR,
-    _NOT_CONTROL,
-    _TRAVERSAL,
     CD_SIGNATURE,
     MANIFEST_NAME,
     ZipEntry,
-    _looks_like_manifest,
-    _method_evidence,
-    _read_at,
-    _shown,
     read_directory,
 )
+from permaudit.inputs.binary.zipdata import read_at as _read_at
+from permaudit.inputs.binary.zipnames import _NOT_CONTROL, _TRAVERSAL, _looks_like_manifest, _shown
+from permaudit.inputs.binary.zipnames import method_evidence as _method_evidence
 from permaudit.model import TamperEvidence
 
 # --- the reference: the per-entry walk as it was before the fast path (commit 0bd5c62) ---
@@ -188,9 +185,9 @@ def walk_both(
     """(reference, fast): each the walk's result, or its error message."""
     wanted = frozenset(n.encode() for n in names)
     encoded_prefix = prefix.encode() if prefix is not None else None
-    end = zipentry._find_central_directory(io.BytesIO(blob), len(blob))
+    end = zipend.find_central_directory(io.BytesIO(blob), len(blob))
     outcomes: list[Outcome] = []
-    for walk in (reference_walk, zipentry._walk):
+    for walk in (reference_walk, ziparchive._walk):
         try:
             outcomes.append(walk(
                 io.BytesIO(blob), end.cd_offset, end.cd_size, end.count, wanted, encoded_prefix

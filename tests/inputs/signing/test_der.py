@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from permaudit.errors import PermauditError
 from permaudit.inputs.binary.ziparchive import read_directory
-from permaudit.inputs.signing import der
+from permaudit.inputs.signing import certificates as certs
+from permaudit.inputs.signing import der, v1
 from permaudit.inputs.signing import schemes as signing
 from tests.conftest import REPO, corpus_dir, corpus_files
 
@@ -32,18 +33,18 @@ MALFORMED = "malformed"
 # --- the oracle: what signing computed with asn1crypto -------------------------------------
 
 #: The abbreviations signing prints (the oracle checks decoding, not the naming).
-DN_NAMES = signing._DN_NAMES
+DN_NAMES = certs._DN_NAMES
 
 
 def asn1_dn(name: Any) -> str:
-    """signing._dn as it was written for asn1crypto names."""
+    """certs._dn as it was written for asn1crypto names."""
     parts = []
     for rdn in name.chosen:
         for ava in rdn:
             key = ava["type"].native
             value = ava["value"].native
             text = value if isinstance(value, str) else str(value)
-            parts.append(f"{DN_NAMES.get(key, key)}={signing._escape(text)}")
+            parts.append(f"{DN_NAMES.get(key, key)}={certs._escape(text)}")
     return ", ".join(reversed(parts))
 
 
@@ -77,7 +78,8 @@ def der_certificate(data: bytes) -> tuple[str, ...] | str:
     try:
         cert = der.read_certificate(data)
         return (hashlib.sha256(cert.encoded).hexdigest(),
-                signing._dn(der.read_name(cert.subject)), signing._dn(der.read_name(cert.issuer)),
+                certs._dn(der.read_name(cert.subject)),
+                certs._dn(der.read_name(cert.issuer)),
                 *der.read_validity(cert.validity))
     except der.DerError:
         return MALFORMED
@@ -136,8 +138,8 @@ def _signer_material() -> tuple[dict[str, bytes], dict[str, bytes]]:
         for entry in directory.entries:
             if signing.V1_BLOCK.match(entry.name):
                 try:
-                    data, _ = signing._read_signature_file(stream, directory, entry)
-                except signing._Malformed:
+                    data, _ = v1._read_signature_file(stream, directory, entry)
+                except certs.Malformed:
                     continue
                 blocks[hashlib.sha256(data).hexdigest()] = data
         stream.seek(max(directory.offset - 24, 0))
@@ -149,7 +151,7 @@ def _signer_material() -> tuple[dict[str, bytes], dict[str, bytes]]:
                 for _id, value in values:
                     for cert in _scheme_certificates(value):
                         certificates[hashlib.sha256(cert).hexdigest()] = cert
-            except signing._Malformed:
+            except certs.Malformed:
                 continue
     for data in blocks.values():
         for choice in cms.ContentInfo.load(data)["content"]["certificates"]:
@@ -428,7 +430,7 @@ def test_signed_data_with_a_key_identifier_signer() -> None:
     oracle = cms.ContentInfo.load(block)["content"]
     assert oracle["signer_infos"][0]["sid"].chosen.native == b"\x01\x02"
     assert x509.Certificate.load(cert).key_identifier == b"\x01\x02"
-    signer, notes = signing._pkcs7_signer("META-INF/K.RSA", block)
+    signer, notes = v1._pkcs7_signer("META-INF/K.RSA", block)
     assert [c.subject for c in signer.certificates] == ["CN=k"]
     assert notes == []
 
@@ -497,10 +499,10 @@ def test_mutated_certificates_give_a_result_or_the_malformed_signal(data: st.Dat
     cut = bytes(blob[: data.draw(st.integers(0, len(blob)))])
     for sample in (bytes(blob), cut):
         _each_reader(sample)
-        result = signing._certificate(sample)  # never raises
+        result = certs.certificate(sample)  # never raises
         assert result.sha256 == hashlib.sha256(sample).hexdigest()
-        with contextlib.suppress(signing._Malformed):
-            signing._pkcs7_signer("META-INF/X.RSA", sample)
+        with contextlib.suppress(certs.Malformed):
+            v1._pkcs7_signer("META-INF/X.RSA", sample)
 
 
 @pytest.mark.parametrize(

@@ -292,6 +292,9 @@ ZIP_REJECTED = {
     "apksig-v1v2v3-with-rsa-2048-lineage-3-signers-invalid-zip.apk",
     "apksig-v2-only-truncated-cd.apk",
     "janus.apk",
+    # A 65535-byte end-record comment sends libziparchive (AOSP main) to the zip64 records,
+    # and there are none: kInvalidFile. apksig (and Android 10 and older) read it.
+    "apksig-v1-only-max-sized-eocd-comment.apk",
 }
 
 
@@ -444,7 +447,8 @@ def _pkcs7(certs: list[bytes], issuer: bytes, serial: int) -> bytes:
 
 def test_v1_signer_is_found_by_an_issuer_encoded_another_way() -> None:
     """RFC 5280 name equality: string type, case and spaces do not matter (X500Principal)."""
-    from permaudit.inputs.signing.schemes import _Malformed, _pkcs7_signer
+    from permaudit.inputs.signing.certificates import Malformed as _Malformed
+    from permaudit.inputs.signing.v1 import _pkcs7_signer
     from tests.inputs.signing.test_der import CN, UTC, certificate, name, tlv
 
     issued = name([(CN, tlv(19, b"Some  Signer"))], [("2.5.4.6", tlv(19, b"US"))])
@@ -461,7 +465,9 @@ def test_v1_signer_is_found_by_an_issuer_encoded_another_way() -> None:
 
 
 def test_v1_block_certificates_are_bounded() -> None:
-    from permaudit.inputs.signing.schemes import MAX_ITEMS, _Malformed, _pkcs7_signer
+    from permaudit.inputs.signing.certificates import MAX_ITEMS
+    from permaudit.inputs.signing.certificates import Malformed as _Malformed
+    from permaudit.inputs.signing.v1 import _pkcs7_signer
     from tests.inputs.signing.test_der import CN, UTC, certificate, name, tlv
 
     issued = name([(CN, tlv(19, b"x"))])

@@ -1,0 +1,301 @@
+"""Android's split rules: validate a base APK and its splits and merge them into one manifest.
+
+What the package manager does with a base APK and its splits (frameworks/base):
+
+* ``ApkLiteParseUtils.parseClusterPackageLite``: every APK must carry the same ``package``
+  ("Inconsistent package") and ``versionCode`` ("Inconsistent version"); each split name
+  appears once ("Split name ... defined more than once"); exactly one APK has no ``split``
+  attribute, the base ("Missing base APK"). ``split`` and ``configForSplit`` are read by
+  name without a namespace, ``android:isFeatureSplit`` by name in the android namespace.
+* ``ParsingPackageUtils.parseSplitApk`` reads **only ``<application>``** in a split
+  manifest; every other direct child of ``<manifest>`` -- ``<uses-permission>``,
+  ``<permission>``, ``<uses-sdk>``, ``<uses-feature>``, ... -- goes to
+  ``ParsingUtils.unknownTag`` and is skipped. So the base manifest alone decides the
+  permissions, and a permission requested only by a split is never granted.
+* ``ParsingPackageUtils.parseSplitApplication`` adds the split's activities, receivers,
+  services, providers and activity-aliases to the one package (``pkg.addActivity`` ...,
+  tagged with the split name), for config and feature splits alike: components of an
+  installed split are the app's components. They are parsed against the base's target SDK.
+
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from permaudit._infra.records import record, replace
+from permaudit.android.attributes import ANDROID_NS
+from permaudit.errors import InputError, ManifestError
+from permaudit.inputs.binary.xmltree import Attribute, Element
+from permaudit.inputs.manifest import parse_manifest
+from permaudit.model import (
+    IgnoredElement,
+    Manifest,
+    SigningInfo,
+    SplitInfo,
+    TamperEvidence,
+    UsesPermission,
+)
+
+if TYPE_CHECKING:
+    from permaudit.inputs.binary.arsc import ResourceTable
+    from permaudit.inputs.resource_xml import XmlFile
+    from permaudit.model.netsec import BackupRules, NetworkSecurity
+
+
+@record
+class SplitApk:
+    """One APK of a split set: where it is and its decoded manifest tree."""
+
+    #: Member path inside the archive, or the file path of a loose split APK.
+    path: str
+    root: Element
+    #: ``None`` when not read (App Bundle modules are not signed APKs).
+    signing: SigningInfo | None = None
+    evidence: tuple[TamperEvidence, ...] = ()
+    #: The res/xml files its manifest points to and its resource table (``read_apk``).
+    xml_files: tuple[XmlFile, ...] = ()
+    table: ResourceTable | None = None
+
+
+@record
+class SplitSet:
+    """The merged result: the app's manifest, each split as reported, and notes."""
+
+    manifest: Manifest
+    splits: tuple[SplitInfo, ...]
+    notes: tuple[str, ...]
+    base_path: str
+    #: The base APK's signers, with a problem added for each split signed differently.
+    signing: SigningInfo | None = None
+    #: Tamper evidence of every member, each naming its member.
+    tamper: tuple[TamperEvidence, ...] = ()
+    #: The base APK's network security config and backup rules (``None``: not read).
+    network_security: NetworkSecurity | None = None
+    backup: tuple[BackupRules, ...] = ()
+
+
+def _signer_digests(signing: SigningInfo | None) -> frozenset[str]:
+    if signing is None:
+        return frozenset()
+    return frozenset(s.certificates[0].sha256 for s in signing.signers if s.certificates)
+
+
+def split_set_signing(base: SplitApk, splits: list[SplitApk]) -> SigningInfo | None:
+    """The base's signers; Android installs a split set only when every APK has the same
+    signers (``PackageManagerService`` "Split ... was signed differently"), so a split
+    signed otherwise is a problem to report."""
+    if base.signing is None:
+        return None
+    expected = _signer_digests(base.signing)
+    problems = [
+        f"split {split.path} is signed by other certificates than the base APK: Android "
+        "refuses to install the set"
+        for split in splits
+        if split.signing is not None and _signer_digests(split.signing) != expected
+    ]
+    if not problems:
+        return base.signing
+    return replace(base.signing, problems=(*base.signing.problems, *problems))
+
+
+def split_name(root: Element) -> str | None:
+    """The ``split`` attribute (read by name, no namespace; empty means none), as Android."""
+    attribute = root.by_name("split", None)
+    value = attribute.coerce_to_string() if attribute is not None else None
+    return value or None
+
+
+def package_name(root: Element) -> str | None:
+    """The ``package`` attribute of ``<manifest>`` (read by name, no namespace)."""
+    attribute = root.by_name("package", None)
+    return attribute.coerce_to_string() if attribute is not None else None
+
+
+def split_kind(root: Element, name: str) -> str:
+    """``feature`` for ``android:isFeatureSplit``, ``config`` for configuration splits."""
+    feature = root.by_name("isFeatureSplit", ANDROID_NS)
+    if feature is not None and feature.value.is_int and feature.value.data != 0:
+        return "feature"
+    if root.by_name("configForSplit", None) is not None or name.startswith("config."):
+        return "config"
+    return "feature"
+
+
+def merge_split_set(apks: list[SplitApk], *, container: str) -> SplitSet:
+    """Validate ``apks`` as ``parseClusterPackageLite`` does and merge them into one app."""
+    if not apks:
+        raise InputError(f"no APK in the {container}")
+    bases = [apk for apk in apks if split_name(apk.root) is None]
+    if not bases:
+        raise InputError(f"no base APK in the {container} (every APK has a split= attribute)")
+    if len(bases) > 1:
+        names = ", ".join(apk.path for apk in bases)
+        raise InputError(f"more than one base APK in the {container}: {names}")
+    base = bases[0]
+    manifest = parse_manifest(base.root, with_lines=False)
+    others = [apk for apk in apks if apk is not base]
+    result = merge_splits(
+        base_root=base.root,
+        base_manifest=manifest,
+        base_path=base.path,
+        splits=others,
+        container=container,
+    )
+    from permaudit.inputs.resource_xml import model
+
+    network, backup = model(result.manifest, base.xml_files, base.table)
+    return replace(with_integrity(result, base, others), network_security=network, backup=backup)
+
+
+def merge_splits(
+    *,
+    base_root: Element,
+    base_manifest: Manifest,
+    base_path: str,
+    splits: list[SplitApk],
+    container: str,
+    module_kind: str | None = None,
+) -> SplitSet:
+    """Add each split's components to the base manifest; report what each split declares.
+
+    ``container`` names the source in messages (".apks archive", "app bundle", ...);
+    ``module_kind`` forces the split kind (App Bundle modules are all ``feature``, and
+    their version code is set by bundletool, so it is not compared).
+    """
+    package = base_manifest.package
+    seen: dict[str, str] = {}
+    infos = [
+        SplitInfo(
+            name="base",
+            path=base_path,
+            kind="base",
+            package=package,
+            uses_permissions=base_manifest.uses_permissions,
+            components=len(base_manifest.components),
+        )
+    ]
+    components = list(base_manifest.components)
+    ignored = list(base_manifest.ignored)
+    sdk = tuple(child for child in base_root.children if child.tag == "uses-sdk")
+    granted = {p.name for p in base_manifest.uses_permissions}
+    notes: list[str] = []
+    for split in sorted(splits, key=lambda s: (split_name(s.root) or "", s.path)):
+        name = split_name(split.root) or ""
+        other = package_name(split.root)
+        if other != package:
+            raise InputError(f"{split.path}: inconsistent package {other}; expected {package}")
+        if name in seen:
+            raise InputError(
+                f"split name {name} defined more than once ({seen[name]} and {split.path})"
+            )
+        seen[name] = split.path
+        version = _version_code(split.root, sdk)
+        if module_kind is None and version != base_manifest.version_code:
+            raise InputError(
+                f"{split.path}: inconsistent version {version}; expected "
+                f"{base_manifest.version_code}"
+            )
+        kind = module_kind or split_kind(split.root, name)
+        declared = _split_permissions(split.root, sdk)
+        parts = _split_components(split.root, sdk)
+        components.extend(parts)
+        ignored.extend(
+            IgnoredElement(tag=p.element, parent=f"split {name}/manifest", name=p.name)
+            for p in declared
+        )
+        infos.append(
+            SplitInfo(
+                name=name,
+                path=split.path,
+                kind=kind,
+                package=other,
+                uses_permissions=declared,
+                components=len(parts),
+                note=_split_note(declared, parts, granted),
+            )
+        )
+        only_here = sorted({p.name for p in declared} - granted)
+        if only_here:
+            notes.append(
+                f"Split {name} requests {', '.join(only_here)}, which the base does not: "
+                "Android ignores <uses-permission> in split APKs, so these are not granted."
+            )
+    merged = replace(
+        base_manifest,
+        components=tuple(sorted(components, key=lambda c: (c.kind, c.name))),
+        ignored=tuple(ignored),
+    )
+    counts = {k: sum(1 for i in infos if i.kind == k) for k in ("config", "feature")}
+    summary = (
+        f"One app from {len(infos)} APKs of the {container} (base, {counts['config']} config "
+        f"and {counts['feature']} feature splits): permissions come from the base manifest, "
+        "as Android's package manager decides; components of the splits are included."
+    )
+    return SplitSet(
+        manifest=merged, splits=tuple(infos), notes=(summary, *notes), base_path=base_path
+    )
+
+
+def with_integrity(result: SplitSet, base: SplitApk, splits: list[SplitApk]) -> SplitSet:
+    """``result`` with the set's signer identity and every member's tamper evidence."""
+    return replace(
+        result,
+        signing=split_set_signing(base, splits),
+        tamper=tuple(e for apk in (base, *splits) for e in apk.evidence),
+    )
+
+
+def _with_children(root: Element, children: tuple[Element, ...]) -> Element:
+    return Element(
+        tag=root.tag, namespace=root.namespace, attributes=root.attributes, children=children
+    )
+
+
+def _version_code(root: Element, sdk: tuple[Element, ...]) -> int | None:
+    return parse_manifest(_with_children(root, sdk), with_lines=False).version_code
+
+
+def _split_permissions(root: Element, sdk: tuple[Element, ...]) -> tuple[UsesPermission, ...]:
+    """What the split requests (reported only: Android never reads it)."""
+    tags = ("uses-permission", "uses-permission-sdk-23", "uses-permission-sdk-m")
+    requests = tuple(child for child in root.children if child.tag in tags)
+    if not requests:
+        return ()
+    try:
+        return parse_manifest(
+            _with_children(root, sdk + requests), with_lines=False
+        ).uses_permissions
+    except ManifestError:
+        return ()  # Android skips these elements, so what is wrong in them cannot matter
+
+
+def _split_components(root: Element, sdk: tuple[Element, ...]) -> tuple[Any, ...]:
+    """The split's first ``<application>`` components, parsed with the base's target SDK."""
+    application = next((c for c in root.children if c.tag == "application"), None)
+    if application is None:
+        return ()
+    return parse_manifest(_with_children(root, (*sdk, application)), with_lines=False).components
+
+
+def _split_note(
+    declared: tuple[UsesPermission, ...], components: tuple[Any, ...], granted: set[str]
+) -> str:
+    parts = []
+    if declared:
+        extra = sum(1 for p in declared if p.name not in granted)
+        parts.append(
+            f"{len(declared)} <uses-permission> ignored by Android (split manifests are read "
+            f"for <application> only); {extra} not requested by the base"
+        )
+    if components:
+        parts.append(f"{len(components)} component(s) become part of the app when installed")
+    return "; ".join(parts) if parts else "no permissions or components"
+
+
+def dist_attribute(root: Element, name: str) -> Attribute | None:
+    """An attribute of ``<dist:module>`` (App Bundle delivery metadata), if present."""
+    for child in root.children:
+        if child.tag == "module":
+            return child.by_name(name, "http://schemas.android.com/apk/distribution")
+    return None
