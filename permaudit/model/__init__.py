@@ -357,6 +357,8 @@ class CapabilityHit:
     access: tuple[str, ...] = ()
     #: Caveats, e.g. "only through uses-permission-sdk-23", "implied by targetSdk 22".
     notes: tuple[str, ...] = ()
+    #: What reaching it means for the user, in plain words (the ruleset's rationale).
+    rationale: str = ""
 
 
 @record
