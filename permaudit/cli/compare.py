@@ -14,6 +14,7 @@ from permaudit.cli.options import (
     hash_option,
     keep_going_option,
     output_option,
+    picked_format,
     recursive_option,
     rules_option,
 )
@@ -22,7 +23,7 @@ from permaudit.formatters import COMPARE_FORMATS
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, metavar="APP APP [APP...]")
-@format_option(COMPARE_FORMATS)
+@format_option(COMPARE_FORMATS, from_output=True)
 @recursive_option
 @device_sdk_option
 @rules_option
@@ -32,7 +33,7 @@ from permaudit.formatters import COMPARE_FORMATS
 @code_option
 def compare(
     inputs: tuple[str, ...],
-    fmt: str,
+    fmt: str | None,
     recursive: bool,
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
@@ -48,6 +49,7 @@ def compare(
     unreadable file stops the run with exit code 2 (with --keep-going it is listed on
     stderr, the others are compared, and the exit code is 2).
     """
+    fmt = picked_format(fmt, output, COMPARE_FORMATS)
     return run_compare(
         CompareRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,

@@ -15,8 +15,22 @@ from permaudit.errors import UsageError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def format_option(choices: Iterable[str]) -> Callable[[F], F]:
-    """``-f/--format NAME`` among ``choices`` (in the order given), default ``table``."""
+def format_option(choices: Iterable[str], *, from_output: bool = False) -> Callable[[F], F]:
+    """``-f/--format NAME`` among ``choices`` (in the order given), default ``table``.
+
+    With ``from_output`` the default is ``None``: the command resolves it with
+    ``picked_format`` from the ``--output`` file name.
+    """
+    if from_output:
+        return click.option(
+            "-f",
+            "--format",
+            "fmt",
+            type=click.Choice(list(choices)),
+            default=None,
+            help="Report format [default: from the --output file name (.html, .md, .json, "
+            "...), else table].",
+        )
     return click.option(
         "-f",
         "--format",
@@ -26,6 +40,27 @@ def format_option(choices: Iterable[str]) -> Callable[[F], F]:
         show_default=True,
         help="Report format.",
     )
+
+
+def picked_format(fmt: str | None, output: Path | None, registry: dict[str, str]) -> str:
+    """``fmt``, or (when ``--format`` was not given) the one ``--output``'s ending names.
+
+    Says so on standard error, so ``-o report.html`` never silently writes a terminal
+    table into an .html file; without a known ending the format is ``table``.
+    """
+    if fmt is not None:
+        return fmt
+    from permaudit.app import diagnostic
+    from permaudit.formatters import format_for_output
+
+    picked = format_for_output(registry, output.name) if output is not None else None
+    if picked is None:
+        return "table"
+    diagnostic(
+        f"permaudit: writing {picked} to {output} (picked from the file name; "
+        "--format chooses another)"
+    )
+    return picked
 
 
 def device_sdk_option(func: F) -> F:

@@ -14,6 +14,7 @@ from permaudit.cli.options import (
     hash_option,
     keep_going_option,
     output_option,
+    picked_format,
     recursive_option,
     rules_option,
 )
@@ -22,7 +23,7 @@ from permaudit.formatters import SCAN_FORMATS
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, metavar="APP...")
-@format_option(SCAN_FORMATS)
+@format_option(SCAN_FORMATS, from_output=True)
 @recursive_option
 @device_sdk_option
 @rules_option
@@ -32,7 +33,7 @@ from permaudit.formatters import SCAN_FORMATS
 @code_option
 def scan(
     inputs: tuple[str, ...],
-    fmt: str,
+    fmt: str | None,
     recursive: bool,
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
@@ -52,6 +53,7 @@ def scan(
     (JSON "errors") and on stderr, the others are reported, and the exit code is
     2 when any input failed (0 otherwise).
     """
+    fmt = picked_format(fmt, output, SCAN_FORMATS)
     return run_scan(
         ScanRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,

@@ -130,6 +130,30 @@ BACKGROUND_PERMISSIONS = frozenset(
 )
 
 
+#: Permissions guarding a component that the system binds only after the user switched
+#: it on for the app in Settings (special app access) or gave the app a role: AOSP
+#: Settings > Special app access (accessibility, notification access, device admin), the
+#: VPN consent dialog (VpnService.prepare), and RoleManager's roles (default SMS app:
+#: BROADCAST_SMS; call screening and call redirection). Other guarded components (an NFC
+#: card-emulation service, a job service) are bound by the system when it needs them.
+USER_ENABLED_BINDINGS = frozenset(
+    (
+        "android.permission.BIND_ACCESSIBILITY_SERVICE",
+        "android.permission.BIND_NOTIFICATION_LISTENER_SERVICE",
+        "android.permission.BIND_DEVICE_ADMIN",
+        "android.permission.BIND_VPN_SERVICE",
+        "android.permission.BROADCAST_SMS",
+        "android.permission.BIND_SCREENING_SERVICE",
+        "android.permission.BIND_CALL_REDIRECTION_SERVICE",
+    )
+)
+#: Foreground service types whose use Android confirms with the user every time, and the
+#: capability they give: MediaProjection shows a consent dialog each time capture starts
+#: (MediaProjectionManager.createScreenCaptureIntent).
+PROMPTED_FGS_TYPES: dict[str, str] = {"mediaProjection": "screen_capture"}
+ASK_PROJECTION_TEXT = "a system dialog each time capture starts (screen-capture consent)"
+
+
 @record
 class Ask:
     """What Android asks the user before one grant (a permission or a component) works."""
@@ -180,7 +204,7 @@ def reach_level(key: str) -> ReachLevel:
     return REACH_BY_KEY.get(key, REACH_LEVELS[0])
 
 
-def grant_asks(report: Report, via: str) -> Ask:
+def grant_asks(report: Report, via: str, capability: str = "") -> Ask:
     """What Android asks before the grant ``via`` of one of ``report``'s capabilities works.
 
     A permission is asked as its protection class on the report's device level says
@@ -189,7 +213,8 @@ def grant_asks(report: Report, via: str) -> Ask:
     foreground service (nothing more; a notification shows) or a component guarded by a
     permission only the system holds: the system binds it once the user turns it on in
     Settings (accessibility, notification access, VPN, device admin, default SMS app...),
-    or one that reacts to a broadcast (nothing).
+    or one that reacts to a broadcast (nothing). A foreground service of a type Android
+    confirms each time (``PROMPTED_FGS_TYPES``) is a prompt for ``capability``.
     """
     kind, sep, name = via.partition(":")
     if sep and kind in COMPONENT_KINDS:
@@ -198,8 +223,13 @@ def grant_asks(report: Report, via: str) -> Ask:
             None,
         )
         if component is not None and component.foreground_service_types:
+            if any(
+                PROMPTED_FGS_TYPES.get(t) == capability
+                for t in component.foreground_service_types
+            ):
+                return Ask(subject=via, kind=ASK_PROMPT, text=ASK_PROJECTION_TEXT)
             return Ask(subject=via, kind=ASK_NOTHING, text=ASK_FGS_TEXT)
-        if component is not None and component.permission:
+        if component is not None and component.permission in USER_ENABLED_BINDINGS:
             return Ask(subject=via, kind=ASK_SETTINGS, text=ASK_TEXT[ASK_SETTINGS])
         return Ask(subject=via, kind=ASK_NOTHING, text=ASK_TEXT[ASK_NOTHING])
     classes = {p.protection_class for p in report.permissions if p.name == via and p.applies}
@@ -225,7 +255,7 @@ def reach_of(report: Report, hit: CapabilityHit, asks: Sequence[Ask]) -> str:
         return "special"
     if ASK_PROMPT in kinds:
         background = any(
-            v in BACKGROUND_PERMISSIONS or ask.text == ASK_FGS_TEXT
+            v in BACKGROUND_PERMISSIONS or ask.text in (ASK_FGS_TEXT, ASK_PROJECTION_TEXT)
             for v, ask in zip(hit.via, asks, strict=True)
         )
         return "background" if background else "asks"
@@ -525,7 +555,7 @@ def capability_cell(report: Report, hit: CapabilityHit | None) -> CapabilityCell
     """One app's cell of a capability row (``hit`` is ``None`` when it does not reach it)."""
     if hit is None:
         return CapabilityCell(level=NOT_REACHED)
-    asks = tuple(grant_asks(report, via) for via in hit.via)
+    asks = tuple(grant_asks(report, via, hit.id) for via in hit.via)
     return CapabilityCell(
         level=level_text(hit),
         access=hit.access,
@@ -655,18 +685,22 @@ def summary_sentences(report: Report, app: AppColumn) -> tuple[str, ...]:
     """
     by_level: dict[str, list[str]] = {level.key: [] for level in REACH_LEVELS}
     background: list[str] = []
-    for hit in report.capabilities:
+    for hit in sorted(report.capabilities, key=lambda h: capability_sort_key(h.id)):
         cell = capability_cell(report, hit)
-        words = f"{hit.title} ({', '.join(hit.access)})" if hit.access else hit.title
-        by_level[cell.reach].append(words)
+        by_level[cell.reach].append(hit.title)
         if cell.reach == "background":
             background.append(hit.title)
-    asked = by_level["asks"] + by_level["background"]
+    asked = [t for t in by_level["asks"] if t not in background]
     sentences = []
-    if asked:
-        sentences.append(f"{app.label} asks you for {_and(asked)}.")
     if background:
-        sentences.append(f"Once allowed, it can use {_and(background)} also in the background.")
+        more = f", and for {_and(asked)}" if asked else ""
+        sentences.append(
+            f"{app.label} asks you for {_and(background)}, which it can also use in the "
+            f"background{more}."
+        )
+    elif asked:
+        sentences.append(f"{app.label} asks you for {_and(asked)}.")
+    asked = asked + background
     if by_level["special"]:
         sentences.append(
             "It needs special access that you switch on in Settings for "
