@@ -17,6 +17,7 @@ from permaudit.cli.options import (
     picked_format,
     recursive_option,
     rules_option,
+    say_picked,
 )
 from permaudit.formatters import COMPARE_FORMATS
 
@@ -49,11 +50,13 @@ def compare(
     unreadable file stops the run with exit code 2 (with --keep-going it is listed on
     stderr, the others are compared, and the exit code is 2).
     """
-    fmt = picked_format(fmt, output, COMPARE_FORMATS)
-    return run_compare(
+    fmt, note = picked_format(fmt, output, COMPARE_FORMATS)
+    code = run_compare(
         CompareRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             output=output, recursive=recursive, keep_going=keep_going, digest=digest,
             code=not no_code,
         )
     )
+    say_picked(note)
+    return code

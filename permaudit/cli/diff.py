@@ -14,6 +14,7 @@ from permaudit.cli.options import (
     picked_format,
     recursive_option,
     rules_option,
+    say_picked,
 )
 from permaudit.formatters import DIFF_FORMATS
 
@@ -41,10 +42,12 @@ def diff(
     implied permissions, exported components, application flags and SDK levels;
     each change with a severity from the ruleset, worst first.
     """
-    fmt = picked_format(fmt, output, DIFF_FORMATS)
-    return run_diff(
+    fmt, note = picked_format(fmt, output, DIFF_FORMATS)
+    code = run_diff(
         DiffRequest(
             old=old, new=new, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             output=output, recursive=recursive,
         )
     )
+    say_picked(note)
+    return code

@@ -42,25 +42,34 @@ def format_option(choices: Iterable[str], *, from_output: bool = False) -> Calla
     )
 
 
-def picked_format(fmt: str | None, output: Path | None, registry: dict[str, str]) -> str:
+def picked_format(
+    fmt: str | None, output: Path | None, registry: dict[str, str]
+) -> tuple[str, str | None]:
     """``fmt``, or (when ``--format`` was not given) the one ``--output``'s ending names.
 
-    Says so on standard error, so ``-o report.html`` never silently writes a terminal
-    table into an .html file; without a known ending the format is ``table``.
+    Also returns the line to say on standard error once the report is written (``None``
+    when ``--format`` was given or the ending names no format: then it is ``table``), so
+    ``-o report.html`` never silently writes a terminal table into an .html file.
     """
     if fmt is not None:
-        return fmt
-    from permaudit.app import diagnostic
+        return fmt, None
     from permaudit.formatters import format_for_output
 
     picked = format_for_output(registry, output.name) if output is not None else None
     if picked is None:
-        return "table"
-    diagnostic(
-        f"permaudit: writing {picked} to {output} (picked from the file name; "
-        "--format chooses another)"
+        return "table", None
+    return picked, (
+        f"permaudit: wrote {picked} to {output} (the format its name ends in; --format "
+        "chooses another)"
     )
-    return picked
+
+
+def say_picked(note: str | None) -> None:
+    """Write ``picked_format``'s line to standard error, if there is one."""
+    if note is not None:
+        from permaudit.app import diagnostic
+
+        diagnostic(note)
 
 
 def device_sdk_option(func: F) -> F:

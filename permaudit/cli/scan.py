@@ -17,6 +17,7 @@ from permaudit.cli.options import (
     picked_format,
     recursive_option,
     rules_option,
+    say_picked,
 )
 from permaudit.formatters import SCAN_FORMATS
 
@@ -53,11 +54,13 @@ def scan(
     (JSON "errors") and on stderr, the others are reported, and the exit code is
     2 when any input failed (0 otherwise).
     """
-    fmt = picked_format(fmt, output, SCAN_FORMATS)
-    return run_scan(
+    fmt, note = picked_format(fmt, output, SCAN_FORMATS)
+    code = run_scan(
         ScanRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             output=output, recursive=recursive, keep_going=keep_going, digest=digest,
             code=not no_code,
         )
     )
+    say_picked(note)
+    return code
