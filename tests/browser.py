@@ -44,6 +44,9 @@ MEASURE = """(() => {
       .filter(s => s.innerText.trim().length < 20 || s.getBoundingClientRect().height < 20)
       .map(s => s.id),
     scripts: document.scripts.length,
+    scrolling: [...document.querySelectorAll('.scroll')]
+      .filter(s => s.scrollWidth > s.clientWidth + 1)
+      .map(s => (s.querySelector('table') || s).className.split(' ')[0] || 'table'),
     wide: wide.slice(0, 10),
   });
 })()"""

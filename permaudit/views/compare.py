@@ -685,22 +685,20 @@ def summary_sentences(report: Report, app: AppColumn) -> tuple[str, ...]:
     """
     by_level: dict[str, list[str]] = {level.key: [] for level in REACH_LEVELS}
     background: list[str] = []
+    ids = {hit.title: hit.id for hit in report.capabilities}
     for hit in sorted(report.capabilities, key=lambda h: capability_sort_key(h.id)):
         cell = capability_cell(report, hit)
         by_level[cell.reach].append(hit.title)
-        if cell.reach == "background":
+        # A capability that is itself a background permission is not "also" background.
+        if cell.reach == "background" and not set(hit.via) <= BACKGROUND_PERMISSIONS:
             background.append(hit.title)
-    asked = [t for t in by_level["asks"] if t not in background]
+    asked = [*by_level["background"], *by_level["asks"]]
+    asked.sort(key=lambda t: capability_sort_key(ids[t]))
     sentences = []
-    if background:
-        more = f", and for {_and(asked)}" if asked else ""
-        sentences.append(
-            f"{app.label} asks you for {_and(background)}, which it can also use in the "
-            f"background{more}."
-        )
-    elif asked:
+    if asked:
         sentences.append(f"{app.label} asks you for {_and(asked)}.")
-    asked = asked + background
+    if background:
+        sentences.append(f"Once allowed, it can use {_and(background)} also in the background.")
     if by_level["special"]:
         sentences.append(
             "It needs special access that you switch on in Settings for "

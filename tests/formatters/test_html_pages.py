@@ -94,7 +94,9 @@ def test_summary_sentences_come_from_the_report() -> None:
     view = compare(result.reports)
     max_, whatsapp = view.summaries
     assert max_[0].startswith("ru.oneme.app asks you for Microphone, Camera")
-    assert "which it can also use in the background" in max_[0]
+    assert max_[1] == (
+        "Once allowed, it can use Microphone, Camera and Screen capture also in the background."
+    )
     assert any("Draw over other apps" in s and "special access" in s for s in max_)
     assert not any("Draw over other apps" in s for s in whatsapp)
     assert any("SMS and MMS" in s for s in whatsapp)

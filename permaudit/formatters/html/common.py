@@ -81,6 +81,9 @@ table.matrix thead th:first-child { width: 11em; }
 table.matrix td { vertical-align: middle; font-weight: 600; }
 table.matrix td .sub { font-weight: 400; }
 table.matrix tfoot th, table.matrix tfoot td { border-top: 2px solid var(--fg); }
+table.matrix col.c-chg { width: 8.5em; }
+table.matrix.one { max-width: 48em; }
+td.same { color: var(--muted); font-weight: 400; }
 dl.legend { display: grid; grid-template-columns: max-content 1fr; gap: 4px 10px;
   margin: 8px 0 12px; font-size: .92em; }
 dl.legend dt { padding: 2px 8px; border: 1px solid var(--line); border-radius: 3px;
@@ -116,7 +119,9 @@ table.changes td, table.changes th { overflow-wrap: anywhere; }
   th, td { padding: 4px 5px; }
   table.matrix { font-size: .78em; }
   table.matrix thead th:first-child { width: 6.5em; }
+  table.matrix col.c-chg { width: 5.5em; }
   table.matrix td .sub { display: none; }
+  table.matrix .sev { white-space: normal; padding: 0 2px; }
   table.matrix td, table.matrix th { overflow-wrap: anywhere; hyphens: auto; }
   table.stack thead, table.stack colgroup { display: none; }
   table.stack, table.stack tbody, table.stack tr, table.stack td,
@@ -426,7 +431,8 @@ def matrix(comparison: Comparison) -> list[str]:
     risk = "".join(f"<td>{risk_badge(r)}</td>" for r in comparison.reports)
     foot = [f"<tr>{row_header('risk score')}{risk}</tr>"]
     headers = [th_col("capability"), *(app_header(a) for a in comparison.apps)]
-    return table(headers, rows, css="matrix", foot=foot)
+    css = "matrix one" if len(comparison.apps) == 1 else "matrix"
+    return table(headers, rows, css=css, foot=foot)
 
 
 def capability_details(comparison: Comparison) -> list[str]:
@@ -538,7 +544,8 @@ def overview_sections(comparison: Comparison) -> list[tuple[str, str, list[str],
         ("summary", "In short", summary_cards(comparison),
          "Generated from the report: what each app reaches, by how far, then its code, its "
          "other findings, its signer and its score."),
-        ("matrix", "How far each app reaches", [*reach_legend(), *matrix(comparison)],
+        ("matrix", "How far it reaches" if len(comparison.apps) == 1
+         else "How far each app reaches", [*reach_legend(), *matrix(comparison)],
          "One row per capability, one column per app. Each cell shows a mark and words; "
          "the colour only repeats them."),
         ("capabilities", "What each capability means", capability_details(comparison),

@@ -106,7 +106,10 @@ def _matrix(diff: Diff) -> list[str]:
             kind = "changed"
         else:
             kind = ""
-        mark = f'<td class="chg-{kind}">{_sign(kind)}</td>' if kind else "<td>same</td>"
+        if kind:
+            mark = f'<td class="chg-{kind}">{_sign(kind)}</td>'
+        else:
+            mark = '<td class="same">same</td>'
         css = ' class="changed"' if kind else ""
         rows.append(
             f'<tr{css} data-capability="{esc(cap)}">{row_header(title)}'
@@ -119,7 +122,7 @@ def _matrix(diff: Diff) -> list[str]:
         app_header(diff.new, "new: "),
         th_col("change"),
     ]
-    return table(headers, rows, css="matrix")
+    return table(headers, rows, css="matrix", cols=("c-cap", "c-side", "c-side", "c-chg"))
 
 
 def _subject(change: Change, titles: dict[str, str]) -> str:
