@@ -13,9 +13,6 @@ from collections.abc import Iterable, Sequence
 from permaudit._infra.records import record
 from permaudit.errors import PermauditError
 from permaudit.model import (
-    CLASS_RUNTIME,
-    CLASS_SPECIAL,
-    COMPONENT_KINDS,
     IMPLIED,
     USES_PERMISSION,
     USES_PERMISSION_SDK_23,
@@ -27,44 +24,10 @@ from permaudit.model import (
     Severity,
 )
 from permaudit.version import __version__
-
-#: Capabilities shown first, in this order (what people ask about first), then the rest of
-#: the default ruleset's ids in its documented order; ids unknown here follow, sorted.
-CAPABILITY_ORDER: tuple[str, ...] = (
-    "microphone",
-    "camera",
-    "contacts",
-    "location",
-    "background_location",
-    "files",
-    "sms",
-    "call_log",
-    "phone",
-    "calendar",
-    "body_sensors",
-    "health",
-    "body_tracking",
-    "activity_recognition",
-    "nearby_devices",
-    "nfc",
-    "notifications",
-    "accounts",
-    "installed_apps",
-    "overlay",
-    "screen_capture",
-    "full_screen_alerts",
-    "accessibility",
-    "notification_access",
-    "device_admin",
-    "vpn",
-    "boot",
-    "install_packages",
-    "exact_alarms",
-    "usage_stats",
-    "write_settings",
-    "battery_unrestricted",
-    "biometric",
-)
+from permaudit.views.order import CAPABILITY_ORDER as CAPABILITY_ORDER
+from permaudit.views.order import capability_sort_key as capability_sort_key
+from permaudit.views.reach import Ask, hit_reach
+from permaudit.views.summary import summary_sentences
 
 #: Level text of a capability an app does not reach.
 NOT_REACHED = "-"
@@ -73,14 +36,6 @@ REACHED = "yes"
 #: Group id of permissions that map to no capability.
 OTHER_GROUP = "other"
 OTHER_TITLE = "Other permissions"
-
-
-def capability_sort_key(capability_id: str) -> tuple[int, str]:
-    """Sort key placing known capabilities in ``CAPABILITY_ORDER`` and the rest after, by id."""
-    try:
-        return (CAPABILITY_ORDER.index(capability_id), "")
-    except ValueError:
-        return (len(CAPABILITY_ORDER), capability_id)
 
 
 @record
@@ -103,163 +58,6 @@ class AppColumn:
         if self.version_name:
             return self.version_name
         return str(self.version_code) if self.version_code is not None else "?"
-
-
-#: What Android asks the user before an app may use a grant.
-ASK_PROMPT = "prompt"
-ASK_SETTINGS = "settings"
-ASK_NOTHING = "nothing"
-ASK_TEXT: dict[str, str] = {
-    ASK_PROMPT: "a prompt at run time (Allow / Don't allow)",
-    ASK_SETTINGS: "a switch the user turns on in Settings",
-    ASK_NOTHING: "nothing: granted at install",
-}
-#: A foreground service asks nothing more, but Android shows a notification while it runs.
-ASK_FGS_TEXT = "nothing more: Android shows a notification while it runs"
-
-#: Permissions that extend a runtime permission of their group to the background: the
-#: platform's ``android:backgroundPermission`` targets (AOSP core/res/AndroidManifest.xml,
-#: ACCESS_FINE/COARSE_LOCATION -> ACCESS_BACKGROUND_LOCATION, BODY_SENSORS ->
-#: BODY_SENSORS_BACKGROUND) and Health Connect's READ_HEALTH_DATA_IN_BACKGROUND.
-BACKGROUND_PERMISSIONS = frozenset(
-    (
-        "android.permission.ACCESS_BACKGROUND_LOCATION",
-        "android.permission.BODY_SENSORS_BACKGROUND",
-        "android.permission.health.READ_HEALTH_DATA_IN_BACKGROUND",
-    )
-)
-
-
-#: Permissions guarding a component that the system binds only after the user switched
-#: it on for the app in Settings (special app access) or gave the app a role: AOSP
-#: Settings > Special app access (accessibility, notification access, device admin), the
-#: VPN consent dialog (VpnService.prepare), and RoleManager's roles (default SMS app:
-#: BROADCAST_SMS; call screening and call redirection). Other guarded components (an NFC
-#: card-emulation service, a job service) are bound by the system when it needs them.
-USER_ENABLED_BINDINGS = frozenset(
-    (
-        "android.permission.BIND_ACCESSIBILITY_SERVICE",
-        "android.permission.BIND_NOTIFICATION_LISTENER_SERVICE",
-        "android.permission.BIND_DEVICE_ADMIN",
-        "android.permission.BIND_VPN_SERVICE",
-        "android.permission.BROADCAST_SMS",
-        "android.permission.BIND_SCREENING_SERVICE",
-        "android.permission.BIND_CALL_REDIRECTION_SERVICE",
-    )
-)
-#: Foreground service types whose use Android confirms with the user every time, and the
-#: capability they give: MediaProjection shows a consent dialog each time capture starts
-#: (MediaProjectionManager.createScreenCaptureIntent).
-PROMPTED_FGS_TYPES: dict[str, str] = {"mediaProjection": "screen_capture"}
-ASK_PROJECTION_TEXT = "a system dialog each time capture starts (screen-capture consent)"
-
-
-@record
-class Ask:
-    """What Android asks the user before one grant (a permission or a component) works."""
-
-    #: The permission name or ``kind:component``, as in ``CapabilityHit.via``.
-    subject: str
-    #: ``prompt``, ``settings`` or ``nothing`` (see ``ASK_TEXT``).
-    kind: str
-    #: The words for it (``ASK_TEXT`` or a more precise sentence).
-    text: str
-
-
-@record
-class ReachLevel:
-    """One step of how far an app reaches a capability, with its mark and plain words."""
-
-    key: str
-    rank: int
-    #: A character that tells the level apart without colour.
-    mark: str
-    label: str
-    meaning: str
-
-
-#: The reach levels, lowest first. ``special`` ranks highest: the user hands over access
-#: Android otherwise keeps from every app; ``background`` beats ``asks`` because a granted
-#: prompt then also covers the time the app is not on screen.
-REACH_LEVELS: tuple[ReachLevel, ...] = (
-    ReachLevel(key="none", rank=0, mark="-", label="not reached",
-               meaning="The app does not request it: it cannot reach this."),
-    ReachLevel(key="install", rank=1, mark="○", label="granted at install",
-               meaning="Android grants it when the app is installed, without asking."),
-    ReachLevel(key="asks", rank=2, mark="◐", label="asks",
-               meaning="The app must ask: Android shows a prompt, and it works only if "
-               "you allow it."),
-    ReachLevel(key="background", rank=3, mark="●", label="asks + background",
-               meaning="It asks, and once allowed it can go on using it while you use "
-               "other apps (a background permission or a foreground service)."),
-    ReachLevel(key="special", rank=4, mark="◆", label="special access",
-               meaning="Special access: it works only after you switch it on for this app "
-               "in Settings (or make it a default app)."),
-)
-REACH_BY_KEY: dict[str, ReachLevel] = {level.key: level for level in REACH_LEVELS}
-
-
-def reach_level(key: str) -> ReachLevel:
-    """The ``ReachLevel`` of ``key`` (``none`` for a key this version does not know)."""
-    return REACH_BY_KEY.get(key, REACH_LEVELS[0])
-
-
-def grant_asks(report: Report, via: str, capability: str = "") -> Ask:
-    """What Android asks before the grant ``via`` of one of ``report``'s capabilities works.
-
-    A permission is asked as its protection class on the report's device level says
-    (taken from the platform catalog by the engine): ``runtime`` is a prompt, ``special``
-    (app-op) a switch in Settings, everything else nothing. A component is either a
-    foreground service (nothing more; a notification shows) or a component guarded by a
-    permission only the system holds: the system binds it once the user turns it on in
-    Settings (accessibility, notification access, VPN, device admin, default SMS app...),
-    or one that reacts to a broadcast (nothing). A foreground service of a type Android
-    confirms each time (``PROMPTED_FGS_TYPES``) is a prompt for ``capability``.
-    """
-    kind, sep, name = via.partition(":")
-    if sep and kind in COMPONENT_KINDS:
-        component = next(
-            (c for c in report.app.manifest.components if c.kind == kind and c.name == name),
-            None,
-        )
-        if component is not None and component.foreground_service_types:
-            if any(
-                PROMPTED_FGS_TYPES.get(t) == capability
-                for t in component.foreground_service_types
-            ):
-                return Ask(subject=via, kind=ASK_PROMPT, text=ASK_PROJECTION_TEXT)
-            return Ask(subject=via, kind=ASK_NOTHING, text=ASK_FGS_TEXT)
-        if component is not None and component.permission in USER_ENABLED_BINDINGS:
-            return Ask(subject=via, kind=ASK_SETTINGS, text=ASK_TEXT[ASK_SETTINGS])
-        return Ask(subject=via, kind=ASK_NOTHING, text=ASK_TEXT[ASK_NOTHING])
-    classes = {p.protection_class for p in report.permissions if p.name == via and p.applies}
-    if CLASS_RUNTIME in classes:
-        ask = ASK_PROMPT
-    elif CLASS_SPECIAL in classes:
-        ask = ASK_SETTINGS
-    else:
-        ask = ASK_NOTHING
-    return Ask(subject=via, kind=ask, text=ASK_TEXT[ask])
-
-
-def reach_of(report: Report, hit: CapabilityHit, asks: Sequence[Ask]) -> str:
-    """How far ``hit`` reaches, a ``ReachLevel`` key, from what each grant asks.
-
-    ``special`` when any grant needs a switch in Settings; else ``background`` when a
-    prompt is needed and a background permission or a foreground service of the capability
-    widens it; else ``asks`` for a prompt; else ``install``.
-    """
-    del report
-    kinds = {ask.kind for ask in asks}
-    if ASK_SETTINGS in kinds:
-        return "special"
-    if ASK_PROMPT in kinds:
-        background = any(
-            v in BACKGROUND_PERMISSIONS or ask.text in (ASK_FGS_TEXT, ASK_PROJECTION_TEXT)
-            for v, ask in zip(hit.via, asks, strict=True)
-        )
-        return "background" if background else "asks"
-    return "install"
 
 
 @record
@@ -451,7 +249,8 @@ def overview(
         reports=reports,
         apps=apps,
         summaries=tuple(
-            summary_sentences(report, app) for report, app in zip(reports, apps, strict=True)
+            summary_sentences(report, app.label)
+            for report, app in zip(reports, apps, strict=True)
         ),
         capability_rows=_capability_rows(reports, titles),
         permission_rows=_permission_rows(reports, titles),
@@ -555,14 +354,14 @@ def capability_cell(report: Report, hit: CapabilityHit | None) -> CapabilityCell
     """One app's cell of a capability row (``hit`` is ``None`` when it does not reach it)."""
     if hit is None:
         return CapabilityCell(level=NOT_REACHED)
-    asks = tuple(grant_asks(report, via, hit.id) for via in hit.via)
+    reach, asks = hit_reach(report, hit)
     return CapabilityCell(
         level=level_text(hit),
         access=hit.access,
         severity=hit.severity,
         via=hit.via,
         notes=hit.notes,
-        reach=reach_of(report, hit, asks),
+        reach=reach,
         asks=asks,
     )
 
@@ -660,118 +459,3 @@ def permission_counts(report: Report) -> PermissionCounts:
         applies=sum(1 for p in report.permissions if p.applies),
     )
 
-
-def _and(items: Sequence[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _counted(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-#: How many server owners a summary names before "and N more".
-SUMMARY_OWNERS = 6
-
-
-def summary_sentences(report: Report, app: AppColumn) -> tuple[str, ...]:
-    """What ``report`` says about the app, in a few sentences a journalist can quote.
-
-    Generated only from the report: its capabilities by reach level, its code evidence
-    (tracker SDKs, owners of the servers its strings name), its other findings, its
-    signature and its score. Names from the app are left as they are (formatters escape).
-    """
-    by_level: dict[str, list[str]] = {level.key: [] for level in REACH_LEVELS}
-    background: list[str] = []
-    ids = {hit.title: hit.id for hit in report.capabilities}
-    for hit in sorted(report.capabilities, key=lambda h: capability_sort_key(h.id)):
-        cell = capability_cell(report, hit)
-        by_level[cell.reach].append(hit.title)
-        # A capability that is itself a background permission is not "also" background.
-        if cell.reach == "background" and not set(hit.via) <= BACKGROUND_PERMISSIONS:
-            background.append(hit.title)
-    asked = [*by_level["background"], *by_level["asks"]]
-    asked.sort(key=lambda t: capability_sort_key(ids[t]))
-    sentences = []
-    if asked:
-        sentences.append(f"{app.label} asks you for {_and(asked)}.")
-    if background:
-        sentences.append(f"Once allowed, it can use {_and(background)} also in the background.")
-    if by_level["special"]:
-        sentences.append(
-            "It needs special access that you switch on in Settings for "
-            f"{_and(by_level['special'])}."
-        )
-    if by_level["install"]:
-        lead = "Android grants it"
-        if not asked and not by_level["special"]:
-            lead = f"Android grants {app.label}"
-        sentences.append(f"{lead} without asking: {_and(by_level['install'])}.")
-    if not report.capabilities:
-        sentences.append(f"{app.label} reaches none of the capabilities the ruleset knows.")
-    sentences.extend(_code_sentences(report))
-    others = [f for f in report.findings if not f.rule.startswith("capability.")]
-    if others:
-        counts = [
-            f"{sum(1 for f in others if f.severity == s)} {s.label}"
-            for s in sorted(Severity, reverse=True)
-            if any(f.severity == s for f in others)
-        ]
-        sentences.append(
-            f"{_counted(len(others), 'other finding', 'other findings')} "
-            f"(hardening, exported components, signing): {', '.join(counts)}."
-        )
-    sentences.append(_signer_sentence(report.app))
-    sentences.append(f"Risk score {report.risk.score}/100 ({report.risk.level}).")
-    return tuple(sentences)
-
-
-def _code_sentences(report: Report) -> list[str]:
-    evidence = report.code_evidence
-    if evidence is None:
-        return ["Its code was not searched for tracker SDKs or servers."]
-    sentences = []
-    if evidence.trackers:
-        names = [t.name for t in evidence.trackers]
-        sentences.append(
-            f"Its code contains {_counted(len(names), 'known tracker SDK', 'known tracker SDKs')}:"
-            f" {_and(names)}."
-        )
-    else:
-        sentences.append("Its code contains no known tracker SDK.")
-    owners: dict[str, str] = {}
-    for host in evidence.hosts:
-        if host.owner:
-            country = f" ({host.country})" if host.country else ""
-            owners.setdefault(host.owner, host.owner + country)
-    if owners:
-        named = [owners[k] for k in sorted(owners)]
-        shown = named[:SUMMARY_OWNERS]
-        if len(named) > len(shown):
-            shown.append(f"{len(named) - len(shown)} more")
-        sentences.append(f"Its code names servers of {_and(shown)}.")
-    elif evidence.hosts:
-        sentences.append(
-            f"Its code names {_counted(len(evidence.hosts), 'domain', 'domains')}, none of a "
-            "known owner."
-        )
-    return sentences
-
-
-def _signer_sentence(app: App) -> str:
-    signing = app.signing
-    if signing is None:
-        return "The input carries no signature (not an installable file)."
-    if not signing.signers:
-        return "It is unsigned: Android refuses to install it."
-    subjects = dict.fromkeys(
-        s.certificates[0].subject for s in signing.signers if s.certificates
-    )
-    text = f"Signed by {_and(list(subjects))}" if subjects else "Signed"
-    if any(c.debug for s in signing.signers for c in s.certificates[:1]):
-        text += " (a debug key)"
-    if signing.problems:
-        text += "; the signature is ambiguous"
-    return text + "."

@@ -162,33 +162,6 @@ def diff(
     )
 
 
-#: Change kinds that give the new build more (access, exposure, findings): ``gained``.
-GAINED_KINDS = frozenset((
-    ChangeKind.CAPABILITY_GAINED, ChangeKind.PERMISSION_ADDED, ChangeKind.IMPLIED_ADDED,
-    ChangeKind.PERMISSION_MAX_SDK_WIDENED, ChangeKind.COMPONENT_EXPORTED_ADDED,
-    ChangeKind.COMPONENT_UNPROTECTED, ChangeKind.FINDING_ADDED,
-))
-#: Change kinds that take something away in the new build: ``dropped``.
-DROPPED_KINDS = frozenset((
-    ChangeKind.CAPABILITY_LOST, ChangeKind.PERMISSION_REMOVED, ChangeKind.IMPLIED_REMOVED,
-    ChangeKind.PERMISSION_MAX_SDK_NARROWED, ChangeKind.COMPONENT_EXPORTED_REMOVED,
-    ChangeKind.COMPONENT_PROTECTED, ChangeKind.FINDING_RESOLVED,
-))
-CAPABILITY_KINDS = frozenset((
-    ChangeKind.CAPABILITY_GAINED, ChangeKind.CAPABILITY_LOST,
-    ChangeKind.CAPABILITY_ACCESS_CHANGED,
-))
-
-
-def direction(kind: ChangeKind | str) -> str:
-    """``gained``, ``dropped`` or ``changed`` (neither: an access level, a flag, an SDK)."""
-    if kind in GAINED_KINDS:
-        return "gained"
-    if kind in DROPPED_KINDS:
-        return "dropped"
-    return "changed"
-
-
 def change_sort_key(change: Change) -> tuple[int, int, str]:
     """Highest severity first, then kind in ``CHANGE_KINDS`` order, then subject."""
     return (-int(change.severity), _KIND_ORDER[change.kind], change.subject)

@@ -19,8 +19,10 @@ import pytest
 from conftest import FIXTURES, REPO, TESTS
 from permaudit.formatters import COMPARE_FORMATS, DIFF_FORMATS, renderer
 from permaudit.model import Application, Component, RulesetInfo, Severity
-from permaudit.views.compare import REACH_LEVELS, Comparison, compare
-from permaudit.views.diff import CAPABILITY_KINDS, CHANGE_KINDS, Diff, diff
+from permaudit.views.changes import CAPABILITY_KINDS
+from permaudit.views.compare import Comparison, compare
+from permaudit.views.diff import CHANGE_KINDS, Diff, diff
+from permaudit.views.reach import REACH_LEVELS
 from tests.views.test_compare import P, finding, hit, messenger_reports, perm, report
 
 GOLDEN = TESTS / "golden"

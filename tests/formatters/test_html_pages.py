@@ -263,3 +263,25 @@ def test_readme_screenshots_exist() -> None:
     assert images, "the README shows no screenshot of the HTML pages"
     for image in images:
         assert (REPO / image).is_file(), image
+
+
+def test_html_pages_share_only_through_common_and_overview() -> None:
+    import ast
+
+    folder = REPO / "permaudit" / "formatters" / "html"
+    allowed = {
+        "compare": {"common", "overview"},
+        "scan": {"common", "overview"},
+        "diff": {"common"},
+        "overview": {"common"},
+        "common": set(),
+    }
+    for name, may in allowed.items():
+        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        siblings = {
+            node.module.rsplit(".", 1)[-1]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+            and node.module.startswith("permaudit.formatters.html.")
+        }
+        assert siblings <= may, (name, siblings)

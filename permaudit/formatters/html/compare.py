@@ -3,12 +3,14 @@
 The summary in sentences comes first, then the matrix of reach levels (so the
 differences between apps stand out), then what each capability means and what Android
 asks, the other findings, signers, trackers and servers, and the permission tables. The
-page, its stylesheet and every escaping step are in ``html.common``.
+sections come from ``html.overview`` (shared with the scan page), the stylesheet and
+every escaping step from ``html.common``.
 """
 
 from __future__ import annotations
 
-from permaudit.formatters.html.common import breakable, overview_page, table, th_col
+from permaudit.formatters.html.common import breakable, table, th_col
+from permaudit.formatters.html.overview import overview_page
 from permaudit.formatters.labels import short_permission
 from permaudit.views.compare import Comparison
 

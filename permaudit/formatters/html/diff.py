@@ -32,13 +32,10 @@ from permaudit.formatters.html.common import (
     toc,
 )
 from permaudit.model import Report
-from permaudit.views.compare import (
-    NOT_REACHED,
-    capability_cell,
-    capability_sort_key,
-    summary_sentences,
-)
-from permaudit.views.diff import CAPABILITY_KINDS, Change, Diff, direction
+from permaudit.views.changes import CAPABILITY_KINDS, direction
+from permaudit.views.compare import NOT_REACHED, capability_cell, capability_sort_key
+from permaudit.views.diff import Change, Diff
+from permaudit.views.summary import summary_sentences
 
 #: The sign and words of each direction of a change.
 SIGNS = {"gained": ("+", "gained"), "dropped": ("-", "dropped"), "changed": ("~", "changed")}
@@ -65,7 +62,7 @@ def _summary(diff: Diff) -> list[str]:
         label, version = column_header(app)
         lines.append(f'<div class="card"><h3>{esc(name)}: {breakable(label)} '
                      f'<span class="meta">{esc(version)}</span></h3>')
-        lines.extend(f"<p>{esc(s)}</p>" for s in summary_sentences(report, app))
+        lines.extend(f"<p>{esc(s)}</p>" for s in summary_sentences(report, app.label))
         lines.append("</div>")
     lines.append("</div>")
     return lines

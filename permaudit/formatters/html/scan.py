@@ -2,12 +2,13 @@
 
 The page shows the overview of the scanned reports (``views.compare.overview``: one app,
 or several side by side), and the inputs that could not be read; every section and all
-escaping come from ``html.common``.
+escaping come from ``html.overview`` and ``html.common``.
 """
 
 from __future__ import annotations
 
-from permaudit.formatters.html.common import esc, overview_page, page, section
+from permaudit.formatters.html.common import esc, page, section
+from permaudit.formatters.html.overview import overview_page
 from permaudit.model import ScanResult
 from permaudit.views.compare import overview
 

@@ -11,13 +11,8 @@ from __future__ import annotations
 from permaudit.formatters.compare_rows import column_header, md_code, md_escape, md_table
 from permaudit.formatters.labels import short_permission
 from permaudit.model import COMPONENT_KINDS, Report, ScanResult
-from permaudit.views.compare import (
-    REACH_LEVELS,
-    AppColumn,
-    Comparison,
-    overview,
-    reach_level,
-)
+from permaudit.views.compare import AppColumn, Comparison, overview
+from permaudit.views.reach import REACH_LEVELS, reach_level
 
 
 def _via(via: str) -> str:
