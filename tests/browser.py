@@ -44,6 +44,7 @@ MEASURE = """(() => {
       .filter(s => s.innerText.trim().length < 20 || s.getBoundingClientRect().height < 20)
       .map(s => s.id),
     scripts: document.scripts.length,
+    tocShown: [...document.querySelectorAll('nav.toc')].some(n => n.offsetHeight > 0),
     scrolling: [...document.querySelectorAll('.scroll')]
       .filter(s => s.scrollWidth > s.clientWidth + 1)
       .map(s => (s.querySelector('table') || s).className.split(' ')[0] || 'table'),
@@ -158,8 +159,11 @@ class Browser:
             if message.get("method") == method and message.get("sessionId") == session:
                 return message
 
-    def render(self, url: str, width: int, height: int = 900) -> Rendered:
-        """Load ``url`` in a fresh tab ``width`` px wide; measure it and take a screenshot."""
+    def render(self, url: str, width: int, height: int = 900, media: str = "") -> Rendered:
+        """Load ``url`` in a fresh tab ``width`` px wide; measure it and take a screenshot.
+
+        ``media`` ``print`` lays the page out as for paper.
+        """
         target = self.send("Target.createTarget", url="about:blank")["targetId"]
         session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         start = len(self.events)
@@ -169,6 +173,8 @@ class Browser:
             "Emulation.setDeviceMetricsOverride", session,
             width=width, height=height, deviceScaleFactor=1, mobile=width < 600,
         )
+        if media:
+            self.send("Emulation.setEmulatedMedia", session, media=media)
         self.send("Page.navigate", session, url=url)
         self.wait_for("Page.loadEventFired", session)
         value = self.send(

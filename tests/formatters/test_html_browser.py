@@ -98,6 +98,7 @@ def test_page_reads_well_in_a_browser(
     assert measures["sections"] == PAGES[name][1]
     assert measures["emptySections"] == []
     assert measures["scripts"] == 0
+    assert measures["tocShown"] is True  # on paper it is left off (test below)
     assert measures["textLength"] > 2000
     assert shown.console == []
     assert ink_fraction(shown.thumbnail) > 0.05, "the screenshot is (nearly) blank"
@@ -112,3 +113,15 @@ def test_matrix_and_changes_fit_without_their_own_scroll_box(
     for name in ("compare", "diff"):
         boxed = browser.render(pages[name].as_uri(), width, 800).measures["scrolling"]
         assert not [b for b in boxed if b in ("matrix", "changes")], (name, boxed)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_page_prints_on_a4_without_scroll_boxes(
+    browser: Browser, pages: dict[str, Path], name: str
+) -> None:
+    # A4 at 96 dpi is 794 px wide; on paper nothing can scroll, so nothing may stick out,
+    # and the table of contents (links) is left off.
+    printed = browser.render(pages[name].as_uri(), 794, 1123, media="print").measures
+    assert printed["scrollWidth"] <= 794 and printed["wide"] == []
+    assert printed["tocShown"] is False
+    assert printed["sections"] == PAGES[name][1]

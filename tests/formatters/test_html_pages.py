@@ -285,3 +285,22 @@ def test_html_pages_share_only_through_common_and_overview() -> None:
             and node.module.startswith("permaudit.formatters.html.")
         }
         assert siblings <= may, (name, siblings)
+
+
+def test_code_section_lists_owned_servers_and_folds_the_unknown_ones() -> None:
+    base = reports("max-26.19.2.apk")
+    hosts = (
+        HostHit(domain="vk.com", hosts=("api.vk.com",), strings=2, owner="VK", country="RU"),
+        *(HostHit(domain=f"d{i:03}.example", hosts=(f"d{i:03}.example",), strings=1)
+          for i in range(250)),
+    )
+    result = replace(base, reports=(replace(base.reports[0],
+                                            code_evidence=CodeEvidence(hosts=hosts)),))
+    text = renderer(SCAN_FORMATS, "html")(result, color=False)
+    page = Tags()
+    page.feed(text)
+    joined = "".join(page.text)
+    assert "Servers of a known owner that the code names (1 domain):" in joined
+    assert "250 other domains, without a known owner" in joined
+    assert "d199.example" in joined and "d200.example" not in joined
+    assert "… and 50 more (the JSON report lists every one)" in joined

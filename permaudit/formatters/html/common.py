@@ -80,6 +80,8 @@ dl.legend { display: grid; grid-template-columns: max-content 1fr; gap: 4px 10px
 dl.legend dt { padding: 2px 8px; border: 1px solid var(--line); border-radius: 3px;
   font-weight: 600; }
 dl.legend dd { margin: 0; align-self: center; }
+details { margin: 6px 0; }
+details summary { cursor: pointer; color: #0550ae; }
 .sev { display: inline-block; padding: 0 6px; border-radius: 3px; font-weight: 600;
   font-size: .85em; border: 1px solid currentColor; white-space: nowrap; }
 .sev-critical { background: #7f1d1d; color: #fff; }
@@ -334,6 +336,10 @@ def signer_table(reports: Sequence[Report], labels: Sequence[str]) -> list[str]:
     return table(headers, rows, css="full stack")
 
 
+#: Domains without a known owner listed on a page (an app's strings can name thousands).
+UNKNOWN_DOMAINS_SHOWN = 200
+
+
 def code_evidence(report: Report) -> list[str]:
     """Tracker SDKs and the servers the app's code names, or why there are none."""
     evidence = report.code_evidence
@@ -351,20 +357,34 @@ def code_evidence(report: Report) -> list[str]:
         lines.append(f"<p>Tracker SDKs in the code:</p><ul>{items}</ul>")
     else:
         lines.append("<p>No known tracker SDK in the code.</p>")
-    if evidence.hosts:
+    owned = [h for h in evidence.hosts if h.owner]
+    unknown = [h.domain for h in evidence.hosts if not h.owner]
+    if owned:
         rows = [
             "<tr>"
             f'<th scope="row" data-label="domain"><code>{breakable(h.domain)}</code></th>'
-            f'<td data-label="owner">{esc(h.owner or "unknown")}</td>'
+            f'<td data-label="owner">{esc(h.owner)}</td>'
             f'<td data-label="country">{esc(h.country or "-")}</td>'
             f'<td data-label="hosts">{", ".join(f"<code>{breakable(n)}</code>" for n in h.hosts)}'
             "</td></tr>"
-            for h in evidence.hosts
+            for h in owned
         ]
         headers = [th_col(h) for h in ("domain", "owner", "country", "host names")]
-        lines.append(f"<p>Servers the code names ({len(evidence.hosts)} domains):</p>")
+        plural = "" if len(owned) == 1 else "s"
+        lines.append(
+            f"<p>Servers of a known owner that the code names ({len(owned)} domain{plural}):</p>"
+        )
         lines.extend(table(headers, rows, css="full stack"))
-    else:
+    if unknown:
+        shown = unknown[:UNKNOWN_DOMAINS_SHOWN]
+        more = len(unknown) - len(shown)
+        tail = f" … and {more} more (the JSON report lists every one)" if more else ""
+        lines.append(
+            f"<details><summary>{len(unknown)} other domains, without a known owner"
+            f"</summary><p>{', '.join(f'<code>{breakable(d)}</code>' for d in shown)}"
+            f"{esc(tail)}</p></details>"
+        )
+    if not evidence.hosts:
         lines.append("<p>No server names in the code.</p>")
     lines.extend(f'<p class="note">{esc(n)}</p>' for n in evidence.notes)
     return lines
