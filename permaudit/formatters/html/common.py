@@ -226,9 +226,21 @@ def row_header(title: str, sub: str = "") -> str:
     return f'<th scope="row">{breakable(title)}{extra}</th>'
 
 
+#: What a page says for an app whose manifest has neither versionName nor versionCode.
+NO_VERSION = "no version in the manifest"
+
+
+def app_title(app: AppColumn) -> tuple[str, str]:
+    """An app's label and version for a heading (``column_header``, no bare ``?``)."""
+    label, version = column_header(app)
+    if app.version_name is None and app.version_code is None:
+        version = NO_VERSION
+    return label, version
+
+
 def app_header(app: AppColumn, prefix: str = "") -> str:
     """An app's column header: its label (after ``prefix``) and its version."""
-    label, version = column_header(app)
+    label, version = app_title(app)
     sub = f'<span class="sub">{esc(version)}</span>' if version else ""
     return f'<th scope="col" class="app">{esc(prefix)}{breakable(label)}{sub}</th>'
 

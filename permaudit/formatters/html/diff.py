@@ -18,6 +18,7 @@ from permaudit.formatters.compare_rows import (
 )
 from permaudit.formatters.html.common import (
     app_header,
+    app_title,
     breakable,
     esc,
     page,
@@ -59,7 +60,7 @@ def _summary(diff: Diff) -> list[str]:
     ]
     for name, app, report in (("old", diff.old, diff.old_report),
                               ("new", diff.new, diff.new_report)):
-        label, version = column_header(app)
+        label, version = app_title(app)
         lines.append(f'<div class="card"><h3>{esc(name)}: {breakable(label)} '
                      f'<span class="meta">{esc(version)}</span></h3>')
         lines.extend(f"<p>{esc(s)}</p>" for s in summary_sentences(report, app.label))

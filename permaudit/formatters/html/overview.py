@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from permaudit.formatters.compare_rows import (
-    column_header,
     count_headers,
     counts_row,
     groups,
@@ -18,6 +17,7 @@ from permaudit.formatters.compare_rows import (
 )
 from permaudit.formatters.html.common import (
     app_header,
+    app_title,
     breakable,
     code_evidence,
     esc,
@@ -46,7 +46,7 @@ def summary_cards(comparison: Comparison) -> list[str]:
     for app, report, sentences in zip(
         comparison.apps, comparison.reports, comparison.summaries, strict=True
     ):
-        label, version = column_header(app)
+        label, version = app_title(app)
         lines.append(f'<div class="card"><h3>{breakable(label)} '
                      f'<span class="meta">{esc(version)}</span></h3>')
         lines.append(f"<p>{risk_badge(report)}</p>")
@@ -61,10 +61,11 @@ def apps_table(comparison: Comparison) -> list[str]:
     rows = []
     for app, report in zip(comparison.apps, comparison.reports, strict=True):
         manifest = report.app.manifest
+        version = app.version if app.version != "?" else app_title(app)[1]
         rows.append(
             "<tr>"
             + row_header(app.label)
-            + f'<td data-label="version">{esc(app.version)}</td>'
+            + f'<td data-label="version">{esc(version)}</td>'
             + f'<td data-label="minSdk">{manifest.min_sdk}</td>'
             + f'<td data-label="targetSdk">{manifest.target_sdk}</td>'
             + f'<td data-label="input"><code>{breakable(app.path)}</code></td>'
