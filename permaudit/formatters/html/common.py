@@ -106,6 +106,11 @@ table.changes col.c-what { width: 9em; }
 table.changes col.c-sev { width: 6.5em; }
 table.changes col.c-subject { width: 30%; }
 table.changes td, table.changes th { overflow-wrap: anywhere; }
+table.percap { table-layout: fixed; }
+table.percap col.c-app { width: 20%; }
+table.percap col.c-reach { width: 15%; }
+table.percap col.c-access { width: 22%; }
+table.percap td, table.percap th { overflow-wrap: anywhere; }
 @media (max-width: 640px) {
   body { padding: 10px; font-size: 14px; }
   h1 { font-size: 1.3em; }

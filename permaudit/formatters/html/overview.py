@@ -119,7 +119,8 @@ def capability_details(comparison: Comparison) -> list[str]:
                 + "</tr>"
             )
         headers = [th_col(h) for h in ("app", "reach", "access", "through")]
-        lines.extend(table(headers, trs, css="full stack"))
+        lines.extend(table(headers, trs, css="full stack percap",
+                           cols=("c-app", "c-reach", "c-access", "c-through")))
         lines.append("</article>")
     if not comparison.capability_rows:
         lines.append("<p>No app reaches any capability of the ruleset.</p>")
