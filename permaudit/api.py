@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from permaudit._infra.records import replace
 from permaudit.app import analyse, load_apps_or_failures, load_rules
 from permaudit.errors import UsageError
-from permaudit.model import Report, ScanResult, Severity
+from permaudit.model import Report, ScanResult, Severity, sdk_levels
 
 if TYPE_CHECKING:
     from permaudit.ci.gate import CheckResult
@@ -37,15 +37,18 @@ def scan_many(
     digest: bool = False,
     keep_going: bool = False,
     code: bool = True,
+    target_sdk: int | None = None,
+    min_sdk: int | None = None,
 ) -> ScanResult:
     """Every app the inputs stand for (directories expanded, loose splits joined).
 
     With ``keep_going`` an unreadable input is in ``ScanResult.failures`` instead of raised;
-    ``code=False`` skips the DEX files (``--no-code``).
+    ``code=False`` skips the DEX files (``--no-code``). ``target_sdk``/``min_sdk``: the
+    levels of source manifests that declare none (``--target-sdk``/``--min-sdk``).
     """
     apps, failures = load_apps_or_failures(
         [str(p) for p in paths], recursive=recursive, digest=digest, keep_going=keep_going,
-        code=code,
+        code=code, sdk=sdk_levels(min_sdk, target_sdk),
     )
     result = analyse(apps, load_rules([Path(r) for r in rules]), device_sdk)
     return replace(result, failures=failures)
@@ -58,9 +61,12 @@ def scan(
     rules: Sequence[StrPath] = (),
     digest: bool = False,
     code: bool = True,
+    target_sdk: int | None = None,
+    min_sdk: int | None = None,
 ) -> Report:
     """The report of the one app at ``path`` (an APK, a split set, a bundle or a manifest)."""
-    result = scan_many([path], device_sdk=device_sdk, rules=rules, digest=digest, code=code)
+    result = scan_many([path], device_sdk=device_sdk, rules=rules, digest=digest, code=code,
+                       target_sdk=target_sdk, min_sdk=min_sdk)
     if len(result.reports) != 1:
         raise UsageError(f"{path} holds {len(result.reports)} apps; use scan_many")
     return result.reports[0]
@@ -72,11 +78,14 @@ def compare(
     device_sdk: int | None = None,
     rules: Sequence[StrPath] = (),
     code: bool = True,
+    target_sdk: int | None = None,
+    min_sdk: int | None = None,
 ) -> Comparison:
     """Two or more apps side by side, capability by capability."""
     from permaudit.views.compare import compare as side_by_side
 
-    result = scan_many(paths, device_sdk=device_sdk, rules=rules, code=code)
+    result = scan_many(paths, device_sdk=device_sdk, rules=rules, code=code,
+                       target_sdk=target_sdk, min_sdk=min_sdk)
     if len(result.reports) < 2:
         raise UsageError("compare needs at least two apps")
     return side_by_side(result.reports, ruleset=result.ruleset, tool_version=result.tool_version)
@@ -110,6 +119,8 @@ def check(
     rules: Sequence[StrPath] = (),
     recursive: bool = False,
     keep_going: bool = False,
+    target_sdk: int | None = None,
+    min_sdk: int | None = None,
 ) -> CheckResult:
     """``permaudit check`` as a value: the gate's verdict per app, ``.passed`` for all.
 
@@ -135,6 +146,8 @@ def check(
         rules_files=tuple(Path(r) for r in rules),
         recursive=recursive,
         keep_going=keep_going,
+        target_sdk=target_sdk,
+        min_sdk=min_sdk,
     ))
 
 
@@ -155,6 +168,9 @@ def batch_scan(
     digest: bool = False,
     scheduler: Any = None,
     progress: bool = False,
+    code: bool = True,
+    target_sdk: int | None = None,
+    min_sdk: int | None = None,
 ) -> int:
     """``permaudit batch``: one entry per input streamed to ``output`` (.jsonl/.parquet).
 
@@ -168,5 +184,5 @@ def batch_scan(
     return run_batch(BatchRequest(
         inputs=tuple(str(p) for p in paths), output=Path(output), jobs=jobs,
         recursive=recursive, resume=resume, digest=digest, scheduler=scheduler,
-        progress=progress,
+        progress=progress, code=code, target_sdk=target_sdk, min_sdk=min_sdk,
     ))

@@ -23,7 +23,8 @@ from permaudit.errors import (
     UsageError,
 )
 from permaudit.model import App, InputFailure, Report, RulesetInfo, ScanResult, Severity
-from permaudit.output import use_color, write_output
+from permaudit.model.sdk import SdkLevels, sdk_levels
+from permaudit.output import render, write_output
 from permaudit.rules.model import RuleSet
 from permaudit.version import __version__
 
@@ -42,6 +43,8 @@ class ScanRequest:
     inputs: tuple[str, ...]
     fmt: str = "table"
     device_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
+    min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
     recursive: bool = False
@@ -59,6 +62,8 @@ class CompareRequest:
     inputs: tuple[str, ...]
     fmt: str = "table"
     device_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
+    min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
     recursive: bool = False
@@ -91,6 +96,8 @@ class CheckRequest:
     against: tuple[str, ...] = ()
     fmt: str = "table"
     device_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
+    min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
     recursive: bool = False
@@ -109,6 +116,8 @@ class BaselineRequest:
     force: bool = False
     policy_path: Path | None = None
     device_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
+    min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     recursive: bool = False
 
@@ -133,30 +142,32 @@ class RulesListRequest:
 
 
 def load_apps(
-    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True
+    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True,
+    sdk: SdkLevels | None = None,
 ) -> list[App]:
     """Load every input before any report is written; the first bad one stops the run.
 
     A directory stands for every supported file in it (sorted; ``recursive`` descends);
     split APKs given together with their base APK become one app; ``digest`` adds each
-    file's SHA-256; ``code`` reads the DEX files. See ``permaudit.inputs.load_inputs``.
+    file's SHA-256; ``code`` reads the DEX files; ``sdk`` gives the levels of source
+    manifests that declare none. See ``permaudit.inputs.load_inputs``.
     """
     from permaudit.inputs.loader import load_inputs
 
-    return load_inputs(paths, recursive=recursive, digest=digest, code=code)
+    return load_inputs(paths, recursive=recursive, digest=digest, code=code, sdk=sdk)
 
 
 def load_apps_or_failures(
     paths: Sequence[str], *, recursive: bool = False, digest: bool = False,
-    keep_going: bool = False, code: bool = True,
+    keep_going: bool = False, code: bool = True, sdk: SdkLevels | None = None,
 ) -> tuple[list[App], tuple[InputFailure, ...]]:
     """``load_apps``; with ``keep_going`` an unreadable input is a failure entry instead."""
     if not keep_going:
-        return load_apps(paths, recursive=recursive, digest=digest, code=code), ()
+        return load_apps(paths, recursive=recursive, digest=digest, code=code, sdk=sdk), ()
     from permaudit.inputs.loader import load_inputs_keep_going
 
     apps, failures = load_inputs_keep_going(
-        paths, recursive=recursive, digest=digest, code=code
+        paths, recursive=recursive, digest=digest, code=code, sdk=sdk
     )
     return apps, tuple(failures)
 
@@ -204,7 +215,7 @@ def diagnostic(line: str) -> None:
 
 def run_scan(request: ScanRequest) -> int:
     """Load, analyse and write one report of every input; exit code 0."""
-    from permaudit.formatters import SCAN_FORMATS, renderer
+    from permaudit.formatters import SCAN_FORMATS
 
     if request.fmt == "jsonl":  # streamed file by file, memory flat (permaudit.batch)
         from permaudit.batch.run import BatchRequest, run_batch
@@ -213,27 +224,30 @@ def run_scan(request: ScanRequest) -> int:
             inputs=request.inputs, output=request.output, recursive=request.recursive,
             digest=request.digest, jobs=1, progress=False, device_sdk=request.device_sdk,
             rules_files=tuple(str(p) for p in request.rules_files),
-            keep_going=request.keep_going, summary=False,
+            keep_going=request.keep_going, summary=False, code=request.code,
+            target_sdk=request.target_sdk, min_sdk=request.min_sdk,
         ))
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
         keep_going=request.keep_going, code=request.code,
+        sdk=sdk_levels(request.min_sdk, request.target_sdk),
     )
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = replace(result, failures=failures)
-    text = renderer(SCAN_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = render(SCAN_FORMATS, request.fmt, result, request.output)
     write_output(text, request.output, inputs=(*request.inputs, *request.rules_files))
     return report_failures(failures)
 
 
 def run_compare(request: CompareRequest) -> int:
     """Compare two or more apps; a single app is a usage error."""
-    from permaudit.formatters import COMPARE_FORMATS, renderer
+    from permaudit.formatters import COMPARE_FORMATS
     from permaudit.views.compare import compare
 
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
         keep_going=request.keep_going, code=request.code,
+        sdk=sdk_levels(request.min_sdk, request.target_sdk),
     )
     if len(apps) < 2:
         raise UsageError(
@@ -242,7 +256,7 @@ def run_compare(request: CompareRequest) -> int:
         )
     scanned = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = compare(scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
-    text = renderer(COMPARE_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = render(COMPARE_FORMATS, request.fmt, result, request.output)
     write_output(text, request.output, inputs=(*request.inputs, *request.rules_files))
     return report_failures(failures)
 
@@ -260,7 +274,7 @@ def _one_app(path: str, role: str, *, recursive: bool) -> App:
 
 def run_diff(request: DiffRequest) -> int:
     """Diff two builds of one app; a warning when they are different packages."""
-    from permaudit.formatters import DIFF_FORMATS, renderer
+    from permaudit.formatters import DIFF_FORMATS
     from permaudit.views.diff import diff
 
     apps = [
@@ -274,7 +288,7 @@ def run_diff(request: DiffRequest) -> int:
             f"permaudit: warning: {request.old} is {result.old.package} but {request.new} is "
             f"{result.new.package}; diffing two different apps"
         )
-    text = renderer(DIFF_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = render(DIFF_FORMATS, request.fmt, result, request.output)
     write_output(
         text, request.output, inputs=(request.old, request.new, *request.rules_files)
     )
@@ -303,6 +317,7 @@ def analyse_with_policy(
     *,
     recursive: bool = False,
     keep_going: bool = False,
+    sdk: SdkLevels | None = None,
 ) -> tuple[ScanResult, int, tuple[RuleDoc, ...]]:
     """Scan the inputs (then the ``against`` builds) with the policy's rules and device level.
 
@@ -314,6 +329,8 @@ def analyse_with_policy(
     from permaudit.ci.policy import unknown_references
 
     level = device_sdk if device_sdk is not None else policy.device_sdk
+    given = sdk or SdkLevels()  # the options win over the policy (levels are >= 1)
+    levels = sdk_levels(given.min_sdk or policy.min_sdk, given.target_sdk or policy.target_sdk)
     ruleset = load_rules((*policy.rules_files, *rules_files))
     errors = unknown_references(
         policy, rule_docs.known_rule_ids(ruleset), rule_docs.known_capability_ids(ruleset)
@@ -323,9 +340,9 @@ def analyse_with_policy(
     # SARIF and JUnit reports name each input by its SHA-256 (provenance for CI records).
     # With keep_going the failures ride in ScanResult.failures; --against builds must load.
     apps, failures = load_apps_or_failures(
-        inputs, recursive=recursive, digest=True, keep_going=keep_going
+        inputs, recursive=recursive, digest=True, keep_going=keep_going, sdk=levels
     )
-    olds = load_apps(against, recursive=recursive) if against else []
+    olds = load_apps(against, recursive=recursive, sdk=levels) if against else []
     scan = replace(analyse([*apps, *olds], ruleset, level), failures=failures)
     return scan, len(apps), rule_docs.ruleset_docs(ruleset)
 
@@ -345,6 +362,7 @@ def judge(request: CheckRequest) -> CheckResult:
     scan, count, docs = analyse_with_policy(
         request.inputs, policy, request.rules_files, request.device_sdk, request.against,
         recursive=request.recursive, keep_going=request.keep_going,
+        sdk=sdk_levels(request.min_sdk, request.target_sdk),
     )
     reports, olds = scan.reports[:count], scan.reports[count:]
     if request.against:
@@ -372,11 +390,11 @@ def judge(request: CheckRequest) -> CheckResult:
 
 def run_check(request: CheckRequest) -> int:
     """Judge apps against a policy and a baseline or older builds; exit 0 (pass) or 1."""
-    from permaudit.formatters import CHECK_FORMATS, renderer
+    from permaudit.formatters import CHECK_FORMATS
     from permaudit.formatters.summary import check_summary
 
     result = judge(request)
-    text = renderer(CHECK_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = render(CHECK_FORMATS, request.fmt, result, request.output)
     read: tuple[str | Path, ...] = (*request.inputs, *request.against, *request.rules_files)
     write_output(
         text, request.output, inputs=(*read, request.policy_path, request.baseline_path)
@@ -425,7 +443,7 @@ def run_baseline(request: BaselineRequest) -> int:
     policy = resolve_policy(request.policy_path)
     scan, _, _ = analyse_with_policy(
         request.inputs, policy, request.rules_files, request.device_sdk,
-        recursive=request.recursive,
+        recursive=request.recursive, sdk=sdk_levels(request.min_sdk, request.target_sdk),
     )
     value = baselines.from_reports(scan.reports) if old is None else baselines.update(
         old, scan.reports
@@ -451,10 +469,10 @@ def run_rules_validate(request: RulesValidateRequest) -> int:
 
 def run_rules_list(request: RulesListRequest) -> int:
     """List every capability and rule in force."""
-    from permaudit.formatters import RULES_FORMATS, renderer
+    from permaudit.formatters import RULES_FORMATS
     from permaudit.rules.ruleset import list_rules, load_ruleset
 
     listing = list_rules(load_ruleset(request.rules_files))
-    text = renderer(RULES_FORMATS, request.fmt)(listing, color=False)
+    text = render(RULES_FORMATS, request.fmt, listing, request.output, color=False)
     write_output(text, request.output, inputs=request.rules_files)
     return EXIT_OK

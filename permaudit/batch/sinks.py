@@ -18,8 +18,8 @@ sha256              string                only with ``--hash``
 package             string                manifest package
 version_code        int64
 version_name        string
-min_sdk, target_sdk int32
-installable         bool                  min_sdk <= the device level
+min_sdk, target_sdk int32                 null: unknown (source manifest without levels)
+installable         bool                  min_sdk <= the device level; null when unknown
 risk_score          int32                 0..100
 risk_level          string
 permissions         list<string>          requested permission names

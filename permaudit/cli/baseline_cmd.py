@@ -7,10 +7,17 @@ from pathlib import Path
 import click
 
 from permaudit.app import BaselineRequest, run_baseline
-from permaudit.cli.options import device_sdk_option, policy_option, recursive_option, rules_option
+from permaudit.cli.group import SuggestingGroup
+from permaudit.cli.options import (
+    app_sdk_options,
+    device_sdk_option,
+    policy_option,
+    recursive_option,
+    rules_option,
+)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SuggestingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def baseline() -> None:
     """Record today's findings so 'permaudit check --baseline' fails only on new ones.
 
@@ -34,6 +41,7 @@ def baseline() -> None:
 @policy_option
 @recursive_option
 @device_sdk_option
+@app_sdk_options
 @rules_option
 def create(
     inputs: tuple[str, ...],
@@ -42,6 +50,8 @@ def create(
     policy_path: Path | None,
     recursive: bool,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
 ) -> int:
     """Write a new baseline accepting every finding of APP... as it stands.
@@ -52,6 +62,7 @@ def create(
         BaselineRequest(
             inputs=inputs, path=output, force=force, policy_path=policy_path,
             device_sdk=device_sdk, rules_files=rules_files, recursive=recursive,
+            target_sdk=target_sdk, min_sdk=min_sdk,
         )
     )
 
@@ -70,6 +81,7 @@ def create(
 @policy_option
 @recursive_option
 @device_sdk_option
+@app_sdk_options
 @rules_option
 def update(
     inputs: tuple[str, ...],
@@ -77,6 +89,8 @@ def update(
     policy_path: Path | None,
     recursive: bool,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
 ) -> int:
     """Replace the entries of APP...'s packages in FILE with their findings now.
@@ -88,5 +102,6 @@ def update(
         BaselineRequest(
             inputs=inputs, path=baseline_path, update=True, policy_path=policy_path,
             device_sdk=device_sdk, rules_files=rules_files, recursive=recursive,
+            target_sdk=target_sdk, min_sdk=min_sdk,
         )
     )

@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from permaudit.batch.run import BatchRequest, run_batch
-from permaudit.cli.options import device_sdk_option, recursive_option, rules_option
+from permaudit.cli.options import (
+    app_sdk_options,
+    code_option,
+    device_sdk_option,
+    recursive_option,
+    rules_option,
+)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,7 +49,9 @@ from permaudit.cli.options import device_sdk_option, recursive_option, rules_opt
     "The input paths must be readable by every worker.",
 )
 @device_sdk_option
+@app_sdk_options
 @rules_option
+@code_option
 def batch(
     inputs: tuple[str, ...],
     output: Path | None,
@@ -55,7 +63,10 @@ def batch(
     progress: bool | None,
     scheduler: str | None,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
+    no_code: bool,
 ) -> int:
     """Scan many apps file by file and stream one entry per app to FILE.
 
@@ -70,6 +81,7 @@ def batch(
             inputs=inputs, output=output, from_list=from_list, recursive=recursive,
             resume=resume, digest=digest, jobs=jobs, progress=progress,
             device_sdk=device_sdk, rules_files=tuple(str(p) for p in rules_files),
-            scheduler=scheduler or None,
+            scheduler=scheduler or None, code=not no_code, target_sdk=target_sdk,
+            min_sdk=min_sdk,
         )
     )

@@ -166,3 +166,18 @@ def keep_going_option(func: F) -> F:
         help="Report inputs that cannot be read as errors and go on with the others "
         "(exit code 2 when any failed; the report is still written).",
     )(func)
+
+
+def app_sdk_options(func: F) -> F:
+    """``--target-sdk N`` and ``--min-sdk N``: levels of source manifests that declare none."""
+    for name, what in (("--min-sdk", "minSdkVersion"), ("--target-sdk", "targetSdkVersion")):
+        func = click.option(
+            name,
+            type=click.IntRange(1, 10_000),
+            default=None,
+            metavar="N",
+            help=f"{what} of a source AndroidManifest.xml that has no <uses-sdk> (Gradle "
+            "injects it); default: a literal in the module's build.gradle, else unknown. "
+            "Built apps keep their own.",
+        )(func)
+    return func

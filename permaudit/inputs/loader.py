@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from permaudit._infra.records import replace
 from permaudit.errors import InputError, PermauditError
 from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
-from permaudit.model import App, InputFailure, InputInfo
+from permaudit.model import App, InputFailure, InputInfo, SdkLevels
 
 if TYPE_CHECKING:
     from permaudit.inputs.binary.xmltree import Element
@@ -44,7 +44,9 @@ _EOCD_SEARCH = 65557
 _APKM_HEADER = struct.Struct("<BBQQQ")
 
 
-def load(path: str, *, digest: bool = False, code: bool = True) -> App:
+def load(
+    path: str, *, digest: bool = False, code: bool = True, sdk: SdkLevels | None = None
+) -> App:
     """Load one input file, whatever its kind, into an ``App``; ``InputError`` otherwise.
 
     ``digest``: also compute the SHA-256 of the whole file (``InputInfo.sha256``). It is
@@ -52,15 +54,38 @@ def load(path: str, *, digest: bool = False, code: bool = True) -> App:
     directory, the manifest and the signing block: ~0.7 ms per MB, the only cost of a scan
     that grows with the size of the APK. ``code``: also read the DEX files of an APK
     (``App.code``, see ``permaudit.inputs.code``); split sets in one archive and bundles
-    are not read for code yet (``App.code`` stays ``None``).
+    are not read for code yet (``App.code`` stays ``None``). ``sdk``: levels the user gives
+    (``--min-sdk``/``--target-sdk``) for a source manifest that declares none; an input
+    that declares its levels keeps them, with a note.
     """
     with reading(path):
         kind = sniff(path)
         if kind == KIND_XML:
-            return _load_text(path, digest)
-        if kind == KIND_AXML:
-            return _load_apk(path, digest, code=False)
-        return _load_zip(path, digest, code)
+            app = _load_text(path, digest, sdk)
+        elif kind == KIND_AXML:
+            app = _load_apk(path, digest, code=False)
+        else:
+            app = _load_zip(path, digest, code)
+    if sdk is not None and app.sdk_origin is None:
+        unused = _unused_levels(app, sdk)
+        if unused:
+            app = replace(app, notes=(*app.notes, unused))
+    return app
+
+
+def _unused_levels(app: App, sdk: SdkLevels) -> str | None:
+    """The note for ``--min-sdk``/``--target-sdk`` given for an input that declares its levels."""
+    manifest = app.manifest
+    given = [
+        f"--{name} {value}"
+        for name, value, actual in (("min-sdk", sdk.min_sdk, manifest.min_sdk),
+                                    ("target-sdk", sdk.target_sdk, manifest.target_sdk))
+        if value is not None and value != actual
+    ]  # fmt: skip
+    if not given:
+        return None
+    return (f"{' and '.join(given)} not used: the manifest declares minSdk "
+            f"{manifest.min_sdk} and targetSdk {manifest.target_sdk}, which Android uses.")
 
 
 def sniff(path: str) -> str:
@@ -169,7 +194,8 @@ def _zip_names(path: str) -> list[str] | None:
         return None
 
 
-def _load_text(path: str, digest: bool) -> App:
+def _load_text(path: str, digest: bool, sdk: SdkLevels | None) -> App:
+    from permaudit.inputs.gradle import source_sdk
     from permaudit.inputs.text_manifest import MAX_TEXT_SIZE, read_text_manifest
 
     with open_regular(path) as stream:
@@ -177,12 +203,13 @@ def _load_text(path: str, digest: bool) -> App:
         if size > MAX_TEXT_SIZE:
             raise InputError(f"text manifest is larger than {MAX_TEXT_SIZE} bytes")
         data = stream.read()
-    result = read_text_manifest(data)
+    result = read_text_manifest(data, sdk=lambda: source_sdk(path, sdk))
     sha256 = hashlib.sha256(data).hexdigest() if digest else None
     return App(
         input=InputInfo(path=path, sha256=sha256, kind="xml", size=size),
         manifest=result.manifest,
         notes=result.notes,
+        sdk_origin=result.sdk_origin,
     )
 
 
@@ -272,7 +299,12 @@ def _supported(path: str) -> bool:
 
 
 def load_inputs(
-    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True
+    paths: Sequence[str],
+    *,
+    recursive: bool = False,
+    digest: bool = False,
+    code: bool = True,
+    sdk: SdkLevels | None = None,
 ) -> list[App]:
     """Expand directories, load every input, and merge split APKs with their base APK.
 
@@ -283,18 +315,28 @@ def load_inputs(
     note (Android would refuse to install it alone, "Missing base APK", but its manifest
     is still what the user asked about); several splits without a base are an
     ``InputError``. Everything is loaded before anything is reported, so one bad input
-    fails the whole run (``load_inputs_keep_going`` does not). ``digest``: see ``load``.
+    fails the whole run (``load_inputs_keep_going`` does not). ``digest``, ``sdk``: see
+    ``load``.
     """
-    apps, _ = _load_all(paths, recursive=recursive, digest=digest, keep_going=False, code=code)
+    apps, _ = _load_all(
+        paths, recursive=recursive, digest=digest, keep_going=False, code=code, sdk=sdk
+    )
     return apps
 
 
 def load_inputs_keep_going(
-    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True
+    paths: Sequence[str],
+    *,
+    recursive: bool = False,
+    digest: bool = False,
+    code: bool = True,
+    sdk: SdkLevels | None = None,
 ) -> tuple[list[App], list[InputFailure]]:
     """Like ``load_inputs``, but an input that cannot be read becomes an ``InputFailure``
     (path, error class, one-line message) and the others are still loaded."""
-    return _load_all(paths, recursive=recursive, digest=digest, keep_going=True, code=code)
+    return _load_all(
+        paths, recursive=recursive, digest=digest, keep_going=True, code=code, sdk=sdk
+    )
 
 
 def failure_of(exc: PermauditError, path: str) -> InputFailure:
@@ -303,7 +345,13 @@ def failure_of(exc: PermauditError, path: str) -> InputFailure:
 
 
 def _load_all(
-    paths: Sequence[str], *, recursive: bool, digest: bool, keep_going: bool, code: bool = True
+    paths: Sequence[str],
+    *,
+    recursive: bool,
+    digest: bool,
+    keep_going: bool,
+    code: bool = True,
+    sdk: SdkLevels | None = None,
 ) -> tuple[list[App], list[InputFailure]]:
     failures: list[InputFailure] = []
     if keep_going:
@@ -317,7 +365,7 @@ def _load_all(
         files = expand_inputs(paths, recursive=recursive)
     if len(files) == 1 and len(paths) == 1 and not os.path.isdir(paths[0]):
         try:
-            return [load(files[0], digest=digest, code=code)], failures
+            return [load(files[0], digest=digest, code=code, sdk=sdk)], failures
         except PermauditError as exc:
             if not keep_going:
                 raise
@@ -325,7 +373,7 @@ def _load_all(
     loaded: dict[str, App] = {}
     for path in files:
         try:
-            loaded[path] = load(path, digest=digest, code=code)
+            loaded[path] = load(path, digest=digest, code=code, sdk=sdk)
         except PermauditError as exc:
             if not keep_going:
                 raise

@@ -1,4 +1,4 @@
-"""Compare several apps' reports side by side: capability matrix, permission matrix, exclusives.
+"""Compare several apps' reports side by side: capabilities, permissions, findings, exclusives.
 
 Pure: ``compare(reports) -> Comparison`` reads only the reports (made by the engine on one
 device level with one ruleset) and never does I/O. Columns are the apps in input order;
@@ -24,6 +24,7 @@ from permaudit.model import (
     Severity,
 )
 from permaudit.version import __version__
+from permaudit.views.findings import FindingRow, finding_rows
 from permaudit.views.order import CAPABILITY_ORDER as CAPABILITY_ORDER
 from permaudit.views.order import capability_sort_key as capability_sort_key
 from permaudit.views.reach import Ask, hit_reach
@@ -206,6 +207,9 @@ class Comparison:
     counts: tuple[PermissionCounts, ...]
     #: Per app, the top summary in sentences, generated from its report.
     summaries: tuple[tuple[str, ...], ...] = ()
+    #: Hardening, exported-component, signing and tamper findings (every category but
+    #: ``capability``), most severe first, then by rule id.
+    finding_rows: tuple[FindingRow, ...] = ()
 
 
 def compare(
@@ -256,6 +260,7 @@ def overview(
         permission_rows=_permission_rows(reports, titles),
         exclusives=_exclusives(reports),
         counts=tuple(permission_counts(r) for r in reports),
+        finding_rows=finding_rows(reports),
     )
 
 

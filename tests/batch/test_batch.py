@@ -158,3 +158,17 @@ def test_dask_worker_killed_mid_run_loses_no_input(
         assert not runner.is_alive()
     assert codes == [EXIT_INPUT_FAILED]  # the output holds the broken files' entries
     assert local.read_bytes() == remote.read_bytes()
+
+
+def test_no_code_reads_no_dex_in_batch_and_in_scan_jsonl(tmp_path: Path) -> None:
+    from permaudit.cli import main
+
+    with_code, without = tmp_path / "code.jsonl", tmp_path / "nocode.jsonl"
+    apk = str(APKS[0])
+    assert main(["batch", "--jobs", "1", "-o", str(with_code), apk]) == EXIT_OK
+    assert main(["batch", "--no-code", "--jobs", "1", "-o", str(without), apk]) == EXIT_OK
+    assert "code" in _lines(with_code)[0]
+    assert "code" not in _lines(without)[0]  # absent: not read (the JSON contract)
+    streamed = tmp_path / "scan.jsonl"
+    assert main(["scan", "-f", "jsonl", "--no-code", "-o", str(streamed), apk]) == EXIT_OK
+    assert "code" not in _lines(streamed)[0]

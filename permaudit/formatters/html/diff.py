@@ -32,7 +32,7 @@ from permaudit.formatters.html.common import (
     th_col,
     toc,
 )
-from permaudit.model import Report
+from permaudit.model import Report, sdk_text
 from permaudit.views.changes import CAPABILITY_KINDS, direction
 from permaudit.views.compare import NOT_REACHED, capability_cell, capability_sort_key
 from permaudit.views.diff import Change, Diff
@@ -79,8 +79,8 @@ def _sides(diff: Diff) -> list[str]:
         rows.append(
             f'<tr><th scope="row">{name}</th>'
             f"<td data-label=\"app\">{esc(' '.join(filter(None, column_header(app))))}</td>"
-            f'<td data-label="minSdk">{manifest.min_sdk}</td>'
-            f'<td data-label="targetSdk">{manifest.target_sdk}</td>'
+            f'<td data-label="minSdk">{sdk_text(manifest.min_sdk)}</td>'
+            f'<td data-label="targetSdk">{sdk_text(manifest.target_sdk)}</td>'
             f'<td data-label="risk">{risk_badge(report)}</td>'
             f'<td data-label="input"><code>{breakable(app.path)}</code></td></tr>'
         )

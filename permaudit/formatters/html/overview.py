@@ -37,6 +37,7 @@ from permaudit.formatters.html.common import (
     via_text,
 )
 from permaudit.formatters.labels import short_permission
+from permaudit.model import sdk_text
 from permaudit.views.compare import Comparison, PermissionCell
 
 
@@ -66,8 +67,8 @@ def apps_table(comparison: Comparison) -> list[str]:
             "<tr>"
             + row_header(app.label)
             + f'<td data-label="version">{esc(version)}</td>'
-            + f'<td data-label="minSdk">{manifest.min_sdk}</td>'
-            + f'<td data-label="targetSdk">{manifest.target_sdk}</td>'
+            + f'<td data-label="minSdk">{sdk_text(manifest.min_sdk)}</td>'
+            + f'<td data-label="targetSdk">{sdk_text(manifest.target_sdk)}</td>'
             + f'<td data-label="input"><code>{breakable(app.path)}</code></td>'
             + f'<td data-label="risk">{risk_badge(report)}</td>'
             + "</tr>"

@@ -6,6 +6,7 @@ from permaudit.formatters.compare_rows import (
     column_header,
     count_headers,
     counts_row,
+    finding_text,
     groups,
     md_code,
     md_escape,
@@ -13,6 +14,7 @@ from permaudit.formatters.compare_rows import (
     ruleset_text,
 )
 from permaudit.formatters.labels import short_permission
+from permaudit.model import sdk_text
 from permaudit.views.compare import CapabilityCell, Comparison
 
 
@@ -29,8 +31,8 @@ def _apps(comparison: Comparison) -> list[str]:
             str(index),
             md_escape(app.label),
             md_escape(app.version),
-            str(report.app.manifest.min_sdk),
-            str(report.app.manifest.target_sdk),
+            sdk_text(report.app.manifest.min_sdk),
+            sdk_text(report.app.manifest.target_sdk),
             md_code(app.path),
             md_escape(app.signer),
         ]
@@ -59,6 +61,20 @@ def _capabilities(comparison: Comparison) -> list[str]:
     risk = [f"**{r.risk.score}** ({md_escape(r.risk.level)})" for r in comparison.reports]
     rows.append(["**risk score**", *risk])
     return md_table(["capability", *_app_headers(comparison)], rows)
+
+
+def _findings(comparison: Comparison) -> list[str]:
+    if not comparison.finding_rows:
+        return ["No hardening, exported-component or signing findings."]
+    rows = []
+    for row in comparison.finding_rows:
+        cells = [
+            "<br>".join(md_escape(finding_text(f)) for f in cell.findings) or "-"
+            for cell in row.cells
+        ]
+        title = f"{md_escape(row.title)} ({md_code(row.rule)}, {row.severity.label})"
+        rows.append([title, *cells])
+    return md_table(["finding", *_app_headers(comparison)], rows)
 
 
 def _permissions(comparison: Comparison) -> list[str]:
@@ -116,6 +132,10 @@ def render(result: Comparison, *, color: bool = False) -> str:
         "features; `-` means it does not.",
         "",
         *_capabilities(result),
+        "",
+        "### Findings: hardening, exported components, signing",
+        "",
+        *_findings(result),
         "",
         "### Permissions by capability",
         "",

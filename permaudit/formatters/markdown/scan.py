@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from permaudit.formatters.compare_rows import column_header, md_code, md_escape, md_table
 from permaudit.formatters.labels import short_permission
-from permaudit.model import COMPONENT_KINDS, Report, ScanResult
+from permaudit.model import COMPONENT_KINDS, Report, ScanResult, sdk_text
 from permaudit.views.compare import AppColumn, Comparison, overview
 from permaudit.views.reach import REACH_LEVELS, reach_level
 
@@ -122,8 +122,8 @@ def _app(view: Comparison, index: int, app: AppColumn, report: Report) -> list[s
     lines.extend([" ".join(md_escape(s) for s in view.summaries[index]), ""])
     manifest = report.app.manifest
     lines.extend([
-        f"Input {md_code(app.path)} · minSdk {manifest.min_sdk} · targetSdk "
-        f"{manifest.target_sdk} · device API level {view.device_sdk}",
+        f"Input {md_code(app.path)} · minSdk {sdk_text(manifest.min_sdk)} · targetSdk "
+        f"{sdk_text(manifest.target_sdk)} · device API level {view.device_sdk}",
         "",
         "### How far it reaches",
         "",
