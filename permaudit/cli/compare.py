@@ -15,15 +15,17 @@ from permaudit.cli.options import (
     hash_option,
     keep_going_option,
     output_option,
+    picked_format,
     recursive_option,
     rules_option,
+    say_picked,
 )
 from permaudit.formatters import COMPARE_FORMATS
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, metavar="APP APP [APP...]")
-@format_option(COMPARE_FORMATS)
+@format_option(COMPARE_FORMATS, from_output=True)
 @recursive_option
 @device_sdk_option
 @app_sdk_options
@@ -34,7 +36,7 @@ from permaudit.formatters import COMPARE_FORMATS
 @code_option
 def compare(
     inputs: tuple[str, ...],
-    fmt: str,
+    fmt: str | None,
     recursive: bool,
     device_sdk: int | None,
     target_sdk: int | None,
@@ -52,7 +54,8 @@ def compare(
     unreadable file stops the run with exit code 2 (with --keep-going it is listed on
     stderr, the others are compared, and the exit code is 2).
     """
-    return run_compare(
+    fmt, note = picked_format(fmt, output, COMPARE_FORMATS)
+    code = run_compare(
         CompareRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             target_sdk=target_sdk, min_sdk=min_sdk,
@@ -60,3 +63,5 @@ def compare(
             code=not no_code,
         )
     )
+    say_picked(note)
+    return code

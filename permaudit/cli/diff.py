@@ -11,8 +11,10 @@ from permaudit.cli.options import (
     device_sdk_option,
     format_option,
     output_option,
+    picked_format,
     recursive_option,
     rules_option,
+    say_picked,
 )
 from permaudit.formatters import DIFF_FORMATS
 
@@ -20,7 +22,7 @@ from permaudit.formatters import DIFF_FORMATS
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
-@format_option(DIFF_FORMATS)
+@format_option(DIFF_FORMATS, from_output=True)
 @recursive_option
 @device_sdk_option
 @rules_option
@@ -28,7 +30,7 @@ from permaudit.formatters import DIFF_FORMATS
 def diff(
     old: str,
     new: str,
-    fmt: str,
+    fmt: str | None,
     recursive: bool,
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
@@ -40,9 +42,12 @@ def diff(
     implied permissions, exported components, application flags and SDK levels;
     each change with a severity from the ruleset, worst first.
     """
-    return run_diff(
+    fmt, note = picked_format(fmt, output, DIFF_FORMATS)
+    code = run_diff(
         DiffRequest(
             old=old, new=new, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             output=output, recursive=recursive,
         )
     )
+    say_picked(note)
+    return code

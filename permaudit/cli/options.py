@@ -15,8 +15,22 @@ from permaudit.errors import UsageError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def format_option(choices: Iterable[str]) -> Callable[[F], F]:
-    """``-f/--format NAME`` among ``choices`` (in the order given), default ``table``."""
+def format_option(choices: Iterable[str], *, from_output: bool = False) -> Callable[[F], F]:
+    """``-f/--format NAME`` among ``choices`` (in the order given), default ``table``.
+
+    With ``from_output`` the default is ``None``: the command resolves it with
+    ``picked_format`` from the ``--output`` file name.
+    """
+    if from_output:
+        return click.option(
+            "-f",
+            "--format",
+            "fmt",
+            type=click.Choice(list(choices)),
+            default=None,
+            help="Report format [default: from the --output file name (.html, .md, .json, "
+            "...), else table].",
+        )
     return click.option(
         "-f",
         "--format",
@@ -26,6 +40,36 @@ def format_option(choices: Iterable[str]) -> Callable[[F], F]:
         show_default=True,
         help="Report format.",
     )
+
+
+def picked_format(
+    fmt: str | None, output: Path | None, registry: dict[str, str]
+) -> tuple[str, str | None]:
+    """``fmt``, or (when ``--format`` was not given) the one ``--output``'s ending names.
+
+    Also returns the line to say on standard error once the report is written (``None``
+    when ``--format`` was given or the ending names no format: then it is ``table``), so
+    ``-o report.html`` never silently writes a terminal table into an .html file.
+    """
+    if fmt is not None:
+        return fmt, None
+    from permaudit.formatters import format_for_output
+
+    picked = format_for_output(registry, output.name) if output is not None else None
+    if picked is None:
+        return "table", None
+    return picked, (
+        f"permaudit: wrote {picked} to {output} (the format its name ends in; --format "
+        "chooses another)"
+    )
+
+
+def say_picked(note: str | None) -> None:
+    """Write ``picked_format``'s line to standard error, if there is one."""
+    if note is not None:
+        from permaudit.app import diagnostic
+
+        diagnostic(note)
 
 
 def device_sdk_option(func: F) -> F:

@@ -15,15 +15,17 @@ from permaudit.cli.options import (
     hash_option,
     keep_going_option,
     output_option,
+    picked_format,
     recursive_option,
     rules_option,
+    say_picked,
 )
 from permaudit.formatters import SCAN_FORMATS
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, metavar="APP...")
-@format_option(SCAN_FORMATS)
+@format_option(SCAN_FORMATS, from_output=True)
 @recursive_option
 @device_sdk_option
 @app_sdk_options
@@ -34,7 +36,7 @@ from permaudit.formatters import SCAN_FORMATS
 @code_option
 def scan(
     inputs: tuple[str, ...],
-    fmt: str,
+    fmt: str | None,
     recursive: bool,
     device_sdk: int | None,
     target_sdk: int | None,
@@ -56,10 +58,13 @@ def scan(
     (JSON "errors") and on stderr, the others are reported, and the exit code is
     2 when any input failed (0 otherwise).
     """
-    return run_scan(
+    fmt, note = picked_format(fmt, output, SCAN_FORMATS)
+    code = run_scan(
         ScanRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             output=output, recursive=recursive, keep_going=keep_going, digest=digest,
             code=not no_code, target_sdk=target_sdk, min_sdk=min_sdk,
         )
     )
+    say_picked(note)
+    return code

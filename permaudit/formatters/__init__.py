@@ -15,6 +15,8 @@ SCAN_FORMATS: dict[str, str] = {
     "table": "permaudit.formatters.text.scan:render",
     "json": "permaudit.formatters.json.scan:render",
     "jsonl": "permaudit.formatters.json.jsonl:render",
+    "markdown": "permaudit.formatters.markdown.scan:render",
+    "html": "permaudit.formatters.html.scan:render",
 }
 #: ``permaudit compare``: result is a ``compare.Comparison``.
 COMPARE_FORMATS: dict[str, str] = {
@@ -47,6 +49,24 @@ RULES_FORMATS: dict[str, str] = {
 }
 
 Renderer = Callable[..., str]
+
+#: File name endings and the format ``--output`` without ``--format`` picks for them.
+EXTENSION_FORMATS: dict[str, str] = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".sarif": "sarif",
+}
+
+
+def format_for_output(registry: dict[str, str], name: str) -> str | None:
+    """The format of ``registry`` that the file name ``name``'s ending stands for, if any."""
+    dot = name.rfind(".")
+    fmt = EXTENSION_FORMATS.get(name[dot:].lower()) if dot > 0 else None
+    return fmt if fmt in registry else None
 
 
 #: Formats whose serializer escapes every string itself (``json.dumps``): they get the

@@ -26,44 +26,10 @@ from permaudit.model import (
 from permaudit.version import __version__
 from permaudit.views.findings import FindingRow, finding_rows
 from permaudit.views.network import network_summary
-
-#: Capabilities shown first, in this order (what people ask about first), then the rest of
-#: the default ruleset's ids in its documented order; ids unknown here follow, sorted.
-CAPABILITY_ORDER: tuple[str, ...] = (
-    "microphone",
-    "camera",
-    "contacts",
-    "location",
-    "background_location",
-    "files",
-    "sms",
-    "call_log",
-    "phone",
-    "calendar",
-    "body_sensors",
-    "health",
-    "body_tracking",
-    "activity_recognition",
-    "nearby_devices",
-    "nfc",
-    "notifications",
-    "accounts",
-    "installed_apps",
-    "overlay",
-    "screen_capture",
-    "full_screen_alerts",
-    "accessibility",
-    "notification_access",
-    "device_admin",
-    "vpn",
-    "boot",
-    "install_packages",
-    "exact_alarms",
-    "usage_stats",
-    "write_settings",
-    "battery_unrestricted",
-    "biometric",
-)
+from permaudit.views.order import CAPABILITY_ORDER as CAPABILITY_ORDER
+from permaudit.views.order import capability_sort_key as capability_sort_key
+from permaudit.views.reach import Ask, hit_reach
+from permaudit.views.summary import summary_sentences
 
 #: Level text of a capability an app does not reach.
 NOT_REACHED = "-"
@@ -72,14 +38,6 @@ REACHED = "yes"
 #: Group id of permissions that map to no capability.
 OTHER_GROUP = "other"
 OTHER_TITLE = "Other permissions"
-
-
-def capability_sort_key(capability_id: str) -> tuple[int, str]:
-    """Sort key placing known capabilities in ``CAPABILITY_ORDER`` and the rest after, by id."""
-    try:
-        return (CAPABILITY_ORDER.index(capability_id), "")
-    except ValueError:
-        return (len(CAPABILITY_ORDER), capability_id)
 
 
 @record
@@ -115,6 +73,10 @@ class CapabilityCell:
     severity: Severity | None = None
     via: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: How far it reaches, a ``ReachLevel.key`` (``none`` when it does not).
+    reach: str = "none"
+    #: What Android asks the user for each ``via`` entry, in ``via`` order.
+    asks: tuple[Ask, ...] = ()
 
     @property
     def reached(self) -> bool:
@@ -131,6 +93,10 @@ class CapabilityRow:
     #: The highest severity among the cells (the ruleset's severity of the capability).
     severity: Severity
     cells: tuple[CapabilityCell, ...]
+    #: What reaching it means, in plain words (the ruleset's rationale); empty if unknown.
+    rationale: str = ""
+    #: What Android asks the user, over every app's ``via`` entries, each subject once.
+    asks: tuple[Ask, ...] = ()
 
 
 @record
@@ -242,6 +208,8 @@ class Comparison:
     permission_rows: tuple[PermissionRow, ...]
     exclusives: tuple[Exclusives, ...]
     counts: tuple[PermissionCounts, ...]
+    #: Per app, the top summary in sentences, generated from its report.
+    summaries: tuple[tuple[str, ...], ...] = ()
     #: Hardening, exported-component, signing and tamper findings (every category but
     #: ``capability``), most severe first, then by rule id.
     finding_rows: tuple[FindingRow, ...] = ()
@@ -260,16 +228,37 @@ def compare(
     reports = tuple(reports)
     if len(reports) < 2:
         raise PermauditError(f"compare needs at least two apps, got {len(reports)}")
+    return overview(reports, ruleset=ruleset, tool_version=tool_version)
+
+
+def overview(
+    reports: Sequence[Report],
+    *,
+    ruleset: RulesetInfo | None = None,
+    tool_version: str = __version__,
+) -> Comparison:
+    """The comparison of one app or more (``scan``'s page is that of one app).
+
+    Raises ``PermauditError`` for no report or mixed device levels.
+    """
+    reports = tuple(reports)
+    if not reports:
+        raise PermauditError("nothing to show: no app was read")
     levels = sorted({r.device_sdk for r in reports})
     if len(levels) > 1:
         raise PermauditError(f"cannot compare reports made for different device levels {levels}")
     titles = _capability_titles(reports)
+    apps = app_columns(reports)
     return Comparison(
         tool_version=tool_version,
         ruleset=ruleset,
         device_sdk=levels[0],
         reports=reports,
-        apps=app_columns(reports),
+        apps=apps,
+        summaries=tuple(
+            summary_sentences(report, app.label)
+            for report, app in zip(reports, apps, strict=True)
+        ),
         capability_rows=_capability_rows(reports, titles),
         permission_rows=_permission_rows(reports, titles),
         exclusives=_exclusives(reports),
@@ -353,21 +342,36 @@ def _capability_rows(
     by_app = [{hit.id: hit for hit in r.capabilities} for r in reports]
     rows = []
     for cap in sorted(titles, key=capability_sort_key):
-        cells = tuple(_capability_cell(hits.get(cap)) for hits in by_app)
+        cells = tuple(
+            capability_cell(report, hits.get(cap))
+            for report, hits in zip(reports, by_app, strict=True)
+        )
         severity = max(c.severity for c in cells if c.severity is not None)
-        rows.append(CapabilityRow(id=cap, title=titles[cap], severity=severity, cells=cells))
+        rationales = sorted({h[cap].rationale for h in by_app if cap in h and h[cap].rationale})
+        asks = {ask.subject: ask for cell in cells for ask in cell.asks}
+        rows.append(
+            CapabilityRow(
+                id=cap, title=titles[cap], severity=severity, cells=cells,
+                rationale=rationales[0] if rationales else "",
+                asks=tuple(asks[k] for k in sorted(asks, key=lambda v: (":" in v, v))),
+            )
+        )
     return tuple(rows)
 
 
-def _capability_cell(hit: CapabilityHit | None) -> CapabilityCell:
+def capability_cell(report: Report, hit: CapabilityHit | None) -> CapabilityCell:
+    """One app's cell of a capability row (``hit`` is ``None`` when it does not reach it)."""
     if hit is None:
         return CapabilityCell(level=NOT_REACHED)
+    reach, asks = hit_reach(report, hit)
     return CapabilityCell(
         level=level_text(hit),
         access=hit.access,
         severity=hit.severity,
         via=hit.via,
         notes=hit.notes,
+        reach=reach,
+        asks=asks,
     )
 
 
@@ -463,3 +467,4 @@ def permission_counts(report: Report) -> PermissionCounts:
         implied=elements.count(IMPLIED),
         applies=sum(1 for p in report.permissions if p.applies),
     )
+

@@ -19,8 +19,10 @@ import pytest
 from conftest import FIXTURES, REPO, TESTS
 from permaudit.formatters import COMPARE_FORMATS, DIFF_FORMATS, renderer
 from permaudit.model import Application, Component, RulesetInfo, Severity
+from permaudit.views.changes import CAPABILITY_KINDS
 from permaudit.views.compare import Comparison, compare
 from permaudit.views.diff import CHANGE_KINDS, Diff, diff
+from permaudit.views.reach import REACH_LEVELS
 from tests.views.test_compare import P, finding, hit, messenger_reports, perm, report
 
 GOLDEN = TESTS / "golden"
@@ -190,10 +192,14 @@ def test_every_compare_format_names_every_app_and_capability(fmt: str) -> None:
 def test_every_diff_format_lists_every_change(fmt: str) -> None:
     result = hand_diff()
     text = renderer(DIFF_FORMATS, fmt)(result, color=False)
+    titles = {h.id: h.title for r in (result.old_report, result.new_report) for h in r.capabilities}
     if fmt == "html":
         text = "".join(parse(text).text)  # <wbr> break opportunities split names
     for change in result.changes:
-        assert change.subject.removeprefix(P) in text
+        if fmt == "html" and change.kind in CAPABILITY_KINDS:
+            assert titles[change.subject] in text  # the HTML page names capabilities by title
+        else:
+            assert change.subject.removeprefix(P) in text
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
@@ -295,11 +301,11 @@ class Page(HTMLParser):
         attributes = {k: v or "" for k, v in attrs}
         self.tags.append(tag)
         self.urls.extend(v for k, v in attributes.items() if k in ("src", "href"))
-        if tag == "table" and "heatmap" in attributes.get("class", "").split():
+        if tag == "table" and "matrix" in attributes.get("class", "").split():
             self.heatmaps.append({"head": [], "rows": [], "foot": []})
         section = next((t for t, _ in reversed(self.stack) if t in ("thead", "tbody", "tfoot")), "")
         in_heatmap = any(
-            t == "table" and "heatmap" in a.get("class", "").split() for t, a in self.stack
+            t == "table" and "matrix" in a.get("class", "").split() for t, a in self.stack
         )
         if in_heatmap and tag == "tr" and section in ("tbody", "tfoot"):
             self.heatmaps[-1]["rows" if section == "tbody" else "foot"].append([])
@@ -326,24 +332,28 @@ def parse(text: str) -> Page:
     return page
 
 
-def test_compare_html_heat_map_structure() -> None:
+def test_compare_html_matrix_shows_reach_levels_not_severity() -> None:
     result = hand_comparison()
     page = parse(renderer(COMPARE_FORMATS, "html")(result, color=False))
     assert page.tags[0] == "html" and "style" in page.tags
     assert len(page.heatmaps) == 1
-    heatmap = page.heatmaps[0]
-    assert len(heatmap["head"]) == 1 + len(result.apps)
-    assert len(heatmap["rows"]) == len(result.capability_rows)
-    classes = {f"sev-{s.label}" for s in Severity} | {"sev-none"}
-    for row, cap_row in zip(heatmap["rows"], result.capability_rows, strict=True):
+    matrix = page.heatmaps[0]
+    assert len(matrix["head"]) == 1 + len(result.apps)
+    assert len(matrix["rows"]) == len(result.capability_rows)
+    classes = {f"reach-{level.key}" for level in REACH_LEVELS}
+    for row, cap_row in zip(matrix["rows"], result.capability_rows, strict=True):
         assert len(row) == len(result.apps)
         assert all(cell in classes for cell in row)
-        assert row == [
-            "sev-none" if c.severity is None else f"sev-{c.severity.label}" for c in cap_row.cells
-        ]
-    # The heat map comes before the detailed tables.
+        assert row == [f"reach-{c.reach}" for c in cap_row.cells]
+    # Every level used has its mark and words in the cell, and a legend entry.
     html = renderer(COMPARE_FORMATS, "html")(result, color=False)
-    assert html.index('class="heatmap"') < html.index('id="capabilities"')
+    for level in REACH_LEVELS:
+        assert f'<dt class="reach-{level.key}">' in html
+        assert level.meaning in html
+    # The summary and the matrix come before the detailed sections.
+    assert html.index('id="summary"') < html.index('class="matrix"') < html.index(
+        'id="capabilities"'
+    )
 
 
 @pytest.mark.parametrize(
@@ -380,7 +390,8 @@ def test_html_escapes_every_value() -> None:
     text = renderer(COMPARE_FORMATS, "html")(result, color=False)
     page = parse(text)
     assert "script" not in page.tags
-    assert "a" not in page.tags
+    # The only links are the page's own table of contents.
+    assert page.urls and all(u.startswith("#") for u in page.urls)
     assert '<script>alert("x")</script>' in "".join(page.text)
 
 

@@ -40,14 +40,18 @@ def test_there_are_messenger_fixtures() -> None:
     assert {"max-25.8.1.apk", "whatsapp-2.24.24.78.apk", "telegram-11.13.0.apk"} <= names
 
 
-@pytest.mark.parametrize("fmt", ["table", "json"])
+#: The golden file's ending of each scan format.
+SUFFIX = {"table": "txt", "json": "json", "markdown": "md", "html": "html"}
+
+
+@pytest.mark.parametrize("fmt", sorted(SUFFIX))
 @pytest.mark.parametrize("apk", MESSENGERS, ids=lambda p: p.stem)
 def test_scan_matches_golden(
     apk: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(REPO)
     text = rendered(apk, fmt)
-    golden = GOLDEN / f"{apk.stem}.{'txt' if fmt == 'table' else 'json'}"
+    golden = GOLDEN / f"{apk.stem}.{SUFFIX[fmt]}"
     if UPDATE:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(text, encoding="utf-8")

@@ -1,12 +1,12 @@
-"""``permaudit diff`` as one self-contained HTML page: old vs new heat map, then every change.
+"""``permaudit diff`` as one self-contained HTML page: old vs new, and every change marked.
 
 Same page rules as the compare page (inline CSS, no scripts, no network, every value
-escaped); the stylesheet and table helpers are shared with ``compare_html``.
+escaped): the stylesheet, escaper and widgets come from ``html.common``. A change is
+shown by a sign and words (``+ gained``, ``- dropped``, ``~ changed``) and a tint, never by
+colour alone; capabilities are named by their titles, not their ids.
 """
 
 from __future__ import annotations
-
-from html import escape
 
 from permaudit.formatters.compare_rows import (
     change_counts,
@@ -16,18 +16,57 @@ from permaudit.formatters.compare_rows import (
     ruleset_text,
     value_text,
 )
-from permaudit.formatters.html.compare import breakable, legend, page, sev_class, table
-from permaudit.formatters.labels import risk_severity
+from permaudit.formatters.html.common import (
+    app_header,
+    app_title,
+    breakable,
+    esc,
+    page,
+    reach_cell,
+    reach_legend,
+    risk_badge,
+    row_header,
+    section,
+    severity_badge,
+    table,
+    th_col,
+    toc,
+)
 from permaudit.model import Report, sdk_text
-from permaudit.views.compare import capability_sort_key, level_text
-from permaudit.views.diff import Diff
+from permaudit.views.changes import CAPABILITY_KINDS, direction
+from permaudit.views.compare import NOT_REACHED, capability_cell, capability_sort_key
+from permaudit.views.diff import Change, Diff
+from permaudit.views.summary import summary_sentences
+
+#: The sign and words of each direction of a change.
+SIGNS = {"gained": ("+", "gained"), "dropped": ("-", "dropped"), "changed": ("~", "changed")}
 
 
-def _app_header(name: str, diff: Diff) -> str:
-    app = diff.old if name == "old" else diff.new
-    label, version = column_header(app)
-    sub = f'<span class="sub">{escape(version)}</span>' if version else ""
-    return f'<th scope="col" class="app">{escape(name)}: {escape(label)}{sub}</th>'
+def _sign(kind: str) -> str:
+    mark, words = SIGNS[kind]
+    return f'<span class="chg" aria-hidden="true">{mark}</span> {words}'
+
+
+def _summary(diff: Diff) -> list[str]:
+    counts = {key: 0 for key in SIGNS}
+    for change in diff.changes:
+        counts[direction(change.kind)] += 1
+    total = len(diff.changes)
+    lines = [
+        f"<p>{total} change{'' if total == 1 else 's'}: {counts['gained']} gained, "
+        f"{counts['dropped']} dropped, {counts['changed']} changed. Risk "
+        f"{risk_badge(diff.old_report)} → {risk_badge(diff.new_report)}.</p>",
+        '<div class="summary">',
+    ]
+    for name, app, report in (("old", diff.old, diff.old_report),
+                              ("new", diff.new, diff.new_report)):
+        label, version = app_title(app)
+        lines.append(f'<div class="card"><h3>{esc(name)}: {breakable(label)} '
+                     f'<span class="meta">{esc(version)}</span></h3>')
+        lines.extend(f"<p>{esc(s)}</p>" for s in summary_sentences(report, app.label))
+        lines.append("</div>")
+    lines.append("</div>")
+    return lines
 
 
 def _sides(diff: Diff) -> list[str]:
@@ -39,62 +78,83 @@ def _sides(diff: Diff) -> list[str]:
         manifest = report.app.manifest
         rows.append(
             f'<tr><th scope="row">{name}</th>'
-            f"<td>{escape(' '.join(filter(None, column_header(app))))}</td>"
-            f"<td>{sdk_text(manifest.min_sdk)}</td><td>{sdk_text(manifest.target_sdk)}</td>"
-            f'<td class="{sev_class(risk_severity(report.risk.level))}">'
-            f"{report.risk.score} ({escape(report.risk.level)})</td>"
-            f"<td><code>{escape(app.path)}</code></td></tr>"
+            f"<td data-label=\"app\">{esc(' '.join(filter(None, column_header(app))))}</td>"
+            f'<td data-label="minSdk">{sdk_text(manifest.min_sdk)}</td>'
+            f'<td data-label="targetSdk">{sdk_text(manifest.target_sdk)}</td>'
+            f'<td data-label="risk">{risk_badge(report)}</td>'
+            f'<td data-label="input"><code>{breakable(app.path)}</code></td></tr>'
         )
-    headers = [
-        f'<th scope="col">{h}</th>'
-        for h in ("build", "app", "minSdk", "targetSdk", "risk", "input")
-    ]
-    return table(headers, rows)
+    headers = [th_col(h) for h in ("build", "app", "minSdk", "targetSdk", "risk", "input")]
+    return table(headers, rows, css="full stack")
 
 
-def _heatmap(diff: Diff) -> list[str]:
+def _matrix(diff: Diff) -> list[str]:
     old = {hit.id: hit for hit in diff.old_report.capabilities}
     new = {hit.id: hit for hit in diff.new_report.capabilities}
     rows = []
     for cap in sorted(old.keys() | new.keys(), key=capability_sort_key):
         title = (new.get(cap) or old[cap]).title
-        cells = []
-        for side in (old, new):
-            hit = side.get(cap)
-            severity = None if hit is None else hit.severity
-            text = "-" if hit is None else level_text(hit)
-            cells.append(f'<td class="{sev_class(severity)}">{escape(text)}</td>')
+        was = capability_cell(diff.old_report, old.get(cap))
+        now = capability_cell(diff.new_report, new.get(cap))
+        if was.level == NOT_REACHED:
+            kind = "gained"
+        elif now.level == NOT_REACHED:
+            kind = "dropped"
+        elif (was.reach, set(was.access)) != (now.reach, set(now.access)):
+            kind = "changed"
+        else:
+            kind = ""
+        if kind:
+            mark = f'<td class="chg-{kind}">{_sign(kind)}</td>'
+        else:
+            mark = '<td class="same">same</td>'
+        css = ' class="changed"' if kind else ""
         rows.append(
-            f'<tr data-capability="{escape(cap)}"><th scope="row">{escape(title)}</th>'
-            f"{''.join(cells)}</tr>"
+            f'<tr{css} data-capability="{esc(cap)}">{row_header(title)}'
+            f"{reach_cell(was.reach, ', '.join(was.access))}"
+            f"{reach_cell(now.reach, ', '.join(now.access))}{mark}</tr>"
         )
     headers = [
-        '<th scope="col">capability</th>',
-        _app_header("old", diff),
-        _app_header("new", diff),
+        th_col("capability"),
+        app_header(diff.old, "old: "),
+        app_header(diff.new, "new: "),
+        th_col("change"),
     ]
-    return table(headers, rows, css="heatmap")
+    return table(headers, rows, css="matrix", cols=("c-cap", "c-side", "c-side", "c-chg"))
+
+
+def _subject(change: Change, titles: dict[str, str]) -> str:
+    if change.kind in CAPABILITY_KINDS and change.subject in titles:
+        return esc(titles[change.subject])
+    return f"<code>{breakable(change_subject(change))}</code>"
+
+
+def _changes(diff: Diff) -> list[str]:
+    titles = {
+        hit.id: hit.title
+        for report in (diff.old_report, diff.new_report)
+        for hit in report.capabilities
+    }
+    rows = []
+    for change in diff.changes:
+        kind = direction(change.kind)
+        rows.append(
+            f'<tr class="chg-{kind}">'
+            f'<td data-label="change" class="chg-{kind}">{_sign(kind)}'
+            f'<span class="sub">{esc(change_label(change.kind))}</span></td>'
+            f'<td data-label="severity">{severity_badge(change.severity)}</td>'
+            f'<th scope="row" data-label="subject">{_subject(change, titles)}</th>'
+            f'<td data-label="old">{esc(value_text(change.old))}</td>'
+            f'<td data-label="new">{esc(value_text(change.new))}</td>'
+            "</tr>"
+        )
+    headers = [th_col(h) for h in ("change", "severity", "what", "old", "new")]
+    return table(headers, rows, css="changes stack",
+                 cols=("c-what", "c-sev", "c-subject", "c-old", "c-new"))
 
 
 def _report_risk(report: Report) -> str:
     return f"{report.risk.score} ({report.risk.level})"
-
-
-def _changes(diff: Diff) -> list[str]:
-    rows = [
-        "<tr>"
-        f'<td class="{sev_class(change.severity)}" data-label="severity">'
-        f"{change.severity.label}</td>"
-        f'<td data-label="change">{escape(change_label(change.kind))}</td>'
-        f'<th scope="row" data-label="subject"><code>{breakable(change_subject(change))}'
-        "</code></th>"
-        f'<td data-label="old">{escape(value_text(change.old))}</td>'
-        f'<td data-label="new">{escape(value_text(change.new))}</td>'
-        "</tr>"
-        for change in diff.changes
-    ]
-    headers = [f'<th scope="col">{h}</th>' for h in ("severity", "change", "subject", "old", "new")]
-    return table(headers, rows, css="changes")
 
 
 def render(result: Diff, *, color: bool = False) -> str:
@@ -106,36 +166,30 @@ def render(result: Diff, *, color: bool = False) -> str:
         f"permaudit {result.tool_version} · risk {_report_risk(result.old_report)} → "
         f"{_report_risk(result.new_report)}"
     )
-    body = [
-        "<header>",
-        f"<h1>What changed: {escape(title)}</h1>",
-        f'<p class="meta">{escape(meta)}</p>',
-        "</header>",
-        '<section id="builds">',
-        *_sides(result),
-    ]
+    builds = _sides(result)
     if not result.same_package:
-        body.append(
+        builds.append(
             '<p class="hint"><strong>Note:</strong> the two inputs are different packages.</p>'
         )
-    body += [
-        "</section>",
-        '<section id="heatmap">',
-        "<h2>Capabilities before and after</h2>",
-        *legend(),
-        *_heatmap(result),
-        "</section>",
-        '<section id="changes">',
-    ]
     if result.changes:
-        body += [
-            f"<h2>{len(result.changes)} changes ({escape(change_counts(result))})</h2>",
-            *_changes(result),
-        ]
+        changes = _changes(result)
+        heading = f"{len(result.changes)} changes ({change_counts(result)})"
     else:
-        body += [
-            "<h2>No changes</h2>",
-            "<p>No changes in permissions, capabilities, components, flags or SDK levels.</p>",
-        ]
-    body.append("</section>")
+        changes = ["<p>No changes in permissions, capabilities, components, flags or SDK "
+                   "levels.</p>"]
+        heading = "No changes"
+    sections = [
+        ("summary", "In short", _summary(result), ""),
+        ("builds", "The two builds", builds, ""),
+        ("matrix", "Capabilities before and after", [*reach_legend(), *_matrix(result)],
+         "Rows that differ are marked in the last column and by a bar on the left."),
+        ("changes", heading, changes,
+         "+ gained: the new build has more; - dropped: it has less; ~ changed: neither."),
+    ]
+    body = ["<header>", f"<h1>What changed: {esc(title)}</h1>",
+            f'<p class="meta">{esc(meta)}</p>', *toc([(s[0], s[1]) for s in sections]),
+            "</header>", "<main>"]
+    for section_id, head, lines, hint in sections:
+        body.extend(section(section_id, head, lines, hint))
+    body.append("</main>")
     return page(f"permaudit diff: {title}", body)
