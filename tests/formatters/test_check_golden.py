@@ -76,6 +76,9 @@ def test_check_matches_golden(apk: str, fmt: str, capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize("fmt", sorted(RULES_FORMATS))
 def test_rules_list_matches_golden(fmt: str, capsys: pytest.CaptureFixture[str],
                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Wide enough that no "defined at" path wraps: where it would wrap depends on how long
+    # the checkout's path is (tests/formatters/test_text_width.py covers rules list at 80).
+    monkeypatch.setenv("COLUMNS", "1000")
     code, out = _run(["rules", "list", "-f", fmt], capsys, monkeypatch)
     assert code == 0
     _check_golden(GOLDEN / "rules" / f"list.{'txt' if fmt == 'table' else 'json'}",
