@@ -19,6 +19,7 @@ from permaudit.inputs.binary.protoxml import MAX_PROTO_SIZE, parse_proto_xml
 from permaudit.inputs.binary.xmltree import Element
 from permaudit.inputs.binary.ziparchive import refuse_duplicate_names
 from permaudit.inputs.manifest import parse_manifest
+from permaudit.inputs.resources import mark_unresolved
 from permaudit.inputs.splits import SplitApk, SplitSet, dist_attribute, merge_splits
 
 KIND_AAB = "aab"
@@ -43,7 +44,10 @@ def read_aab(stream: BinaryIO) -> SplitSet:
     with archive:
         refuse_duplicate_names(archive.namelist())
         modules = _module_infos(archive)
-        base_root = _read(archive, archive.getinfo(BASE_MANIFEST))
+        base_root = mark_unresolved(
+            _read(archive, archive.getinfo(BASE_MANIFEST)),
+            "an app bundle's resources.pb is not read yet",
+        )
         splits = [SplitApk(path=info.filename, root=_read(archive, info)) for info in modules]
     base = parse_manifest(base_root, with_lines=False)
     merged = merge_splits(

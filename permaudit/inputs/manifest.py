@@ -104,6 +104,21 @@ RESOLVED_BY_ANDROID: dict[str, tuple[str, ...]] = {
     "provider": _COMPONENT_RESOLVED,
 }  # fmt: skip
 
+#: Attributes also resolved through the resource table but not reported when they stay
+#: references: the label (headers fall back to the package name) and ``enabled`` (its
+#: default, true, is the cautious one).
+RESOLVED_QUIETLY: dict[str, tuple[str, ...]] = {
+    "application": ("label",),
+    **{tag: ("enabled",) for tag in COMPONENT_TAGS},
+}
+#: Why a reference stays unresolved when the resource reader left no reason on it.
+NO_TABLE_REASON = "no resource table read for this input"
+
+
+def resolved_attributes(tag: str) -> tuple[str, ...]:
+    """Names of the ``android:`` attributes of ``tag`` resolved through resources."""
+    return RESOLVED_BY_ANDROID.get(tag, ()) + RESOLVED_QUIETLY.get(tag, ())
+
 #: protectionLevel base values and flags (core/res/res/values/attrs_manifest.xml,
 #: android.content.pm.PermissionInfo).
 PROTECTION_BASES = {
@@ -318,6 +333,7 @@ class _Reader:
         self.queries_intents: list[IntentFilter] = []
         self.queries_providers: list[str] = []
         self.application = Application()
+        self.label: str | None = None
         self.components: list[Component] = []
         self.ignored: list[IgnoredElement] = []
         #: ``id()`` of the elements read, so the rest can be reported as ignored.
@@ -367,6 +383,7 @@ class _Reader:
             split=(split.coerce_to_string() or None) if split is not None else None,
             version_code=version_code,
             version_name=_string(root, "versionName"),
+            label=self.label,
             min_sdk=self.min_sdk,
             target_sdk=self.target_sdk,
             max_sdk=self.max_sdk,
@@ -412,6 +429,7 @@ class _Reader:
                         reference=written,
                         component=build_class_name(self.package, component) if component else None,
                         line=self.line(element),
+                        reason=attribute.unresolved or NO_TABLE_REASON,
                     )
                 )
         return tuple(found)
@@ -560,6 +578,7 @@ class _Reader:
         allow_backup = _bool(element, "allowBackup", True)
         full_backup = _attr(element, "fullBackupContent")
         cleartext = _attr(element, "usesCleartextTraffic")
+        self.label = _string(element, "label") or None
         self.application = Application(
             name=build_class_name(self.package, name) if name else None,
             debuggable=_bool(element, "debuggable", False),

@@ -25,7 +25,7 @@ from permaudit.inputs.binary.arsc import (
     ResourceTable,
 )
 from permaudit.inputs.binary.xmltree import Element, TypedValue
-from permaudit.inputs.manifest import RESOLVED_BY_ANDROID
+from permaudit.inputs.manifest import resolved_attributes
 
 MAX_CHAIN = 16
 
@@ -57,6 +57,25 @@ def _pick(candidates: list[Candidate], locale: str | None) -> Candidate | None:
     return None
 
 
+#: Configurations named one by one in a "configuration-dependent" reason.
+CONFIGS_NAMED = 4
+
+
+def _configs(candidates: list[Candidate]) -> str:
+    """The configurations an entry is defined for, in a few words (``ru, uk-rUA, ...``)."""
+    names: list[str] = []
+    for c in candidates:
+        if c.config.language:
+            name = c.config.language + (f"-r{c.config.country}" if c.config.country else "")
+        else:
+            name = "a non-locale qualifier (screen, night mode, ...)"
+        if name not in names:
+            names.append(name)
+    shown = ", ".join(names[:CONFIGS_NAMED])
+    more = len(names) - CONFIGS_NAMED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
 def resolve(table: ResourceTable | None, res_id: int, locale: str | None = None) -> Resolved:
     """Resolve ``res_id`` to a string, bool, int or (xml/file) path, bounded."""
     if table is None:
@@ -74,7 +93,9 @@ def resolve(table: ResourceTable | None, res_id: int, locale: str | None = None)
         if chosen is None:
             return Resolved(
                 value=None,
-                reason=f"@0x{current:08x} has no default value (configuration-dependent)",
+                reason=f"@0x{current:08x} is configuration-dependent: no default value"
+                + (f" nor one for {locale}" if locale else "")
+                + f", defined only for {_configs(candidates)}",
             )
         value = chosen.value
         if value is None:
@@ -106,15 +127,16 @@ def _typed(value: str | bool | int) -> TypedValue:
     return TypedValue(type=TYPE_STRING, string=value)
 
 
-def _resolve_element(element: Element, table: ResourceTable, locale: str | None) -> Element:
-    names = RESOLVED_BY_ANDROID.get(element.tag, ())
-    wanted = {ATTRIBUTE_IDS[name] for name in names if name in ATTRIBUTE_IDS}
+def _resolve_element(element: Element, table: ResourceTable | None, locale: str | None) -> Element:
+    wanted = {ATTRIBUTE_IDS[n] for n in resolved_attributes(element.tag) if n in ATTRIBUTE_IDS}
     attributes = []
     for attribute in element.attributes:
         if attribute.resource_id in wanted and attribute.value.type == TYPE_REFERENCE:
             resolved = resolve(table, attribute.value.data, locale)
             if resolved.value is not None:
                 attribute = replace(attribute, value=_typed(resolved.value), raw=None)
+            else:
+                attribute = replace(attribute, unresolved=resolved.reason)
         attributes.append(attribute)
     children = tuple(_resolve_element(child, table, locale) for child in element.children)
     return replace(element, attributes=tuple(attributes), children=children)
@@ -123,11 +145,24 @@ def _resolve_element(element: Element, table: ResourceTable, locale: str | None)
 def resolve_manifest_tree(
     root: Element, table: ResourceTable | None, locale: str | None = None
 ) -> Element:
-    """``root`` with the references Android resolves (``RESOLVED_BY_ANDROID``) replaced by
-    their values; what cannot be resolved stays a reference (and is reported unresolved).
+    """``root`` with the references Android resolves (``resolved_attributes``) replaced by
+    their values; what cannot be resolved stays a reference carrying the reason
+    (``Attribute.unresolved``), and is reported unresolved.
 
     Bounded: one ``resolve`` per attribute of the tree, each at most ``MAX_CHAIN`` steps.
     """
-    if table is None:
-        return root
     return _resolve_element(root, table, locale)
+
+
+def mark_unresolved(root: Element, reason: str) -> Element:
+    """``root`` with every reference ``resolved_attributes`` names marked with ``reason``:
+    for inputs whose resource table is not read (text manifests, app bundles)."""
+    wanted = {ATTRIBUTE_IDS[n] for n in resolved_attributes(root.tag) if n in ATTRIBUTE_IDS}
+    attributes = tuple(
+        replace(a, unresolved=reason)
+        if a.resource_id in wanted and a.value.type == TYPE_REFERENCE
+        else a
+        for a in root.attributes
+    )
+    children = tuple(mark_unresolved(child, reason) for child in root.children)
+    return replace(root, attributes=attributes, children=children)

@@ -137,7 +137,9 @@ def archive_kind(names: list[str]) -> str | None:
     return KIND_APKS
 
 
-def read_archive(stream: BinaryIO, size: int, kind: str) -> SplitSet:
+def read_archive(
+    stream: BinaryIO, size: int, kind: str, *, locale: str | None = None
+) -> SplitSet:
     """Read every member APK of an ``.apks``/``.xapk``/``.apkm`` archive as one split set."""
     import zipfile
 
@@ -154,7 +156,7 @@ def read_archive(stream: BinaryIO, size: int, kind: str) -> SplitSet:
         apks = []
         for name in members:
             with _open_member(stream, size, archive, infos[name]) as (member, length):
-                apks.append(read_split_apk(member, length, name))
+                apks.append(read_split_apk(member, length, name, locale=locale))
     return merge_split_set(apks, container=f".{kind} archive")
 
 
@@ -246,12 +248,14 @@ def _inflate_into(archive: Any, info: Any, out: IO[bytes]) -> None:
         raise InputError(f"{info.filename} inflates to {written} bytes, not {info.file_size}")
 
 
-def read_split_apk(stream: BinaryIO, size: int, name: str) -> SplitApk:
+def read_split_apk(
+    stream: BinaryIO, size: int, name: str, *, locale: str | None = None
+) -> SplitApk:
     """One member APK: its manifest tree, signers and tamper evidence (named after it)."""
     from permaudit.inputs.apk import read_apk
 
     try:
-        contents = read_apk(stream, size)
+        contents = read_apk(stream, size, locale=locale)
     except PermauditError as exc:
         raise type(exc)(f"{name}: {exc.detail}") from None
     return split_apk(contents, name)

@@ -49,6 +49,7 @@ from permaudit.inputs.manifest import (
     build_class_name,
     parse_manifest,
 )
+from permaudit.inputs.resources import mark_unresolved
 from permaudit.model import Manifest
 
 MAX_TEXT_SIZE = 16 * 1024 * 1024
@@ -161,6 +162,7 @@ def read_text_manifest(data: bytes) -> TextManifest:
         )
         root, alias_notes = _fix_aliases(root, text)
         notes.extend(alias_notes)
+    root = mark_unresolved(root, "a text manifest: the app's res/values are not read")
     manifest = parse_manifest(root, with_lines=True)
     if not has_sdk:
         notes.append(

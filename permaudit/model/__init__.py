@@ -158,7 +158,8 @@ class UnresolvedReference:
     """An attribute whose value is a resource reference (``@bool/...``, ``@0x7f030000``).
 
     Android reads such a value from the app's resources (resources.arsc) on the phone;
-    permaudit does not read resources, so it used the attribute's default instead.
+    permaudit resolves it the same way where it can. This record is a reference it could
+    not resolve, with the reason; the attribute's default was used instead.
     """
 
     tag: str
@@ -169,6 +170,9 @@ class UnresolvedReference:
     #: The component's ``android:name``, for attributes of components.
     component: str | None = None
     line: int | None = None
+    #: Why it stays unresolved: no resource table (or none read for this input kind), no
+    #: such entry, or a configuration-dependent value (no default), in one phrase.
+    reason: str | None = None
 
 
 @record
@@ -185,6 +189,9 @@ class Manifest:
     split: str | None = None
     version_code: int | None = None
     version_name: str | None = None
+    #: ``<application android:label>`` as the launcher shows it (resolved through the
+    #: resource table for the chosen locale); ``None`` when absent or not resolvable.
+    label: str | None = None
     #: Android's defaults: minSdk 1 when absent; targetSdk = minSdk when absent.
     min_sdk: int = 1
     target_sdk: int = 1
@@ -200,6 +207,16 @@ class Manifest:
     ignored: tuple[IgnoredElement, ...] = ()
     #: Attributes that change the report but are resource references (see the class).
     unresolved: tuple[UnresolvedReference, ...] = ()
+
+    @property
+    def display_name(self) -> str:
+        """What report headers call the app: its label, else its package name."""
+        return self.label or self.package
+
+    @property
+    def title(self) -> str:
+        """``Label (package)`` when a label resolves, else the package name."""
+        return f"{self.label} ({self.package})" if self.label else self.package
 
 
 @record
@@ -288,6 +305,9 @@ class App:
     notes: tuple[str, ...] = ()
     #: What the code contains; ``None`` when not read (text manifests, ``--no-code``).
     code: CodeScan | None = None
+    #: The locale asked for (``--locale ru``, ``ru-rRU``): resource references, the label
+    #: first, were resolved for it with Android's fallback; ``None``: default configuration.
+    locale: str | None = None
 
 
 # --- what the engine concludes ------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from fixtures.arsc_writer import Ref, build_table
 from permaudit.inputs.binary.arsc import ArscError, ResourceTable
 from permaudit.inputs.binary.axml import parse_axml
+from permaudit.inputs.loader import load
 from permaudit.inputs.resources import MAX_CHAIN, resolve
 
 LABEL = 0x7F010000
@@ -139,17 +140,8 @@ def _has_table(path: Path) -> bool:
 
 
 def _label(path: Path) -> str | None:
-    with zipfile.ZipFile(path) as archive:
-        table = ResourceTable(archive.read("resources.arsc"))
-        root = parse_axml(archive.read("AndroidManifest.xml"))
-    app = [child for child in root.children if child.tag == "application"]
-    attribute = app[0].android(0x01010001) if app else None
-    if attribute is None:
-        return None
-    if attribute.value.is_reference:
-        resolved = resolve(table, attribute.value.data)
-        return resolved.value if isinstance(resolved.value, str) else None
-    return attribute.value.string
+    """The label the loader puts in the model (``Manifest.label``)."""
+    return load(str(path), code=False).manifest.label
 
 
 def test_labels_agree_with_aapt(corpus: Path) -> None:
