@@ -35,13 +35,16 @@ def scan_many(
     recursive: bool = False,
     digest: bool = False,
     keep_going: bool = False,
+    locale: str | None = None,
 ) -> ScanResult:
     """Every app the inputs stand for (directories expanded, loose splits joined).
 
     With ``keep_going`` an unreadable input is in ``ScanResult.failures`` instead of raised.
+    ``locale`` (``ru``, ``ru-rRU``): the label and other resource values for that locale.
     """
     apps, failures = load_apps_or_failures(
-        [str(p) for p in paths], recursive=recursive, digest=digest, keep_going=keep_going
+        [str(p) for p in paths], recursive=recursive, digest=digest, keep_going=keep_going,
+        locale=locale,
     )
     result = analyse(apps, load_rules([Path(r) for r in rules]), device_sdk)
     return replace(result, failures=failures)
@@ -53,33 +56,43 @@ def scan(
     device_sdk: int | None = None,
     rules: Sequence[StrPath] = (),
     digest: bool = False,
+    locale: str | None = None,
 ) -> Report:
     """The report of the one app at ``path`` (an APK, a split set, a bundle or a manifest)."""
-    result = scan_many([path], device_sdk=device_sdk, rules=rules, digest=digest)
+    result = scan_many([path], device_sdk=device_sdk, rules=rules, digest=digest, locale=locale)
     if len(result.reports) != 1:
         raise UsageError(f"{path} holds {len(result.reports)} apps; use scan_many")
     return result.reports[0]
 
 
 def compare(
-    paths: Sequence[StrPath], *, device_sdk: int | None = None, rules: Sequence[StrPath] = ()
+    paths: Sequence[StrPath],
+    *,
+    device_sdk: int | None = None,
+    rules: Sequence[StrPath] = (),
+    locale: str | None = None,
 ) -> Comparison:
     """Two or more apps side by side, capability by capability."""
     from permaudit.views.compare import compare as side_by_side
 
-    result = scan_many(paths, device_sdk=device_sdk, rules=rules)
+    result = scan_many(paths, device_sdk=device_sdk, rules=rules, locale=locale)
     if len(result.reports) < 2:
         raise UsageError("compare needs at least two apps")
     return side_by_side(result.reports, ruleset=result.ruleset, tool_version=result.tool_version)
 
 
 def diff(
-    old: StrPath, new: StrPath, *, device_sdk: int | None = None, rules: Sequence[StrPath] = ()
+    old: StrPath,
+    new: StrPath,
+    *,
+    device_sdk: int | None = None,
+    rules: Sequence[StrPath] = (),
+    locale: str | None = None,
 ) -> Diff:
     """What changed from the build at ``old`` to the build at ``new``."""
     from permaudit.views.diff import diff as changes
 
-    result = scan_many([old, new], device_sdk=device_sdk, rules=rules)
+    result = scan_many([old, new], device_sdk=device_sdk, rules=rules, locale=locale)
     if len(result.reports) != 2:
         raise UsageError("diff needs one app on each side")
     return changes(*result.reports, ruleset=result.ruleset, tool_version=result.tool_version)
@@ -102,6 +115,7 @@ def batch_scan(
     digest: bool = False,
     scheduler: Any = None,
     progress: bool = False,
+    locale: str | None = None,
 ) -> int:
     """``permaudit batch``: one entry per input streamed to ``output`` (.jsonl/.parquet).
 
@@ -115,5 +129,5 @@ def batch_scan(
     return run_batch(BatchRequest(
         inputs=tuple(str(p) for p in paths), output=Path(output), jobs=jobs,
         recursive=recursive, resume=resume, digest=digest, scheduler=scheduler,
-        progress=progress,
+        progress=progress, locale=locale,
     ))

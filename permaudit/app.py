@@ -49,6 +49,8 @@ class ScanRequest:
     keep_going: bool = False
     #: Read the DEX files (``App.code``); ``--no-code`` turns it off.
     code: bool = True
+    #: ``--locale``: resolve the label and other resource values for it (``ru``, ``ru-rRU``).
+    locale: str | None = None
 
 
 @record
@@ -64,6 +66,7 @@ class CompareRequest:
     digest: bool = False
     keep_going: bool = False
     code: bool = True
+    locale: str | None = None
 
 
 @record
@@ -77,6 +80,7 @@ class DiffRequest:
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
     recursive: bool = False
+    locale: str | None = None
 
 
 @record
@@ -95,6 +99,7 @@ class CheckRequest:
     recursive: bool = False
     exit_zero: bool = False
     keep_going: bool = False
+    locale: str | None = None
 
 
 @record
@@ -132,30 +137,45 @@ class RulesListRequest:
 
 
 def load_apps(
-    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True
+    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True,
+    locale: str | None = None,
 ) -> list[App]:
     """Load every input before any report is written; the first bad one stops the run.
 
     A directory stands for every supported file in it (sorted; ``recursive`` descends);
     split APKs given together with their base APK become one app; ``digest`` adds each
-    file's SHA-256; ``code`` reads the DEX files. See ``permaudit.inputs.load_inputs``.
+    file's SHA-256; ``code`` reads the DEX files; ``locale`` (``ru``, ``ru-rRU``; checked
+    here) picks the resource values. See ``permaudit.inputs.load_inputs``.
     """
     from permaudit.inputs.loader import load_inputs
 
-    return load_inputs(paths, recursive=recursive, digest=digest, code=code)
+    return load_inputs(
+        paths, recursive=recursive, digest=digest, code=code, locale=checked_locale(locale)
+    )
+
+
+def checked_locale(locale: str | None) -> str | None:
+    """``locale`` in Android's form (``ru-rRU``); ``UsageError`` when it is not a locale."""
+    if locale is None:
+        return None
+    from permaudit.inputs.resources import normalise_locale
+
+    return normalise_locale(locale)
 
 
 def load_apps_or_failures(
     paths: Sequence[str], *, recursive: bool = False, digest: bool = False,
-    keep_going: bool = False, code: bool = True,
+    keep_going: bool = False, code: bool = True, locale: str | None = None,
 ) -> tuple[list[App], tuple[InputFailure, ...]]:
     """``load_apps``; with ``keep_going`` an unreadable input is a failure entry instead."""
     if not keep_going:
-        return load_apps(paths, recursive=recursive, digest=digest, code=code), ()
+        return load_apps(
+            paths, recursive=recursive, digest=digest, code=code, locale=locale
+        ), ()
     from permaudit.inputs.loader import load_inputs_keep_going
 
     apps, failures = load_inputs_keep_going(
-        paths, recursive=recursive, digest=digest, code=code
+        paths, recursive=recursive, digest=digest, code=code, locale=checked_locale(locale)
     )
     return apps, tuple(failures)
 
@@ -212,11 +232,11 @@ def run_scan(request: ScanRequest) -> int:
             inputs=request.inputs, output=request.output, recursive=request.recursive,
             digest=request.digest, jobs=1, progress=False, device_sdk=request.device_sdk,
             rules_files=tuple(str(p) for p in request.rules_files),
-            keep_going=request.keep_going, summary=False,
+            keep_going=request.keep_going, summary=False, locale=request.locale,
         ))
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
-        keep_going=request.keep_going, code=request.code,
+        keep_going=request.keep_going, code=request.code, locale=request.locale,
     )
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = replace(result, failures=failures)
@@ -232,7 +252,7 @@ def run_compare(request: CompareRequest) -> int:
 
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
-        keep_going=request.keep_going, code=request.code,
+        keep_going=request.keep_going, code=request.code, locale=request.locale,
     )
     if len(apps) < 2:
         raise UsageError(
@@ -246,9 +266,9 @@ def run_compare(request: CompareRequest) -> int:
     return report_failures(failures)
 
 
-def _one_app(path: str, role: str, *, recursive: bool) -> App:
+def _one_app(path: str, role: str, *, recursive: bool, locale: str | None = None) -> App:
     """The single app ``path`` stands for; a directory of several apps is a usage error."""
-    apps = load_apps([path], recursive=recursive)
+    apps = load_apps([path], recursive=recursive, locale=locale)
     if len(apps) != 1:
         raise UsageError(
             f"{role} must be one app (an APK, a bundle or a set of splits); "
@@ -263,8 +283,8 @@ def run_diff(request: DiffRequest) -> int:
     from permaudit.views.diff import diff
 
     apps = [
-        _one_app(request.old, "OLD", recursive=request.recursive),
-        _one_app(request.new, "NEW", recursive=request.recursive),
+        _one_app(request.old, "OLD", recursive=request.recursive, locale=request.locale),
+        _one_app(request.new, "NEW", recursive=request.recursive, locale=request.locale),
     ]
     scanned = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = diff(*scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
@@ -302,6 +322,7 @@ def analyse_with_policy(
     *,
     recursive: bool = False,
     keep_going: bool = False,
+    locale: str | None = None,
 ) -> tuple[ScanResult, int, tuple[RuleDoc, ...]]:
     """Scan the inputs (then the ``against`` builds) with the policy's rules and device level.
 
@@ -322,9 +343,9 @@ def analyse_with_policy(
     # SARIF and JUnit reports name each input by its SHA-256 (provenance for CI records).
     # With keep_going the failures ride in ScanResult.failures; --against builds must load.
     apps, failures = load_apps_or_failures(
-        inputs, recursive=recursive, digest=True, keep_going=keep_going
+        inputs, recursive=recursive, digest=True, keep_going=keep_going, locale=locale
     )
-    olds = load_apps(against, recursive=recursive) if against else []
+    olds = load_apps(against, recursive=recursive, locale=locale) if against else []
     scan = replace(analyse([*apps, *olds], ruleset, level), failures=failures)
     return scan, len(apps), rule_docs.ruleset_docs(ruleset)
 
@@ -345,7 +366,7 @@ def run_check(request: CheckRequest) -> int:
     threshold = request.fail_on or policy.fail_on or gate.DEFAULT_FAIL_ON
     scan, count, docs = analyse_with_policy(
         request.inputs, policy, request.rules_files, request.device_sdk, request.against,
-        recursive=request.recursive, keep_going=request.keep_going,
+        recursive=request.recursive, keep_going=request.keep_going, locale=request.locale,
     )
     reports, olds = scan.reports[:count], scan.reports[count:]
     if request.against:

@@ -46,6 +46,8 @@ class BatchRequest:
     #: ``False`` (``scan --format jsonl`` without --keep-going): the first failure stops.
     keep_going: bool = True
     summary: bool = True
+    #: ``--locale``: resource values (the label) for that locale.
+    locale: str | None = None
 
 
 class Sink(Protocol):
@@ -64,6 +66,15 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def _locale(text: str | None) -> str | None:
+    """``--locale`` checked and in Android's form (``ru-rRU``)."""
+    if text is None:
+        return None
+    from permaudit.inputs.resources import normalise_locale
+
+    return normalise_locale(text)
 
 
 def batch_inputs(request: BatchRequest) -> list[str]:
@@ -174,7 +185,8 @@ def run_batch(request: BatchRequest) -> int:
     if request.resume and request.output is None:
         raise UsageError("--resume needs --output FILE")
     settings = Settings(
-        device_sdk=request.device_sdk, rules_files=request.rules_files, digest=request.digest
+        device_sdk=request.device_sdk, rules_files=request.rules_files, digest=request.digest,
+        locale=_locale(request.locale),
     )
     sink = _sink(request.output)
     try:

@@ -28,6 +28,7 @@ class Settings:
     device_sdk: int | None = None
     rules_files: tuple[str, ...] = ()
     digest: bool = False
+    locale: str | None = None
 
 
 _RULESETS: dict[tuple[str, ...], RuleSet] = {}
@@ -61,7 +62,7 @@ def scan_file(path: str, settings: Settings) -> dict[str, Any]:
     from permaudit.inputs.loader import failure_of, load, lone_split_note
 
     try:
-        app = load(path, digest=settings.digest)
+        app = load(path, digest=settings.digest, locale=settings.locale)
         if app.manifest.split is not None and app.input.kind == "apk":
             app = replace(app, notes=(*app.notes, lone_split_note(app)))
         report = evaluate(app, _ruleset(settings.rules_files), _platform(settings.device_sdk))

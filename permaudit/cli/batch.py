@@ -8,7 +8,12 @@ from pathlib import Path
 import click
 
 from permaudit.batch.run import BatchRequest, run_batch
-from permaudit.cli.options import device_sdk_option, recursive_option, rules_option
+from permaudit.cli.options import (
+    device_sdk_option,
+    locale_option,
+    recursive_option,
+    rules_option,
+)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,6 +49,7 @@ from permaudit.cli.options import device_sdk_option, recursive_option, rules_opt
 )
 @device_sdk_option
 @rules_option
+@locale_option
 def batch(
     inputs: tuple[str, ...],
     output: Path | None,
@@ -56,6 +62,7 @@ def batch(
     scheduler: str | None,
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
+    locale: str | None,
 ) -> int:
     """Scan many apps file by file and stream one entry per app to FILE.
 
@@ -70,6 +77,6 @@ def batch(
             inputs=inputs, output=output, from_list=from_list, recursive=recursive,
             resume=resume, digest=digest, jobs=jobs, progress=progress,
             device_sdk=device_sdk, rules_files=tuple(str(p) for p in rules_files),
-            scheduler=scheduler or None,
+            scheduler=scheduler or None, locale=locale,
         )
     )

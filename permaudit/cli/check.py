@@ -11,6 +11,7 @@ from permaudit.cli.options import (
     device_sdk_option,
     format_option,
     keep_going_option,
+    locale_option,
     output_option,
     policy_option,
     recursive_option,
@@ -61,6 +62,7 @@ Exit codes:
 @rules_option
 @output_option
 @keep_going_option
+@locale_option
 @click.option(
     "--exit-zero", is_flag=True, help="Exit 0 even when the policy fails (report unchanged)."
 )
@@ -76,6 +78,7 @@ def check(
     rules_files: tuple[Path, ...],
     output: Path | None,
     keep_going: bool,
+    locale: str | None,
     exit_zero: bool,
 ) -> int:
     """Fail a build when an app reaches more than the policy allows.
@@ -97,6 +100,6 @@ def check(
             fail_on=Severity.parse(fail_on) if fail_on else None,
             baseline_path=baseline_path, against=against, fmt=fmt, device_sdk=device_sdk,
             rules_files=rules_files, output=output, recursive=recursive, exit_zero=exit_zero,
-            keep_going=keep_going,
+            keep_going=keep_going, locale=locale,
         )
     )

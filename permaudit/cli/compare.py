@@ -13,6 +13,7 @@ from permaudit.cli.options import (
     format_option,
     hash_option,
     keep_going_option,
+    locale_option,
     output_option,
     recursive_option,
     rules_option,
@@ -30,6 +31,7 @@ from permaudit.formatters import COMPARE_FORMATS
 @keep_going_option
 @hash_option
 @code_option
+@locale_option
 def compare(
     inputs: tuple[str, ...],
     fmt: str,
@@ -40,6 +42,7 @@ def compare(
     keep_going: bool,
     digest: bool,
     no_code: bool,
+    locale: str | None,
 ) -> int:
     """Compare what two or more apps can reach, capability by capability.
 
@@ -52,6 +55,6 @@ def compare(
         CompareRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             output=output, recursive=recursive, keep_going=keep_going, digest=digest,
-            code=not no_code,
+            code=not no_code, locale=locale,
         )
     )

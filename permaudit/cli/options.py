@@ -122,3 +122,23 @@ def keep_going_option(func: F) -> F:
         help="Report inputs that cannot be read as errors and go on with the others "
         "(exit code 2 when any failed; the report is still written).",
     )(func)
+
+
+def locale_option(func: F) -> F:
+    """``--locale LANG[-rREGION]``: the label (and other resource values) for that locale."""
+
+    def checked(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from permaudit.inputs.resources import normalise_locale
+
+        return normalise_locale(value)
+
+    return click.option(
+        "--locale",
+        default=None,
+        metavar="LANG[-rREGION]",
+        callback=checked,
+        help="Resolve the app label and other resource values for this locale (ru, ru-rRU), "
+        "falling back as Android does: language and region, language, default.",
+    )(func)

@@ -13,6 +13,7 @@ from permaudit.cli.options import (
     format_option,
     hash_option,
     keep_going_option,
+    locale_option,
     output_option,
     recursive_option,
     rules_option,
@@ -30,6 +31,7 @@ from permaudit.formatters import SCAN_FORMATS
 @keep_going_option
 @hash_option
 @code_option
+@locale_option
 def scan(
     inputs: tuple[str, ...],
     fmt: str,
@@ -40,6 +42,7 @@ def scan(
     keep_going: bool,
     digest: bool,
     no_code: bool,
+    locale: str | None,
 ) -> int:
     """Report what each app can reach on a phone, why, and how risky that is.
 
@@ -56,6 +59,6 @@ def scan(
         ScanRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             output=output, recursive=recursive, keep_going=keep_going, digest=digest,
-            code=not no_code,
+            code=not no_code, locale=locale,
         )
     )

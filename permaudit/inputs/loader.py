@@ -282,7 +282,12 @@ def _supported(path: str) -> bool:
 
 
 def load_inputs(
-    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True
+    paths: Sequence[str],
+    *,
+    recursive: bool = False,
+    digest: bool = False,
+    code: bool = True,
+    locale: str | None = None,
 ) -> list[App]:
     """Expand directories, load every input, and merge split APKs with their base APK.
 
@@ -293,18 +298,28 @@ def load_inputs(
     note (Android would refuse to install it alone, "Missing base APK", but its manifest
     is still what the user asked about); several splits without a base are an
     ``InputError``. Everything is loaded before anything is reported, so one bad input
-    fails the whole run (``load_inputs_keep_going`` does not). ``digest``: see ``load``.
+    fails the whole run (``load_inputs_keep_going`` does not). ``digest``, ``locale``:
+    see ``load``.
     """
-    apps, _ = _load_all(paths, recursive=recursive, digest=digest, keep_going=False, code=code)
+    apps, _ = _load_all(
+        paths, recursive=recursive, digest=digest, keep_going=False, code=code, locale=locale
+    )
     return apps
 
 
 def load_inputs_keep_going(
-    paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True
+    paths: Sequence[str],
+    *,
+    recursive: bool = False,
+    digest: bool = False,
+    code: bool = True,
+    locale: str | None = None,
 ) -> tuple[list[App], list[InputFailure]]:
     """Like ``load_inputs``, but an input that cannot be read becomes an ``InputFailure``
     (path, error class, one-line message) and the others are still loaded."""
-    return _load_all(paths, recursive=recursive, digest=digest, keep_going=True, code=code)
+    return _load_all(
+        paths, recursive=recursive, digest=digest, keep_going=True, code=code, locale=locale
+    )
 
 
 def failure_of(exc: PermauditError, path: str) -> InputFailure:
@@ -313,7 +328,13 @@ def failure_of(exc: PermauditError, path: str) -> InputFailure:
 
 
 def _load_all(
-    paths: Sequence[str], *, recursive: bool, digest: bool, keep_going: bool, code: bool = True
+    paths: Sequence[str],
+    *,
+    recursive: bool,
+    digest: bool,
+    keep_going: bool,
+    code: bool = True,
+    locale: str | None = None,
 ) -> tuple[list[App], list[InputFailure]]:
     failures: list[InputFailure] = []
     if keep_going:
@@ -327,7 +348,7 @@ def _load_all(
         files = expand_inputs(paths, recursive=recursive)
     if len(files) == 1 and len(paths) == 1 and not os.path.isdir(paths[0]):
         try:
-            return [load(files[0], digest=digest, code=code)], failures
+            return [load(files[0], digest=digest, code=code, locale=locale)], failures
         except PermauditError as exc:
             if not keep_going:
                 raise
@@ -335,7 +356,7 @@ def _load_all(
     loaded: dict[str, App] = {}
     for path in files:
         try:
-            loaded[path] = load(path, digest=digest, code=code)
+            loaded[path] = load(path, digest=digest, code=code, locale=locale)
         except PermauditError as exc:
             if not keep_going:
                 raise

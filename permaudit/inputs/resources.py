@@ -13,8 +13,11 @@ Reference chains are followed at most ``MAX_CHAIN`` steps (loops end there).
 
 from __future__ import annotations
 
+import re
+
 from permaudit._infra.records import record, replace
 from permaudit.android.attributes import ATTRIBUTE_IDS
+from permaudit.errors import UsageError
 from permaudit.inputs.binary.arsc import (
     TYPE_INT_BOOLEAN,
     TYPE_INT_DEC,
@@ -28,6 +31,21 @@ from permaudit.inputs.binary.xmltree import Element, TypedValue
 from permaudit.inputs.manifest import resolved_attributes
 
 MAX_CHAIN = 16
+#: ``--locale``: a language (2-3 letters) and an optional region, Android-style
+#: (``ru-rRU``) or BCP-47-style (``ru-RU``, ``ru_RU``).
+_LOCALE = re.compile(r"([a-zA-Z]{2,3})(?:[-_]r?([a-zA-Z]{2}))?")
+
+
+def normalise_locale(text: str) -> str:
+    """``ru``, ``ru-rRU`` from what a user typed; ``UsageError`` for anything else."""
+    match = _LOCALE.fullmatch(text.strip())
+    if match is None:
+        raise UsageError(
+            f"--locale {text!r}: expected a language, optionally with a region, "
+            "as Android writes it (ru, ru-rRU, pt-rBR)"
+        )
+    language, region = match.group(1).lower(), match.group(2)
+    return f"{language}-r{region.upper()}" if region else language
 
 
 @record
