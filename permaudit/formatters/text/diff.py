@@ -37,8 +37,8 @@ def _side(name: str, diff: Diff, report: Report, *, color: bool) -> str:
 def render(result: Diff, *, color: bool = False) -> str:
     """Render ``result`` for a terminal; ANSI colour only when ``color`` is true."""
     title = (
-        f"permaudit diff: {result.old.package} {result.old.version} -> "
-        f"{result.new.package} {result.new.version} on a device with API level "
+        f"permaudit diff: {result.old.title} {result.old.version} -> "
+        f"{result.new.title} {result.new.version} on a device with API level "
         f"{result.device_sdk}; ruleset {ruleset_text(result.ruleset)}"
     )
     lines = [

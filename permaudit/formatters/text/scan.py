@@ -71,7 +71,7 @@ def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
     manifest = report.app.manifest
     info = report.app.input
     version = manifest.version_name or "?"
-    title = f"{manifest.package} {version}"
+    title = f"{manifest.title} {version}"
     if manifest.version_code is not None:
         title += f" (versionCode {manifest.version_code})"
     risk = report.risk
@@ -189,12 +189,13 @@ def unresolved_notes(unresolved: Sequence[UnresolvedReference]) -> list[str]:
         return []
     shown = [
         f"<{u.tag}{f' {u.component}' if u.component else ''}> android:{u.attribute}={u.reference}"
+        + (f" ({u.reason})" if u.reason else "")
         for u in unresolved[:UNRESOLVED_SHOWN]
     ]
     more = len(unresolved) - len(shown)
     return [
         "resource references not resolved (Android reads their values from the app's "
-        "resources on the phone; permaudit does not, and used each attribute's default): "
+        "resources on the phone; permaudit could not, and used each attribute's default): "
         + "; ".join(shown)
         + (f"; and {more} more (see --format json)" if more > 0 else "")
     ]
