@@ -119,7 +119,7 @@ def test_check_sarif_and_junit_name_the_app(
     assert artifact["description"]["text"] == f"{RU} ({PACKAGE}) 2.5.0"
     assert artifact["properties"] == {"package": PACKAGE, "label": RU}
     code, out, _ = run(capsys, "check", "--exit-zero", "--format", "junit", LABEL)
-    suite = ET.fromstring(out).find("testsuite")
+    suite = ET.fromstring(out).find("testsuite")  # noqa: S314 (our own output)
     assert suite is not None and suite.get("name") == f"permaudit {DEFAULT} ({PACKAGE})"
     code, out, _ = run(capsys, "check", "--exit-zero", "--format", "markdown", LABEL)
     assert f"{DEFAULT} (`{PACKAGE}`) 2.5.0" in out
@@ -152,7 +152,9 @@ def test_unresolved_references_say_why(capsys: pytest.CaptureFixture[str]) -> No
     assert "android:testOnly=@0x7f0100ff (no entry @0x7f0100ff in resources.arsc)" in text
     assert "defined only for ru" in text
     # On a Russian phone the value exists: resolved (true), no longer unresolved.
-    code, out, _ = run(capsys, "scan", "--no-code", "--format", "json", UNRESOLVED, "--locale", "ru")
+    code, out, _ = run(
+        capsys, "scan", "--no-code", "--format", "json", UNRESOLVED, "--locale", "ru"
+    )
     app = json.loads(out)["apps"][0]
     assert [u["attribute"] for u in app["unresolved_references"]] == ["testOnly"]
     assert app["application"]["request_legacy_external_storage"] is True
@@ -180,5 +182,6 @@ def test_text_manifest_and_missing_table_reasons(
     bare = tmp_path / "no-table.apk"
     bare.write_bytes(apk_bytes(encode(tree)))  # the references, without the table
     code, out, _ = run(capsys, "scan", "--no-code", "--format", "json", str(bare))
+    assert code == 0
     reasons = {u["reason"] for u in json.loads(out)["apps"][0]["unresolved_references"]}
     assert reasons == {"no resources.arsc in the package"}
