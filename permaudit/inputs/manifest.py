@@ -19,9 +19,10 @@ services/core/java/com/android/server/pm/pkg/parsing/ParsingPackageUtils.java) w
   ``uses-permission``/``uses-feature`` names are ``getNonResourceString`` (only
   ``TYPE_STRING``; a reference reads as absent), ints come from ``TYPE_INT_*`` data,
   booleans are ``data != 0`` for int types and ``"1"/"true"/"TRUE"`` for strings.
-  A resource reference cannot be resolved without resources.arsc: such values read as
-  absent (the attribute's default applies) -- e.g. ``versionName="@7f040001"`` gives
-  ``version_name=None`` where aapt prints the resolved string.
+  References among ``resolved_attributes`` are resolved through resources.arsc before
+  this module sees the tree (``permaudit.inputs.resources``); one that could not be
+  resolved reads as absent (the attribute's default applies) and is reported in
+  ``Manifest.unresolved`` with the reason the resolver left on it.
 * ``uses-sdk``: minSdk defaults to 1 and targetSdk to minSdk; a codename string maps to
   ``Build.VERSION_CODES.CUR_DEVELOPMENT`` (10000), as ``computeMinSdkVersion`` /
   ``computeTargetSdkVersion`` return for a platform that knows the codename. Values are

@@ -14,6 +14,7 @@ Reference chains are followed at most ``MAX_CHAIN`` steps (loops end there).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from permaudit._infra.records import record, replace
 from permaudit.android.attributes import ATTRIBUTE_IDS
@@ -27,7 +28,7 @@ from permaudit.inputs.binary.arsc import (
     Candidate,
     ResourceTable,
 )
-from permaudit.inputs.binary.xmltree import Element, TypedValue
+from permaudit.inputs.binary.xmltree import Attribute, Element, TypedValue
 from permaudit.inputs.manifest import resolved_attributes
 
 MAX_CHAIN = 16
@@ -145,19 +146,35 @@ def _typed(value: str | bool | int) -> TypedValue:
     return TypedValue(type=TYPE_STRING, string=value)
 
 
-def _resolve_element(element: Element, table: ResourceTable | None, locale: str | None) -> Element:
-    wanted = {ATTRIBUTE_IDS[n] for n in resolved_attributes(element.tag) if n in ATTRIBUTE_IDS}
-    attributes = []
-    for attribute in element.attributes:
-        if attribute.resource_id in wanted and attribute.value.type == TYPE_REFERENCE:
-            resolved = resolve(table, attribute.value.data, locale)
-            if resolved.value is not None:
-                attribute = replace(attribute, value=_typed(resolved.value), raw=None)
-            else:
-                attribute = replace(attribute, unresolved=resolved.reason)
-        attributes.append(attribute)
-    children = tuple(_resolve_element(child, table, locale) for child in element.children)
-    return replace(element, attributes=tuple(attributes), children=children)
+def _map_attributes(
+    root: Element, change: Callable[[Element], tuple[Attribute, ...] | None]
+) -> Element:
+    """``root`` with each element's attributes replaced by ``change(element)`` (``None``:
+    unchanged). Iterative (a tree may nest ``MAX_DEPTH`` deep, past Python's recursion
+    limit); unchanged subtrees are kept as they are."""
+    done: dict[int, Element] = {}
+    stack: list[tuple[Element, bool]] = [(root, False)]
+    while stack:
+        element, expanded = stack.pop()
+        if not expanded:
+            stack.append((element, True))
+            stack.extend((child, False) for child in element.children)
+            continue
+        children = tuple(done.pop(id(child), child) for child in element.children)
+        attributes = change(element)
+        same_children = all(a is b for a, b in zip(children, element.children, strict=True))
+        if attributes is None and same_children:
+            continue
+        done[id(element)] = replace(
+            element,
+            attributes=element.attributes if attributes is None else attributes,
+            children=children,
+        )
+    return done.get(id(root), root)
+
+
+def _wanted(tag: str) -> set[int]:
+    return {ATTRIBUTE_IDS[n] for n in resolved_attributes(tag) if n in ATTRIBUTE_IDS}
 
 
 def resolve_manifest_tree(
@@ -169,18 +186,42 @@ def resolve_manifest_tree(
 
     Bounded: one ``resolve`` per attribute of the tree, each at most ``MAX_CHAIN`` steps.
     """
-    return _resolve_element(root, table, locale)
+
+    def change(element: Element) -> tuple[Attribute, ...] | None:
+        wanted = _wanted(element.tag)
+        if not any(
+            a.resource_id in wanted and a.value.type == TYPE_REFERENCE for a in element.attributes
+        ):
+            return None
+        attributes = []
+        for attribute in element.attributes:
+            if attribute.resource_id in wanted and attribute.value.type == TYPE_REFERENCE:
+                resolved = resolve(table, attribute.value.data, locale)
+                if resolved.value is not None:
+                    attribute = replace(attribute, value=_typed(resolved.value), raw=None)
+                else:
+                    attribute = replace(attribute, unresolved=resolved.reason)
+            attributes.append(attribute)
+        return tuple(attributes)
+
+    return _map_attributes(root, change)
 
 
 def mark_unresolved(root: Element, reason: str) -> Element:
     """``root`` with every reference ``resolved_attributes`` names marked with ``reason``:
     for inputs whose resource table is not read (text manifests, app bundles)."""
-    wanted = {ATTRIBUTE_IDS[n] for n in resolved_attributes(root.tag) if n in ATTRIBUTE_IDS}
-    attributes = tuple(
-        replace(a, unresolved=reason)
-        if a.resource_id in wanted and a.value.type == TYPE_REFERENCE
-        else a
-        for a in root.attributes
-    )
-    children = tuple(mark_unresolved(child, reason) for child in root.children)
-    return replace(root, attributes=attributes, children=children)
+
+    def change(element: Element) -> tuple[Attribute, ...] | None:
+        wanted = _wanted(element.tag)
+        if not any(
+            a.resource_id in wanted and a.value.type == TYPE_REFERENCE for a in element.attributes
+        ):
+            return None
+        return tuple(
+            replace(a, unresolved=reason)
+            if a.resource_id in wanted and a.value.type == TYPE_REFERENCE
+            else a
+            for a in element.attributes
+        )
+
+    return _map_attributes(root, change)

@@ -189,3 +189,33 @@ def test_version_name_references_agree_with_aapt(corpus: Path) -> None:
 
 def test_struct_sanity() -> None:
     assert struct.calcsize("<HHI") == 8
+
+
+def test_resolving_a_deep_tree_does_not_recurse() -> None:
+    """A tree as deep as the AXML decoder accepts (and deeper) resolves iteratively; only
+    the elements on the path to a changed attribute are rebuilt."""
+    from permaudit.inputs.binary.xmltree import Attribute, Element, TypedValue
+    from permaudit.inputs.resources import mark_unresolved, resolve_manifest_tree
+
+    debuggable = Attribute(
+        namespace="http://schemas.android.com/apk/res/android", name="debuggable",
+        resource_id=0x0101000F, value=TypedValue(type=0x01, data=0x7F020000),
+    )
+    node = Element(tag="application", attributes=(debuggable,))
+    sibling = Element(tag="uses-permission")
+    for _ in range(5000):
+        node = Element(tag="x", children=(node, sibling))
+    root = Element(tag="manifest", children=(node,))
+    resolved = resolve_manifest_tree(root, ResourceTable(TABLE))
+    marked = mark_unresolved(root, "why")
+    for tree, check in ((resolved, "value"), (marked, "unresolved")):
+        element = tree
+        while element.tag != "application":
+            assert element.children[-1] is sibling or element.tag == "manifest"
+            element = element.children[0]
+        attribute = element.attributes[0]
+        if check == "value":
+            assert (attribute.value.type, attribute.value.data) == (0x12, 0xFFFFFFFF)
+        else:
+            assert attribute.unresolved == "why"
+    assert resolve_manifest_tree(sibling, None) is sibling
