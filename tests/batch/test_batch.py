@@ -99,6 +99,7 @@ def test_parquet_one_typed_row_per_input(tmp_path: Path) -> None:
     run_batch(BatchRequest(inputs=(str(inputs),), output=jsonl, jobs=1))
     for row, entry in zip(rows, _lines(jsonl), strict=True):
         if "package" in entry:
+            assert row["label"] == entry["label"]
             assert row["risk_score"] == entry["risk"]["score"]  # type: ignore[index]
             names = [p["name"] for p in entry["permissions"]]  # type: ignore[attr-defined]
             assert row["permissions"] == names
@@ -116,3 +117,16 @@ def test_dask_local_cluster_equals_the_local_run(tmp_path: Path) -> None:
     ) as cluster, distributed.Client(cluster) as client:
         run_batch(BatchRequest(inputs=(str(inputs),), output=remote, scheduler=client))
     assert local.read_bytes() == remote.read_bytes()
+
+
+def test_parquet_label_column_for_the_locale(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    label = REPO / "fixtures" / "apk" / "edge" / "label-by-reference.apk"
+    flags = REPO / "fixtures" / "apk" / "edge" / "flags-by-reference.apk"
+    out = tmp_path / "r.parquet"
+    inputs = (str(label), str(flags))
+    assert run_batch(BatchRequest(inputs=inputs, output=out, jobs=1, progress=False)) == EXIT_OK
+    assert pq.read_table(out).column("label").to_pylist() == ["Example Messenger", None]
+    request = BatchRequest(inputs=inputs, output=out, jobs=1, progress=False, locale="ru")
+    assert run_batch(request) == EXIT_OK
+    assert pq.read_table(out).column("label").to_pylist() == ["Пример мессенджера", None]
