@@ -80,6 +80,8 @@ def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
         paint.bold(title),
         f"  input:  {info.path} ({info.kind}, {size_text(info.size)})",
         *([f"  sha256: {info.sha256}"] if info.sha256 else []),
+        *([f"  locale: {report.app.locale} (label and resource values)"]
+          if report.app.locale else []),
         f"  sdk:    min {manifest.min_sdk}, target {manifest.target_sdk}"
         + (f", max {manifest.max_sdk}" if manifest.max_sdk else ""),
         device_line(manifest.min_sdk, device_sdk),
