@@ -50,7 +50,6 @@ class ChangeKind(TextEnum):
     FLAG_CHANGED = "flag_changed"
     TARGET_SDK_CHANGED = "target_sdk_changed"
     MIN_SDK_CHANGED = "min_sdk_changed"
-    LABEL_CHANGED = "label_changed"
     FINDING_ADDED = "finding_added"
     FINDING_RESOLVED = "finding_resolved"
 
@@ -87,9 +86,6 @@ CHANGE_KINDS: dict[ChangeKind, str] = {
     ),
     ChangeKind.TARGET_SDK_CHANGED: "subject: targetSdkVersion; old/new: API level",
     ChangeKind.MIN_SDK_CHANGED: "subject: minSdkVersion; old/new: API level",
-    ChangeKind.LABEL_CHANGED: (
-        "subject: label; old/new: the app label (for --locale), None where none resolves"
-    ),
     ChangeKind.FINDING_ADDED: "subject: the finding's subject; new: 'rule: title'",
     ChangeKind.FINDING_RESOLVED: "subject: the finding's subject; old: 'rule: title'",
 }
@@ -151,7 +147,6 @@ def diff(
         *_component_changes(old, new),
         *_flag_changes(old, new),
         *_sdk_changes(old, new),
-        *_label_changes(old, new),
     ]
     draft.extend(_finding_changes(old, new, {c.subject for c in draft}))
     columns = app_columns((old, new))
@@ -453,13 +448,6 @@ def _sdk_changes(old: Report, new: Report) -> Iterable[Change]:
             old=before.min_sdk,
             new=after.min_sdk,
         )
-
-
-def _label_changes(old: Report, new: Report) -> Iterable[Change]:
-    """The name people know the app by changed (a rename, or a label gained or lost)."""
-    before, after = old.app.manifest.label, new.app.manifest.label
-    if before != after:
-        yield Change(kind=ChangeKind.LABEL_CHANGED, subject="label", old=before, new=after)
 
 
 # --- findings not already explained by another change ------------------------------------

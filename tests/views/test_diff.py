@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
-from permaudit._infra.records import replace
 from permaudit.errors import PermauditError
 from permaudit.model import (
     IMPLIED,
@@ -487,16 +486,3 @@ def test_cli_diff_needs_two_inputs(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run(capsys, "diff", "only-one.apk")
     assert (code, out) == (2, "")
     assert "Missing argument 'NEW'" in err
-
-
-def test_a_label_change_is_an_info_change_and_the_header_names_both() -> None:
-    old, new = report("com.example", version="1.0"), report("com.example", version="2.0")
-    old = replace(old, app=replace(old.app, manifest=replace(old.app.manifest, label="Chat")))
-    new = replace(new, app=replace(new.app, manifest=replace(new.app.manifest, label="Chat Pro")))
-    result = diff(old, new)
-    label = change(result, "label_changed", "label")
-    assert (label.old, label.new, label.severity) == ("Chat", "Chat Pro", Severity.INFO)
-    assert (result.old.label, result.new.label) == (
-        "Chat (com.example) 1.0", "Chat Pro (com.example) 2.0"
-    )
-    assert ("label_changed", "label") not in kinds(diff(old, old))
