@@ -1,27 +1,52 @@
-"""Benchmark: ``permaudit batch --jobs 1`` vs ``--jobs 2`` on the corpus APKs, paired.
+"""Benchmark: ``permaudit batch`` at ``--jobs 1``/``2``, on a Dask cluster, and its peers, paired.
 
 Copies ``$PERMAUDIT_CORPUS/apk`` ``--copies`` times into a temporary directory (hard
-links), then runs the two settings in fresh processes, taking turns within each round
-(the order alternates from round to round), and reports the median wall time, the peak
-RSS of the parent (``os.wait4`` rusage: the largest of the process and its waited-for
-children, so with --jobs 2 it is the largest worker or the parent) and the figure to
-quote: the per-round ratio jobs1/jobs2 (median and range). Short by default (3 rounds,
-2 copies); run by hand: ``.venv/bin/python bench/bench_batch.py``.
+links; 10 copies of the 108 corpus APKs are the issue's 1,080), then runs every setting in
+a fresh process, taking turns within each round (the order rotates from round to round):
+
+- ``jobs1``, ``jobs2``: ``permaudit batch --jobs N`` (manifest, signing, code);
+- ``dask2``: ``permaudit batch --scheduler`` to a 2-worker ``LocalCluster`` (processes)
+  started once before the rounds, as a user's cluster would be (needs ``permaudit[dask]``);
+- ``aapt``: a shell loop of ``aapt dump permissions`` (Debian's aapt; skipped if missing);
+- ``androguard``: androguard's ``APK`` in one process, permissions of every file.
+
+Reports the median wall time, the peak RSS (``os.wait4`` rusage: the largest of the process
+and its waited-for children, so with ``--jobs 2`` the largest worker or the parent; Dask
+workers are not children and are not counted) and the figures to quote: per-round ratios
+against ``jobs2`` (median and range), and the projected cost of 1M APKs of this corpus's
+size per core-hour from the ``jobs1`` time. Run by hand from an installed package:
+``.venv/bin/python bench/bench_batch.py --copies 10 --rounds 3``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("PERMAUDIT_CORPUS", REPO.parent / "shared" / "corpus"))
+
+ANDROGUARD_LOOP = """
+import sys, logging
+from loguru import logger
+logger.remove()
+from androguard.core.apk import APK
+for path in sys.argv[1:]:
+    try:
+        APK(path).get_permissions()
+    except Exception:
+        pass
+"""
 
 
 def run_once(argv: list[str]) -> tuple[float, float]:
@@ -35,44 +60,89 @@ def run_once(argv: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+@contextlib.contextmanager
+def local_cluster() -> Iterator[str | None]:
+    """The address of a 2-worker LocalCluster, or None without dask.distributed."""
+    if importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None:
+        yield None
+        return
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        yield str(cluster.scheduler_address)
+
+
+def settings_for(inputs: Path, files: list[Path], work: Path,
+                 scheduler: str | None) -> dict[str, list[str]]:
+    """The command of each setting (those whose tools are missing left out)."""
+    batch = [sys.executable, "-m", "permaudit", "batch", str(inputs), "--no-progress"]
+    settings = {
+        "jobs1": [*batch, "--jobs", "1", "-o", str(work / "jobs1.jsonl")],
+        "jobs2": [*batch, "--jobs", "2", "-o", str(work / "jobs2.jsonl")],
+    }
+    if scheduler is not None:
+        settings["dask2"] = [*batch, "--scheduler", scheduler, "-o", str(work / "dask2.jsonl")]
+    if shutil.which("aapt"):
+        settings["aapt"] = ["sh", "-c", 'for f in "$@"; do aapt dump permissions "$f"; done',
+                            "aapt-loop", *map(str, files)]
+    if importlib.util.find_spec("androguard") is not None:
+        settings["androguard"] = [sys.executable, "-c", ANDROGUARD_LOOP, *map(str, files)]
+    return settings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--copies", type=int, default=2)
+    parser.add_argument("--only", nargs="*", help="settings to run (default: all available)")
     args = parser.parse_args()
     source = sorted((CORPUS / "apk").glob("*.apk"))
     if not source:
         raise SystemExit(f"no corpus APKs in {CORPUS / 'apk'}")
-    with tempfile.TemporaryDirectory() as work:
-        inputs = Path(work) / "in"
+    with tempfile.TemporaryDirectory() as tmp, local_cluster() as scheduler:
+        work = Path(tmp)
+        inputs = work / "in"
         inputs.mkdir()
+        files = []
         for copy in range(args.copies):
             for apk in source:
-                os.link(apk, inputs / f"{copy}-{apk.name}")
-        count = len(source) * args.copies
-        exe = [sys.executable, "-m", "permaudit", "batch", str(inputs), "--no-progress"]
-        settings = {"jobs1": ["--jobs", "1"], "jobs2": ["--jobs", "2"]}
-        times: dict[str, list[float]] = {name: [] for name in settings}
-        rss: dict[str, list[float]] = {name: [] for name in settings}
+                files.append(inputs / f"{copy}-{apk.name}")
+                os.link(apk, files[-1])
+        settings = settings_for(inputs, files, work, scheduler)
+        if args.only:
+            settings = {name: argv for name, argv in settings.items() if name in args.only}
+        names = list(settings)
+        times: dict[str, list[float]] = {name: [] for name in names}
+        rss: dict[str, list[float]] = {name: [] for name in names}
         for number in range(args.rounds):
-            order = list(settings) if number % 2 == 0 else list(reversed(settings))
-            for name in order:
-                out = Path(work) / f"{name}.jsonl"
-                wall, peak = run_once([*exe, *settings[name], "-o", str(out)])
+            shift = number % len(names)
+            for name in names[shift:] + names[:shift]:
+                wall, peak = run_once(settings[name])
                 times[name].append(wall)
                 rss[name].append(peak)
-        ratios = [one / two for one, two in zip(times["jobs1"], times["jobs2"], strict=True)]
-        print(f"{count} APKs, {args.rounds} rounds, {os.cpu_count()} CPUs")
-        for name in settings:
-            median = statistics.median(times[name])
-            print(
-                f"{name}: median {median:.2f} s ({count / median:.0f} APKs/s), "
-                f"peak RSS {max(rss[name]):.1f} MiB"
-            )
-        print(
-            f"speed-up jobs1/jobs2: median {statistics.median(ratios):.2f}x "
-            f"(range {min(ratios):.2f}-{max(ratios):.2f})"
-        )
+        report(times, rss, len(files), args.rounds)
+
+
+def report(times: dict[str, list[float]], rss: dict[str, list[float]],
+           count: int, rounds: int) -> None:
+    """Print medians, peaks, paired ratios against jobs2 and the 1M-APK projection."""
+    print(f"{count} APKs, {rounds} rounds, {os.cpu_count()} CPUs")
+    for name, walls in times.items():
+        median = statistics.median(walls)
+        print(f"{name:>10}: median {median:7.2f} s ({count / median:6.0f} APKs/s), "
+              f"peak RSS {max(rss[name]):6.1f} MiB")
+    if "jobs2" in times:
+        for name, walls in times.items():
+            if name == "jobs2":
+                continue
+            ratios = [mine / two for mine, two in zip(walls, times["jobs2"], strict=True)]
+            print(f"{name}/jobs2: median {statistics.median(ratios):.2f}x "
+                  f"(range {min(ratios):.2f}-{max(ratios):.2f})")
+    if "jobs1" in times:
+        per_apk = statistics.median(times["jobs1"]) / count
+        print(f"projected: 1M APKs of this corpus's size = {per_apk * 1e6 / 3600:.1f} core-hours "
+              f"({3600 / per_apk:.0f} APKs per core-hour)")
 
 
 if __name__ == "__main__":

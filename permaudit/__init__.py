@@ -1,7 +1,8 @@
 """permaudit: audit what an Android app can reach on a phone, and whom it is made to talk to.
 
-The Python API (``permaudit.scan``, ``scan_many``, ``compare``, ``diff``, ``batch_scan``,
-``to_dict``) lives in ``permaudit.api`` and is imported on first use; see docs/api.md.
+The Python API (``permaudit.scan``, ``scan_many``, ``compare``, ``diff``, ``check``,
+``batch_scan``, ``to_dict``) lives in ``permaudit.api`` and is imported on first use;
+see docs/api.md.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from permaudit.version import __version__
 
-_API = ("batch_scan", "compare", "diff", "scan", "scan_many", "to_dict")
+_API = ("batch_scan", "check", "compare", "diff", "scan", "scan_many", "to_dict")
 
 __all__ = ["__version__", *_API]
 

@@ -22,12 +22,14 @@ from permaudit.errors import (
     RulesError,
     UsageError,
 )
-from permaudit.model import App, InputFailure, Report, RulesetInfo, ScanResult, Severity
+from permaudit.model import App, InputFailure, RulesetInfo, ScanResult, Severity
+from permaudit.model.sdk import SdkLevels, sdk_levels
 from permaudit.output import use_color, write_output
 from permaudit.rules.model import RuleSet
 from permaudit.version import __version__
 
 if TYPE_CHECKING:
+    from permaudit.ci.gate import CheckResult
     from permaudit.ci.policy import Policy
     from permaudit.ci.rule_docs import RuleDoc
 
@@ -41,6 +43,8 @@ class ScanRequest:
     inputs: tuple[str, ...]
     fmt: str = "table"
     device_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
+    min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
     recursive: bool = False
@@ -49,8 +53,7 @@ class ScanRequest:
     keep_going: bool = False
     #: Read the DEX files (``App.code``); ``--no-code`` turns it off.
     code: bool = True
-    #: ``--locale``: resolve the label and other resource values for it (``ru``, ``ru-rRU``).
-    locale: str | None = None
+    locale: str | None = None  # --locale: the label and resource values for it (ru, ru-rRU)
 
 
 @record
@@ -60,6 +63,8 @@ class CompareRequest:
     inputs: tuple[str, ...]
     fmt: str = "table"
     device_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
+    min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
     recursive: bool = False
@@ -94,6 +99,8 @@ class CheckRequest:
     against: tuple[str, ...] = ()
     fmt: str = "table"
     device_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
+    min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
     recursive: bool = False
@@ -113,6 +120,8 @@ class BaselineRequest:
     force: bool = False
     policy_path: Path | None = None
     device_sdk: int | None = None
+    target_sdk: int | None = None  # for source manifests without <uses-sdk>
+    min_sdk: int | None = None
     rules_files: tuple[Path, ...] = ()
     recursive: bool = False
 
@@ -138,44 +147,36 @@ class RulesListRequest:
 
 def load_apps(
     paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True,
+    sdk: SdkLevels | None = None,
     locale: str | None = None,
 ) -> list[App]:
     """Load every input before any report is written; the first bad one stops the run.
 
     A directory stands for every supported file in it (sorted; ``recursive`` descends);
     split APKs given together with their base APK become one app; ``digest`` adds each
-    file's SHA-256; ``code`` reads the DEX files; ``locale`` (``ru``, ``ru-rRU``; checked
-    here) picks the resource values. See ``permaudit.inputs.load_inputs``.
+    file's SHA-256; ``code`` reads the DEX files; ``sdk`` gives the levels of source
+    manifests that declare none; ``locale`` picks the resource values (``ru``, ``ru-rRU``).
+    See ``permaudit.inputs.load_inputs``.
     """
     from permaudit.inputs.loader import load_inputs
 
-    return load_inputs(
-        paths, recursive=recursive, digest=digest, code=code, locale=checked_locale(locale)
-    )
-
-
-def checked_locale(locale: str | None) -> str | None:
-    """``locale`` in Android's form (``ru-rRU``); ``UsageError`` when it is not a locale."""
-    if locale is None:
-        return None
-    from permaudit.inputs.resources import normalise_locale
-
-    return normalise_locale(locale)
+    return load_inputs(paths, recursive=recursive, digest=digest, code=code, sdk=sdk,
+                       locale=locale)
 
 
 def load_apps_or_failures(
     paths: Sequence[str], *, recursive: bool = False, digest: bool = False,
-    keep_going: bool = False, code: bool = True, locale: str | None = None,
+    keep_going: bool = False, code: bool = True, sdk: SdkLevels | None = None,
+    locale: str | None = None,
 ) -> tuple[list[App], tuple[InputFailure, ...]]:
     """``load_apps``; with ``keep_going`` an unreadable input is a failure entry instead."""
     if not keep_going:
-        return load_apps(
-            paths, recursive=recursive, digest=digest, code=code, locale=locale
-        ), ()
+        return load_apps(paths, recursive=recursive, digest=digest, code=code, sdk=sdk,
+                         locale=locale), ()
     from permaudit.inputs.loader import load_inputs_keep_going
 
     apps, failures = load_inputs_keep_going(
-        paths, recursive=recursive, digest=digest, code=code, locale=checked_locale(locale)
+        paths, recursive=recursive, digest=digest, code=code, sdk=sdk, locale=locale
     )
     return apps, tuple(failures)
 
@@ -232,11 +233,13 @@ def run_scan(request: ScanRequest) -> int:
             inputs=request.inputs, output=request.output, recursive=request.recursive,
             digest=request.digest, jobs=1, progress=False, device_sdk=request.device_sdk,
             rules_files=tuple(str(p) for p in request.rules_files),
-            keep_going=request.keep_going, summary=False, locale=request.locale,
+            keep_going=request.keep_going, summary=False, code=request.code,
+            target_sdk=request.target_sdk, min_sdk=request.min_sdk, locale=request.locale,
         ))
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
-        keep_going=request.keep_going, code=request.code, locale=request.locale,
+        keep_going=request.keep_going, code=request.code,
+        sdk=sdk_levels(request.min_sdk, request.target_sdk), locale=request.locale,
     )
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = replace(result, failures=failures)
@@ -252,7 +255,8 @@ def run_compare(request: CompareRequest) -> int:
 
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
-        keep_going=request.keep_going, code=request.code, locale=request.locale,
+        keep_going=request.keep_going, code=request.code,
+        sdk=sdk_levels(request.min_sdk, request.target_sdk), locale=request.locale,
     )
     if len(apps) < 2:
         raise UsageError(
@@ -322,6 +326,7 @@ def analyse_with_policy(
     *,
     recursive: bool = False,
     keep_going: bool = False,
+    sdk: SdkLevels | None = None,
     locale: str | None = None,
 ) -> tuple[ScanResult, int, tuple[RuleDoc, ...]]:
     """Scan the inputs (then the ``against`` builds) with the policy's rules and device level.
@@ -334,6 +339,8 @@ def analyse_with_policy(
     from permaudit.ci.policy import unknown_references
 
     level = device_sdk if device_sdk is not None else policy.device_sdk
+    given = sdk or SdkLevels()  # the options win over the policy (levels are >= 1)
+    levels = sdk_levels(given.min_sdk or policy.min_sdk, given.target_sdk or policy.target_sdk)
     ruleset = load_rules((*policy.rules_files, *rules_files))
     errors = unknown_references(
         policy, rule_docs.known_rule_ids(ruleset), rule_docs.known_capability_ids(ruleset)
@@ -343,19 +350,17 @@ def analyse_with_policy(
     # SARIF and JUnit reports name each input by its SHA-256 (provenance for CI records).
     # With keep_going the failures ride in ScanResult.failures; --against builds must load.
     apps, failures = load_apps_or_failures(
-        inputs, recursive=recursive, digest=True, keep_going=keep_going, locale=locale
+        inputs, recursive=recursive, digest=True, keep_going=keep_going, sdk=levels, locale=locale
     )
-    olds = load_apps(against, recursive=recursive, locale=locale) if against else []
+    olds = load_apps(against, recursive=recursive, sdk=levels, locale=locale) if against else []
     scan = replace(analyse([*apps, *olds], ruleset, level), failures=failures)
     return scan, len(apps), rule_docs.ruleset_docs(ruleset)
 
 
-def run_check(request: CheckRequest) -> int:
-    """Judge apps against a policy and a baseline or older builds; exit 0 (pass) or 1."""
+def judge(request: CheckRequest) -> CheckResult:
+    """The gate's verdict on every input (``check`` without rendering or writing)."""
     from permaudit.ci import gate
     from permaudit.ci.baseline import Baseline, load_baseline
-    from permaudit.formatters import CHECK_FORMATS, renderer
-    from permaudit.formatters.summary import check_summary
 
     if request.baseline_path is not None and request.against:
         raise UsageError("use --baseline or --against, not both")
@@ -366,19 +371,20 @@ def run_check(request: CheckRequest) -> int:
     threshold = request.fail_on or policy.fail_on or gate.DEFAULT_FAIL_ON
     scan, count, docs = analyse_with_policy(
         request.inputs, policy, request.rules_files, request.device_sdk, request.against,
-        recursive=request.recursive, keep_going=request.keep_going, locale=request.locale,
+        recursive=request.recursive, keep_going=request.keep_going,
+        sdk=sdk_levels(request.min_sdk, request.target_sdk), locale=request.locale,
     )
     reports, olds = scan.reports[:count], scan.reports[count:]
     if request.against:
         verdicts = tuple(
             gate.decide_against(old, new, policy, fail_on=threshold)
-            for old, new in pair_against(reports, olds)
+            for old, new in gate.pair_against(reports, olds)
         )
     else:
         verdicts = tuple(
             gate.decide(report, policy, baseline, fail_on=threshold) for report in reports
         )
-    result = gate.CheckResult(
+    return gate.CheckResult(
         scan=ScanResult(
             tool_version=scan.tool_version, ruleset=scan.ruleset, device_sdk=scan.device_sdk,
             reports=reports, failures=scan.failures,
@@ -390,6 +396,14 @@ def run_check(request: CheckRequest) -> int:
         baseline_source=str(request.baseline_path) if request.baseline_path else None,
         against=request.against,
     )
+
+
+def run_check(request: CheckRequest) -> int:
+    """Judge apps against a policy and a baseline or older builds; exit 0 (pass) or 1."""
+    from permaudit.formatters import CHECK_FORMATS, renderer
+    from permaudit.formatters.summary import check_summary
+
+    result = judge(request)
     text = renderer(CHECK_FORMATS, request.fmt)(result, color=use_color(request.output))
     read: tuple[str | Path, ...] = (*request.inputs, *request.against, *request.rules_files)
     write_output(
@@ -397,31 +411,8 @@ def run_check(request: CheckRequest) -> int:
     )
     diagnostic(check_summary(result, exit_zero=request.exit_zero))
     # A policy failure wins over an input failure (1 before 2); --exit-zero covers the policy.
-    code = report_failures(scan.failures)
+    code = report_failures(result.scan.failures)
     return code if result.passed or request.exit_zero else EXIT_POLICY_FAILURE
-
-
-def pair_against(reports: Sequence[Report], olds: Sequence[Report]) -> list[tuple[Report, Report]]:
-    """Pair each app with the old build of the same package; a mismatch is a usage error."""
-    by_package: dict[str, Report] = {}
-    for old in olds:
-        package = old.app.manifest.package
-        if package in by_package:
-            raise UsageError(f"--against: two old builds of {package}")
-        by_package[package] = old
-    pairs = []
-    for report in reports:
-        package = report.app.manifest.package
-        if package not in by_package:
-            given = ", ".join(f"{o.app.input.path} ({o.app.manifest.package})" for o in olds)
-            raise UsageError(
-                f"--against: no old build of {package} ({report.app.input.path}); given: {given}"
-            )
-        pairs.append((by_package.pop(package), report))
-    if by_package:
-        extra = ", ".join(o.app.input.path for o in by_package.values())
-        raise UsageError(f"--against: no app to compare with {extra}")
-    return pairs
 
 
 def run_baseline(request: BaselineRequest) -> int:
@@ -439,7 +430,7 @@ def run_baseline(request: BaselineRequest) -> int:
     policy = resolve_policy(request.policy_path)
     scan, _, _ = analyse_with_policy(
         request.inputs, policy, request.rules_files, request.device_sdk,
-        recursive=request.recursive,
+        recursive=request.recursive, sdk=sdk_levels(request.min_sdk, request.target_sdk),
     )
     value = baselines.from_reports(scan.reports) if old is None else baselines.update(
         old, scan.reports

@@ -51,6 +51,7 @@ ATTRIBUTE_IDS: dict[str, int] = {
     "fullBackupContent": 0x010104EB,
     "usesCleartextTraffic": 0x010104EC,
     "directBootAware": 0x01010505,
+    "externalService": 0x0101050E,
     "networkSecurityConfig": 0x01010527,
     "requiredFeature": 0x01010554,
     "requiredNotFeature": 0x01010555,

@@ -37,9 +37,14 @@ class ImpliedRule:
     aapt: bool
     citation: str
 
-    def holds_for(self, target_sdk: int) -> bool:
-        """Whether an app targeting ``target_sdk`` meets the rule's condition."""
-        return self.target_sdk_below is None or target_sdk < self.target_sdk_below
+    def holds_for(self, target_sdk: int | None) -> bool:
+        """Whether an app targeting ``target_sdk`` meets the rule's condition.
+
+        An unknown target SDK (``None``) meets only the rules that hold for every target.
+        """
+        if self.target_sdk_below is None:
+            return True
+        return target_sdk is not None and target_sdk < self.target_sdk_below
 
 
 #: The classes the compiled table is made of (``permaudit.datafiles.compiled``).
@@ -155,7 +160,7 @@ def implied_permissions(
 
 def implied_from(
     requested: Iterable[UsesPermission],
-    target_sdk: int,
+    target_sdk: int | None,
     rules: tuple[ImpliedRule, ...],
     *,
     exclude: Collection[str] | None = None,
@@ -232,7 +237,7 @@ def implied_from(
     return tuple(sorted(found.values(), key=_order))
 
 
-def _split_reason(rule: ImpliedRule, target_sdk: int, origin: _Origin) -> str:
+def _split_reason(rule: ImpliedRule, target_sdk: int | None, origin: _Origin) -> str:
     source = _short(origin.name) + (" (itself implied)" if origin.implied else "")
     if rule.target_sdk_below is None:
         return f"split from {source} (every target SDK)"

@@ -41,8 +41,13 @@ class BatchRequest:
     jobs: int | None = None
     progress: bool | None = None
     device_sdk: int | None = None
+    #: Levels for source manifests without ``<uses-sdk>`` (``--target-sdk``/``--min-sdk``).
+    target_sdk: int | None = None
+    min_sdk: int | None = None
     rules_files: tuple[str, ...] = ()
     scheduler: str | None = None
+    #: Read the DEX files (``--no-code`` turns it off).
+    code: bool = True
     #: ``False`` (``scan --format jsonl`` without --keep-going): the first failure stops.
     keep_going: bool = True
     summary: bool = True
@@ -186,6 +191,8 @@ def run_batch(request: BatchRequest) -> int:
         raise UsageError("--resume needs --output FILE")
     settings = Settings(
         device_sdk=request.device_sdk, rules_files=request.rules_files, digest=request.digest,
+        code=request.code,
+        target_sdk=request.target_sdk, min_sdk=request.min_sdk,
         locale=_locale(request.locale),
     )
     sink = _sink(request.output)

@@ -19,8 +19,8 @@ package             string                manifest package
 label               string                the app label (``--locale``), null if none
 version_code        int64
 version_name        string
-min_sdk, target_sdk int32
-installable         bool                  min_sdk <= the device level
+min_sdk, target_sdk int32                 null: unknown (source manifest without levels)
+installable         bool                  min_sdk <= the device level; null when unknown
 risk_score          int32                 0..100
 risk_level          string
 permissions         list<string>          requested permission names

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from permaudit._infra.records import record, replace
 from permaudit.errors import PermauditError
+from permaudit.model import SdkLevels
 
 if TYPE_CHECKING:
     from permaudit.android.platform import Platform
@@ -28,6 +29,11 @@ class Settings:
     device_sdk: int | None = None
     rules_files: tuple[str, ...] = ()
     digest: bool = False
+    #: Read the DEX files (``--no-code`` turns it off).
+    code: bool = True
+    #: Levels for source manifests without ``<uses-sdk>``.
+    target_sdk: int | None = None
+    min_sdk: int | None = None
     locale: str | None = None
 
 
@@ -62,7 +68,12 @@ def scan_file(path: str, settings: Settings) -> dict[str, Any]:
     from permaudit.inputs.loader import failure_of, load, lone_split_note
 
     try:
-        app = load(path, digest=settings.digest, locale=settings.locale)
+        given = None
+        if settings.target_sdk is not None or settings.min_sdk is not None:
+            given = SdkLevels(min_sdk=settings.min_sdk, target_sdk=settings.target_sdk)
+        app = load(
+            path, digest=settings.digest, code=settings.code, sdk=given, locale=settings.locale
+        )
         if app.manifest.split is not None and app.input.kind == "apk":
             app = replace(app, notes=(*app.notes, lone_split_note(app)))
         report = evaluate(app, _ruleset(settings.rules_files), _platform(settings.device_sdk))

@@ -12,6 +12,8 @@ Reference (also in docs/ci.md)::
     version: 1                      # optional; the only version so far
     fail_on: high                   # info|low|medium|high|critical (the --fail-on flag wins)
     device_sdk: 34                  # API level to evaluate (the --device-sdk flag wins)
+    target_sdk: 35                  # for source manifests without <uses-sdk> (--target-sdk wins)
+    min_sdk: 24                     # likewise (--min-sdk wins); built apps keep their own
     max_score: 60                   # fail when an app's risk score is above this (0..100)
     allow:                          # accepted: never fail, shown with the justification
       - permission: android.permission.CAMERA
@@ -45,12 +47,15 @@ from permaudit.errors import RulesError
 from permaudit.model import Severity
 
 POLICY_VERSION = 1
+#: Largest ``target_sdk``/``min_sdk`` accepted (an API level, not a typo'd year).
+MAX_SDK_LEVEL = 10_000
 
 PERMISSION_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z0-9_$]+)+$")
 CAPABILITY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 RULE_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
-TOP_KEYS = ("version", "fail_on", "device_sdk", "max_score", "allow", "deny", "rules")
+TOP_KEYS = ("version", "fail_on", "device_sdk", "target_sdk", "min_sdk", "max_score", "allow",
+            "deny", "rules")
 ALLOW_KEYS = ("permission", "capability", "justification")
 DENY_KEYS = ("permission", "capability", "reason")
 RULES_KEYS = ("files", "severity", "disable")
@@ -110,6 +115,9 @@ class Policy:
     source: str | None = None
     fail_on: Severity | None = None
     device_sdk: int | None = None
+    #: Levels for source manifests that declare none (``--target-sdk``/``--min-sdk`` win).
+    target_sdk: int | None = None
+    min_sdk: int | None = None
     max_score: int | None = None
     allow: tuple[Acceptance, ...] = ()
     deny: tuple[Denial, ...] = ()
@@ -243,6 +251,10 @@ class _PolicyReader(NodeReader):
         device_sdk = (
             self.bounded(top["device_sdk"][1], "device_sdk", 1) if "device_sdk" in top else None
         )
+        target_sdk, min_sdk = (
+            self.bounded(top[key][1], key, 1, MAX_SDK_LEVEL) if key in top else None
+            for key in ("target_sdk", "min_sdk")
+        )
         max_score = (
             self.bounded(top["max_score"][1], "max_score", 0, 100) if "max_score" in top else None
         )
@@ -258,6 +270,8 @@ class _PolicyReader(NodeReader):
             source=self.path,
             fail_on=fail_on,
             device_sdk=device_sdk,
+            target_sdk=target_sdk,
+            min_sdk=min_sdk,
             max_score=max_score,
             allow=allow,
             deny=deny,

@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from permaudit.app import BaselineRequest, run_baseline
-from permaudit.cli.options import device_sdk_option, policy_option, recursive_option, rules_option
+from permaudit.cli.options import (
+    app_sdk_options,
+    device_sdk_option,
+    policy_option,
+    recursive_option,
+    rules_option,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,6 +40,7 @@ def baseline() -> None:
 @policy_option
 @recursive_option
 @device_sdk_option
+@app_sdk_options
 @rules_option
 def create(
     inputs: tuple[str, ...],
@@ -42,6 +49,8 @@ def create(
     policy_path: Path | None,
     recursive: bool,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
 ) -> int:
     """Write a new baseline accepting every finding of APP... as it stands.
@@ -52,6 +61,7 @@ def create(
         BaselineRequest(
             inputs=inputs, path=output, force=force, policy_path=policy_path,
             device_sdk=device_sdk, rules_files=rules_files, recursive=recursive,
+            target_sdk=target_sdk, min_sdk=min_sdk,
         )
     )
 
@@ -70,6 +80,7 @@ def create(
 @policy_option
 @recursive_option
 @device_sdk_option
+@app_sdk_options
 @rules_option
 def update(
     inputs: tuple[str, ...],
@@ -77,6 +88,8 @@ def update(
     policy_path: Path | None,
     recursive: bool,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
 ) -> int:
     """Replace the entries of APP...'s packages in FILE with their findings now.
@@ -88,5 +101,6 @@ def update(
         BaselineRequest(
             inputs=inputs, path=baseline_path, update=True, policy_path=policy_path,
             device_sdk=device_sdk, rules_files=rules_files, recursive=recursive,
+            target_sdk=target_sdk, min_sdk=min_sdk,
         )
     )

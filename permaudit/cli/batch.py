@@ -9,6 +9,8 @@ import click
 
 from permaudit.batch.run import BatchRequest, run_batch
 from permaudit.cli.options import (
+    app_sdk_options,
+    code_option,
     device_sdk_option,
     locale_option,
     recursive_option,
@@ -48,7 +50,9 @@ from permaudit.cli.options import (
     "The input paths must be readable by every worker.",
 )
 @device_sdk_option
+@app_sdk_options
 @rules_option
+@code_option
 @locale_option
 def batch(
     inputs: tuple[str, ...],
@@ -61,7 +65,10 @@ def batch(
     progress: bool | None,
     scheduler: str | None,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
+    no_code: bool,
     locale: str | None,
 ) -> int:
     """Scan many apps file by file and stream one entry per app to FILE.
@@ -77,6 +84,7 @@ def batch(
             inputs=inputs, output=output, from_list=from_list, recursive=recursive,
             resume=resume, digest=digest, jobs=jobs, progress=progress,
             device_sdk=device_sdk, rules_files=tuple(str(p) for p in rules_files),
-            scheduler=scheduler or None, locale=locale,
+            scheduler=scheduler or None, code=not no_code, target_sdk=target_sdk,
+            min_sdk=min_sdk, locale=locale,
         )
     )

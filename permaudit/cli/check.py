@@ -8,6 +8,7 @@ import click
 
 from permaudit.app import CheckRequest, run_check
 from permaudit.cli.options import (
+    app_sdk_options,
     device_sdk_option,
     format_option,
     keep_going_option,
@@ -59,6 +60,7 @@ Exit codes:
 @format_option(CHECK_FORMATS)
 @recursive_option
 @device_sdk_option
+@app_sdk_options
 @rules_option
 @output_option
 @keep_going_option
@@ -75,6 +77,8 @@ def check(
     fmt: str,
     recursive: bool,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
     output: Path | None,
     keep_going: bool,
@@ -99,6 +103,7 @@ def check(
             inputs=inputs, policy_path=policy_path,
             fail_on=Severity.parse(fail_on) if fail_on else None,
             baseline_path=baseline_path, against=against, fmt=fmt, device_sdk=device_sdk,
+            target_sdk=target_sdk, min_sdk=min_sdk,
             rules_files=rules_files, output=output, recursive=recursive, exit_zero=exit_zero,
             keep_going=keep_going, locale=locale,
         )

@@ -8,6 +8,7 @@ import click
 
 from permaudit.app import CompareRequest, run_compare
 from permaudit.cli.options import (
+    app_sdk_options,
     code_option,
     device_sdk_option,
     format_option,
@@ -26,6 +27,7 @@ from permaudit.formatters import COMPARE_FORMATS
 @format_option(COMPARE_FORMATS)
 @recursive_option
 @device_sdk_option
+@app_sdk_options
 @rules_option
 @output_option
 @keep_going_option
@@ -37,6 +39,8 @@ def compare(
     fmt: str,
     recursive: bool,
     device_sdk: int | None,
+    target_sdk: int | None,
+    min_sdk: int | None,
     rules_files: tuple[Path, ...],
     output: Path | None,
     keep_going: bool,
@@ -54,6 +58,7 @@ def compare(
     return run_compare(
         CompareRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
+            target_sdk=target_sdk, min_sdk=min_sdk,
             output=output, recursive=recursive, keep_going=keep_going, digest=digest,
             code=not no_code, locale=locale,
         )

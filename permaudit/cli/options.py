@@ -124,6 +124,21 @@ def keep_going_option(func: F) -> F:
     )(func)
 
 
+def app_sdk_options(func: F) -> F:
+    """``--target-sdk N`` and ``--min-sdk N``: levels of source manifests that declare none."""
+    for name, what in (("--min-sdk", "minSdkVersion"), ("--target-sdk", "targetSdkVersion")):
+        func = click.option(
+            name,
+            type=click.IntRange(1, 10_000),
+            default=None,
+            metavar="N",
+            help=f"{what} of a source AndroidManifest.xml that has no <uses-sdk> (Gradle "
+            "injects it); default: a literal in the module's build.gradle, else unknown. "
+            "Built apps keep their own.",
+        )(func)
+    return func
+
+
 def locale_option(func: F) -> F:
     """``--locale LANG[-rREGION]``: the label (and other resource values) for that locale."""
 

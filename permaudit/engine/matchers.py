@@ -17,6 +17,7 @@ from permaudit.model import (
     PermissionAccess,
     SigningInfo,
     TamperEvidence,
+    sdk_text,
 )
 from permaudit.rules.model import (
     AllCapabilities,
@@ -118,7 +119,8 @@ def match_cleartext_traffic(when: CleartextTraffic, ctx: Context) -> Iterator[Su
     if app.uses_cleartext_traffic is True:
         yield Subject(subject=subject, detail=f"{subject}=true", line=app.line)
     elif (app.uses_cleartext_traffic is None and not app.network_security_config
-          and target < when.default_when_target_below):
+          and target is not None and target < when.default_when_target_below):
+        # An unknown target SDK (a source manifest): the default is unknown, nothing fires.
         yield Subject(
             subject=subject,
             detail=f"{subject} is not set and defaults to true for targetSdk {target} "
@@ -129,7 +131,7 @@ def match_cleartext_traffic(when: CleartextTraffic, ctx: Context) -> Iterator[Su
 
 def match_target_sdk_below(when: TargetSdkBelow, ctx: Context) -> Iterator[Subject]:
     target = ctx.manifest.target_sdk
-    if target < when.level:
+    if target is not None and target < when.level:  # unknown: not judged (the app notes say so)
         yield Subject(subject="targetSdkVersion",
                       detail=f"targetSdkVersion {target} is below {when.level}")
 
@@ -142,12 +144,21 @@ def match_exported_component(when: ExportedComponent, ctx: Context) -> Iterator[
             continue
         if when.exclude_launcher and is_launcher(component):
             continue
+        if (when.isolated_process is not None
+                and component.isolated_process is not when.isolated_process):
+            continue
         how = "exported" if component.exported_explicit else "exported by its intent filter"
         detail = f"{component.kind} {component.name} is {how}"
         if unguarded(component):
             detail += " and requires no permission"
+        if component.isolated_process:
+            detail += (", but runs in an isolated process without any of the app's "
+                       "permissions or data")
+            if component.external_service:
+                detail += " (an external service: it runs in the caller's package)"
         if not component.enabled:
-            detail += " (disabled in the manifest; the app can enable it)"
+            detail += (" (disabled in the manifest: unreachable until the app enables it at "
+                       "run time, which it can)")
         yield Subject(subject=f"{component.kind}:{component.name}", detail=detail,
                       line=component.line)
 
@@ -273,7 +284,7 @@ def rule_findings(rule: Rule, ctx: Context) -> Iterator[Finding]:
         seen.add(hit.subject)
         message = rule.message.format(
             package=package, subject=hit.subject, detail=hit.detail,
-            target_sdk=ctx.manifest.target_sdk,
+            target_sdk=sdk_text(ctx.manifest.target_sdk),
         )
         yield Finding(
             rule=rule.id, severity=rule.severity, title=rule.title, subject=hit.subject,

@@ -69,7 +69,8 @@ def sanitized(value: Any) -> Any:
     """``value`` (a result record tree) with every plain ``str`` passed through ``terminal``.
 
     Records, tuples, lists, sets and dicts are rebuilt; enums (``TextEnum`` members are
-    ``str`` subclasses) and other objects are kept as they are.
+    ``str`` subclasses) and other objects are kept as they are. A record's ``UNRENDERED``
+    fields (bulk data no report prints) are emptied, not escaped.
     """
     kind = type(value)
     if kind is str:
@@ -81,5 +82,10 @@ def sanitized(value: Any) -> Any:
     if kind is dict:
         return {sanitized(k): sanitized(v) for k, v in value.items()}
     if hasattr(kind, "_record_fields"):
-        return kind(**{name: sanitized(getattr(value, name)) for name in fields(value)})
+        unrendered: frozenset[str] = getattr(kind, "UNRENDERED", frozenset())
+        return kind(**{
+            name: type(getattr(value, name))() if name in unrendered
+            else sanitized(getattr(value, name))
+            for name in fields(value)
+        })
     return value

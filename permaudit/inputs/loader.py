@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from permaudit._infra.records import replace
 from permaudit.errors import InputError, PermauditError
 from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
-from permaudit.model import App, InputFailure, InputInfo
+from permaudit.model import App, InputFailure, InputInfo, SdkLevels
 
 if TYPE_CHECKING:
     from permaudit.inputs.binary.xmltree import Element
@@ -45,7 +45,12 @@ _APKM_HEADER = struct.Struct("<BBQQQ")
 
 
 def load(
-    path: str, *, digest: bool = False, code: bool = True, locale: str | None = None
+    path: str,
+    *,
+    digest: bool = False,
+    code: bool = True,
+    sdk: SdkLevels | None = None,
+    locale: str | None = None,
 ) -> App:
     """Load one input file, whatever its kind, into an ``App``; ``InputError`` otherwise.
 
@@ -54,19 +59,40 @@ def load(
     directory, the manifest and the signing block: ~0.7 ms per MB, the only cost of a scan
     that grows with the size of the APK. ``code``: also read the DEX files of an APK
     (``App.code``, see ``permaudit.inputs.code``); split sets in one archive and bundles
-    are not read for code yet (``App.code`` stays ``None``). ``locale``: resolve resource
+    are not read for code yet (``App.code`` stays ``None``). ``sdk``: levels the user gives
+    (``--min-sdk``/``--target-sdk``) for a source manifest that declares none; an input
+    that declares its levels keeps them, with a note. ``locale``: resolve resource
     references (the label above all) for that locale (``ru``, ``ru-rRU``), with Android's
     fallback to the language and then the default configuration.
     """
     with reading(path):
         kind = sniff(path)
         if kind == KIND_XML:
-            app = _load_text(path, digest)
+            app = _load_text(path, digest, sdk)
         elif kind == KIND_AXML:
             app = _load_apk(path, digest, code=False, locale=locale)
         else:
             app = _load_zip(path, digest, code, locale)
+    if sdk is not None and app.sdk_origin is None:
+        unused = _unused_levels(app, sdk)
+        if unused:
+            app = replace(app, notes=(*app.notes, unused))
     return replace(app, locale=locale) if locale else app
+
+
+def _unused_levels(app: App, sdk: SdkLevels) -> str | None:
+    """The note for ``--min-sdk``/``--target-sdk`` given for an input that declares its levels."""
+    manifest = app.manifest
+    given = [
+        f"--{name} {value}"
+        for name, value, actual in (("min-sdk", sdk.min_sdk, manifest.min_sdk),
+                                    ("target-sdk", sdk.target_sdk, manifest.target_sdk))
+        if value is not None and value != actual
+    ]  # fmt: skip
+    if not given:
+        return None
+    return (f"{' and '.join(given)} not used: the manifest declares minSdk "
+            f"{manifest.min_sdk} and targetSdk {manifest.target_sdk}, which Android uses.")
 
 
 def sniff(path: str) -> str:
@@ -179,7 +205,8 @@ def _zip_names(path: str) -> list[str] | None:
         return None
 
 
-def _load_text(path: str, digest: bool) -> App:
+def _load_text(path: str, digest: bool, sdk: SdkLevels | None) -> App:
+    from permaudit.inputs.gradle import source_sdk
     from permaudit.inputs.text_manifest import MAX_TEXT_SIZE, read_text_manifest
 
     with open_regular(path) as stream:
@@ -187,12 +214,13 @@ def _load_text(path: str, digest: bool) -> App:
         if size > MAX_TEXT_SIZE:
             raise InputError(f"text manifest is larger than {MAX_TEXT_SIZE} bytes")
         data = stream.read()
-    result = read_text_manifest(data)
+    result = read_text_manifest(data, sdk=lambda: source_sdk(path, sdk))
     sha256 = hashlib.sha256(data).hexdigest() if digest else None
     return App(
         input=InputInfo(path=path, sha256=sha256, kind="xml", size=size),
         manifest=result.manifest,
         notes=result.notes,
+        sdk_origin=result.sdk_origin,
     )
 
 
@@ -287,6 +315,7 @@ def load_inputs(
     recursive: bool = False,
     digest: bool = False,
     code: bool = True,
+    sdk: SdkLevels | None = None,
     locale: str | None = None,
 ) -> list[App]:
     """Expand directories, load every input, and merge split APKs with their base APK.
@@ -298,11 +327,12 @@ def load_inputs(
     note (Android would refuse to install it alone, "Missing base APK", but its manifest
     is still what the user asked about); several splits without a base are an
     ``InputError``. Everything is loaded before anything is reported, so one bad input
-    fails the whole run (``load_inputs_keep_going`` does not). ``digest``, ``locale``:
-    see ``load``.
+    fails the whole run (``load_inputs_keep_going`` does not). ``digest``, ``sdk``,
+    ``locale``: see ``load``.
     """
     apps, _ = _load_all(
-        paths, recursive=recursive, digest=digest, keep_going=False, code=code, locale=locale
+        paths, recursive=recursive, digest=digest, keep_going=False, code=code, sdk=sdk,
+        locale=locale,
     )
     return apps
 
@@ -313,12 +343,14 @@ def load_inputs_keep_going(
     recursive: bool = False,
     digest: bool = False,
     code: bool = True,
+    sdk: SdkLevels | None = None,
     locale: str | None = None,
 ) -> tuple[list[App], list[InputFailure]]:
     """Like ``load_inputs``, but an input that cannot be read becomes an ``InputFailure``
     (path, error class, one-line message) and the others are still loaded."""
     return _load_all(
-        paths, recursive=recursive, digest=digest, keep_going=True, code=code, locale=locale
+        paths, recursive=recursive, digest=digest, keep_going=True, code=code, sdk=sdk,
+        locale=locale,
     )
 
 
@@ -334,8 +366,13 @@ def _load_all(
     digest: bool,
     keep_going: bool,
     code: bool = True,
+    sdk: SdkLevels | None = None,
     locale: str | None = None,
 ) -> tuple[list[App], list[InputFailure]]:
+    if locale is not None:  # checked before any file is read: a usage error otherwise
+        from permaudit.inputs.resources import normalise_locale
+
+        locale = normalise_locale(locale)
     failures: list[InputFailure] = []
     if keep_going:
         files: list[str] = []
@@ -348,7 +385,7 @@ def _load_all(
         files = expand_inputs(paths, recursive=recursive)
     if len(files) == 1 and len(paths) == 1 and not os.path.isdir(paths[0]):
         try:
-            return [load(files[0], digest=digest, code=code, locale=locale)], failures
+            return [load(files[0], digest=digest, code=code, sdk=sdk, locale=locale)], failures
         except PermauditError as exc:
             if not keep_going:
                 raise
@@ -356,7 +393,7 @@ def _load_all(
     loaded: dict[str, App] = {}
     for path in files:
         try:
-            loaded[path] = load(path, digest=digest, code=code, locale=locale)
+            loaded[path] = load(path, digest=digest, code=code, sdk=sdk, locale=locale)
         except PermauditError as exc:
             if not keep_going:
                 raise

@@ -175,14 +175,23 @@ FOREGROUND_SERVICE_TYPES = (
 )
 
 
-def parse_manifest(root: Element, *, with_lines: bool = True) -> Manifest:
+def parse_manifest(
+    root: Element,
+    *,
+    with_lines: bool = True,
+    sdk_fallback: tuple[int | None, int | None] = (1, 1),
+) -> Manifest:
     """Read ``root`` (the document element) as Android's package parser would.
 
     ``with_lines=False`` drops source lines (binary manifests: the model wants ``None``).
+    ``sdk_fallback``: (min, target) when no ``<uses-sdk>`` is read: Android's defaults
+    (1, 1) for a built manifest; for a source manifest what the caller knows, ``None``
+    for unknown. With an unknown target SDK, the defaults that depend on it are those of
+    any current target (providers not exported, no legacy storage, no install error).
     """
     if root.tag != "manifest":
         raise ManifestError(f"root element is <{root.tag}>, not <manifest>")
-    return _Reader(_package_name(root), with_lines).read(root)
+    return _Reader(_package_name(root), with_lines, sdk_fallback).read(root)
 
 
 def protection_names(level: int) -> tuple[str, ...]:
@@ -321,11 +330,13 @@ def _convert_value_to_int(text: str) -> int | None:
 class _Reader:
     """Mutable state of one pass over one manifest (local to ``parse_manifest``)."""
 
-    def __init__(self, package: str, with_lines: bool) -> None:
+    def __init__(
+        self, package: str, with_lines: bool, sdk_fallback: tuple[int | None, int | None]
+    ) -> None:
         self.package = package
         self.with_lines = with_lines
-        self.min_sdk = 1
-        self.target_sdk = 1
+        self.min_sdk: int | None = sdk_fallback[0]
+        self.target_sdk: int | None = sdk_fallback[1]
         self.max_sdk: int | None = None
         self.uses_permissions: list[UsesPermission] = []
         self.permissions: dict[str, DeclaredPermission] = {}
@@ -370,7 +381,7 @@ class _Reader:
             elif child.tag == "feature-group":
                 # Its <uses-feature> children are read into a feature group (not modelled).
                 self.consumed.update(id(c) for c in child.children if c.tag == "uses-feature")
-        if self.target_sdk >= S and self.implicit_exported:
+        if self.target_sdk is not None and self.target_sdk >= S and self.implicit_exported:
             raise ManifestError(
                 f"{self.implicit_exported[0]}: targeting S+ (version {S} and above) requires "
                 "that an explicit value for android:exported be defined when intent filters "
@@ -521,8 +532,11 @@ class _Reader:
                 target_vers = target_attr.value.signed
         else:
             target_vers, target_code = min_vers, min_code
-        self.target_sdk = CUR_DEVELOPMENT if target_code is not None else target_vers
-        self.min_sdk = CUR_DEVELOPMENT if min_code is not None else min_vers
+        if min_attr is not None or target_attr is not None:
+            # Without either (a source manifest's <uses-sdk tools:overrideLibrary=...>),
+            # the levels stay the fallback: Android's 1 for a built manifest.
+            self.target_sdk = CUR_DEVELOPMENT if target_code is not None else target_vers
+            self.min_sdk = CUR_DEVELOPMENT if min_code is not None else min_vers
         max_attr = _attr(element, "maxSdkVersion")
         if max_attr is not None and max_attr.value.is_int:
             self.max_sdk = max_attr.value.signed
@@ -589,11 +603,13 @@ class _Reader:
             and (full_backup.value.is_reference or full_backup.value.data != 0),
             data_extraction_rules=_attr(element, "dataExtractionRules") is not None,
             uses_cleartext_traffic=(
-                _bool(element, "usesCleartextTraffic", target < 28) if cleartext else None
+                _bool(element, "usesCleartextTraffic", target is not None and target < 28)
+                if cleartext
+                else None
             ),
             network_security_config=_attr(element, "networkSecurityConfig") is not None,
             request_legacy_external_storage=_bool(
-                element, "requestLegacyExternalStorage", target < 29
+                element, "requestLegacyExternalStorage", target is not None and target < 29
             ),
             test_only=_bool(element, "testOnly", False),
             has_code=_bool(element, "hasCode", True),
@@ -624,7 +640,7 @@ class _Reader:
         if explicit is not None:
             exported = explicit
         elif kind == "provider":
-            exported = self.target_sdk < JELLY_BEAN_MR1
+            exported = self.target_sdk is not None and self.target_sdk < JELLY_BEAN_MR1
         else:
             exported = bool(filters)
             if filters:
@@ -667,6 +683,8 @@ class _Reader:
                 if kind == "service"
                 else ()
             ),
+            isolated_process=kind == "service" and _bool(element, "isolatedProcess", False),
+            external_service=kind == "service" and _bool(element, "externalService", False),
             target_activity=target_activity,
             intent_filters=tuple(filters),
             line=self.line(element),

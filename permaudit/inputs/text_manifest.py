@@ -24,6 +24,7 @@ placeholder package when there is none, and say all of that in the notes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from permaudit._infra.records import record
 from permaudit.android.attributes import ANDROID_NS, ATTRIBUTE_IDS, TOOLS_NS
@@ -41,6 +42,7 @@ from permaudit.inputs.binary.xmltree import (
     Element,
     TypedValue,
 )
+from permaudit.inputs.gradle import SourceSdk, sdk_note, unknown_sdk
 from permaudit.inputs.manifest import (
     FOREGROUND_SERVICE_TYPES,
     NEVER_FOR_LOCATION,
@@ -50,7 +52,7 @@ from permaudit.inputs.manifest import (
     parse_manifest,
 )
 from permaudit.inputs.resources import mark_unresolved
-from permaudit.model import Manifest
+from permaudit.model import Manifest, SdkOrigin
 
 MAX_TEXT_SIZE = 16 * 1024 * 1024
 MAX_ELEMENTS = 200_000
@@ -95,6 +97,8 @@ class TextManifest:
 
     manifest: Manifest
     notes: tuple[str, ...]
+    #: Where the SDK levels came from; ``None`` when the manifest declares them.
+    sdk_origin: SdkOrigin | None = None
 
 
 class _Open:
@@ -133,8 +137,15 @@ class _State:
         self.prefixes: list[tuple[str, str]] = []
 
 
-def read_text_manifest(data: bytes) -> TextManifest:
-    """Parse ``data`` (a text manifest) into a ``Manifest`` with lines, and the caveats."""
+def read_text_manifest(
+    data: bytes, *, sdk: Callable[[], SourceSdk] = unknown_sdk
+) -> TextManifest:
+    """Parse ``data`` (a text manifest) into a ``Manifest`` with lines, and the caveats.
+
+    ``sdk`` is asked for the levels only when the manifest declares neither
+    ``minSdkVersion`` nor ``targetSdkVersion`` (a source manifest: Gradle injects them);
+    by default they are unknown.
+    """
     root, state = parse_text(data)
     notes: list[str] = []
     package = root.by_name("package", None)
@@ -148,10 +159,10 @@ def read_text_manifest(data: bytes) -> TextManifest:
         )
         text = PLACEHOLDER_PACKAGE
         root = _with_package(root, text)
-    sdk = [c for c in root.children if c.tag == "uses-sdk"]
+    uses_sdk = [c for c in root.children if c.tag == "uses-sdk"]
     has_sdk = any(
         c.android(ATTRIBUTE_IDS["minSdkVersion"]) or c.android(ATTRIBUTE_IDS["targetSdkVersion"])
-        for c in sdk
+        for c in uses_sdk
     )
     source = bool(notes or state.placeholders or state.tools_markers or not has_sdk)
     if source:
@@ -163,13 +174,12 @@ def read_text_manifest(data: bytes) -> TextManifest:
         root, alias_notes = _fix_aliases(root, text)
         notes.extend(alias_notes)
     root = mark_unresolved(root, "a text manifest: the app's res/values are not read")
-    manifest = parse_manifest(root, with_lines=True)
-    if not has_sdk:
-        notes.append(
-            "No minSdkVersion/targetSdkVersion here (Gradle injects them from build.gradle): "
-            f"Android's defaults were assumed (minSdk {manifest.min_sdk}, targetSdk "
-            f"{manifest.target_sdk}), so target-SDK rules may differ from the built app."
-        )
+    levels = None if has_sdk else sdk()
+    fallback = (levels.min_sdk, levels.target_sdk) if levels is not None else (1, 1)
+    manifest = parse_manifest(root, with_lines=True, sdk_fallback=fallback)
+    if levels is not None:
+        notes.append(sdk_note(levels))
+        notes.extend(levels.notes)
     if state.placeholders:
         notes.append(
             "Build placeholders kept as written: " + ", ".join(sorted(state.placeholders)) + "."
@@ -186,7 +196,11 @@ def read_text_manifest(data: bytes) -> TextManifest:
             + ", ".join(state.removed)
             + "."
         )
-    return TextManifest(manifest=manifest, notes=tuple(notes))
+    return TextManifest(
+        manifest=manifest,
+        notes=tuple(notes),
+        sdk_origin=levels.origin if levels is not None else None,
+    )
 
 
 def _fix_aliases(root: Element, package: str) -> tuple[Element, list[str]]:

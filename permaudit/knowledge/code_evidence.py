@@ -61,6 +61,9 @@ def api_evidence(code: CodeScan, rules: Sequence[ApiRule] | None = None) -> tupl
     for ref in code.external_methods:
         methods[java_name(ref.class_descriptor)].add(ref.name)
     referenced = set(code.referenced_classes)
+    # URIs (content://..., tel:) have a colon: the few strings that do are searched per rule
+    # instead of every string once per rule.
+    uri_like = [head for text in code.strings if ":" in (head := text[:_MAX_URI_STRING])]
     found: dict[str, set[str]] = defaultdict(set)
     for rule in table:
         for cls in rule.classes:
@@ -73,8 +76,7 @@ def api_evidence(code: CodeScan, rules: Sequence[ApiRule] | None = None) -> tupl
             if name in methods.get(cls, ()):
                 found[rule.capability].add(method)
         if rule.uris:
-            for text in code.strings:
-                head = text[:_MAX_URI_STRING]
+            for head in uri_like:
                 if head.startswith(rule.uris):
                     found[rule.capability].add(head)
     return tuple(

@@ -108,8 +108,10 @@ def _known_tld(host: str, suffixes: Suffixes) -> bool:
 
 def hosts_in(text: str, suffixes: Suffixes | None = None) -> tuple[str, ...]:
     """Host names a string names: URL hosts anywhere, or the whole string when it is a host."""
-    table = shipped_suffixes() if suffixes is None else suffixes
     head = text[:MAX_STRING]
+    if "." not in head:  # both patterns need a dot; ~90% of a DEX's strings have none
+        return ()
+    table = shipped_suffixes() if suffixes is None else suffixes
     found = [m.group(1).lower() for m in _URL.finditer(head)][:MAX_HOSTS_PER_STRING]
     if not found and len(head) <= 253 and _BARE.fullmatch(head):
         host = head.lower()

@@ -12,6 +12,14 @@ from enum import Enum, IntEnum
 from permaudit._infra.records import field, record
 from permaudit.model.code import CodeEvidence, CodeScan
 from permaudit.model.evidence import TamperEvidence as TamperEvidence
+from permaudit.model.sdk import SDK_FROM_GRADLE as SDK_FROM_GRADLE
+from permaudit.model.sdk import SDK_FROM_MANIFEST as SDK_FROM_MANIFEST
+from permaudit.model.sdk import SDK_FROM_OPTION as SDK_FROM_OPTION
+from permaudit.model.sdk import SDK_UNKNOWN as SDK_UNKNOWN
+from permaudit.model.sdk import SdkLevels as SdkLevels
+from permaudit.model.sdk import SdkOrigin as SdkOrigin
+from permaudit.model.sdk import sdk_levels as sdk_levels
+from permaudit.model.sdk import sdk_text as sdk_text
 
 
 class TextEnum(str, Enum):
@@ -99,6 +107,9 @@ class Component:
     exported: bool
     #: The raw attribute; ``None`` when absent (``exported`` is then implied).
     exported_explicit: bool | None = None
+    #: ``android:enabled``. A disabled component is still declared (and, if exported,
+    #: exported): nothing can reach it until the app enables it at run time, which it can
+    #: at any moment (``PackageManager.setComponentEnabledSetting``), so reports keep it.
     enabled: bool = True
     permission: str | None = None
     read_permission: str | None = None
@@ -108,6 +119,12 @@ class Component:
     grant_uri_permissions: bool = False
     #: Services only: decoded ``foregroundServiceType`` flags, e.g. ``("camera", "microphone")``.
     foreground_service_types: tuple[str, ...] = ()
+    #: Services only: ``android:isolatedProcess``: runs under its own isolated UID, without
+    #: any of the app's permissions or access to its data (``ServiceInfo.FLAG_ISOLATED_PROCESS``).
+    isolated_process: bool = False
+    #: Services only: ``android:externalService``: an isolated service that runs in the
+    #: calling app's package (``ServiceInfo.FLAG_EXTERNAL_SERVICE``, ``BIND_EXTERNAL_SERVICE``).
+    external_service: bool = False
     #: Activity-alias only.
     target_activity: str | None = None
     intent_filters: tuple[IntentFilter, ...] = ()
@@ -192,9 +209,12 @@ class Manifest:
     #: ``<application android:label>`` as the launcher shows it (resolved through the
     #: resource table for the chosen locale); ``None`` when absent or not resolvable.
     label: str | None = None
-    #: Android's defaults: minSdk 1 when absent; targetSdk = minSdk when absent.
-    min_sdk: int = 1
-    target_sdk: int = 1
+    #: Android's defaults for a built manifest: minSdk 1 when absent; targetSdk = minSdk
+    #: when absent. ``None``: unknown (a source manifest without ``<uses-sdk>``, whose
+    #: levels Gradle injects, and none given by an option or a literal in build.gradle);
+    #: then no implied permission and no target-dependent rule applies.
+    min_sdk: int | None = 1
+    target_sdk: int | None = 1
     max_sdk: int | None = None
     compile_sdk: int | None = None
     shared_user_id: str | None = None
@@ -305,6 +325,8 @@ class App:
     notes: tuple[str, ...] = ()
     #: What the code contains; ``None`` when not read (text manifests, ``--no-code``).
     code: CodeScan | None = None
+    #: Where the SDK levels came from; ``None`` for built inputs (always the manifest).
+    sdk_origin: SdkOrigin | None = None
     #: The locale asked for (``--locale ru``, ``ru-rRU``): resource references, the label
     #: first, were resolved for it with Android's fallback; ``None``: default configuration.
     locale: str | None = None
@@ -455,3 +477,4 @@ class ScanResult:
     reports: tuple[Report, ...]
     #: Inputs that could not be read (only with ``--keep-going``; otherwise the run stops).
     failures: tuple[InputFailure, ...] = ()
+

@@ -111,6 +111,9 @@ class ExportedComponent:
     kinds: tuple[str, ...]
     without_permission: bool = True
     exclude_launcher: bool = True
+    #: ``True``: only services in an isolated process; ``False``: only the others;
+    #: ``None`` (absent): both.
+    isolated_process: bool | None = None
 
 
 @record

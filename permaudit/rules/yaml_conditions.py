@@ -80,7 +80,7 @@ class ConditionParser(ValueParser):
         return TargetSdkBelow(level=level) if level is not None else None
 
     def when_exported_component(self, node: Node) -> Match | None:
-        keys = ("kinds", "without_permission", "exclude_launcher")
+        keys = ("kinds", "without_permission", "exclude_launcher", "isolated_process")
         entries = self.r.mapping(node, "'exported_component'", keys, required=("kinds",))
         if entries is None or "kinds" not in entries:
             return None

@@ -21,91 +21,14 @@ from permaudit.model import (
     Report,
     RulesetInfo,
     Severity,
-    TextEnum,
 )
 from permaudit.version import __version__
+from permaudit.views.changes import CHANGE_KINDS as CHANGE_KINDS
+from permaudit.views.changes import KIND_ORDER
+from permaudit.views.changes import Change as Change
+from permaudit.views.changes import ChangeKind as ChangeKind
+from permaudit.views.changes import Value as Value
 from permaudit.views.compare import AppColumn, app_columns, capability_sort_key, level_text
-
-
-#: The closed set of change kinds, in display order within one severity, with what
-#: ``subject``, ``old`` and ``new`` hold for each. ``None`` means "absent".
-class ChangeKind(TextEnum):
-    """What kind of difference a ``Change`` is; the values are the JSON contract's ``kind``."""
-
-    CAPABILITY_GAINED = "capability_gained"
-    CAPABILITY_LOST = "capability_lost"
-    CAPABILITY_ACCESS_CHANGED = "capability_access_changed"
-    PERMISSION_ADDED = "permission_added"
-    PERMISSION_REMOVED = "permission_removed"
-    PERMISSION_ELEMENT_CHANGED = "permission_element_changed"
-    PERMISSION_MAX_SDK_WIDENED = "permission_max_sdk_widened"
-    PERMISSION_MAX_SDK_NARROWED = "permission_max_sdk_narrowed"
-    PERMISSION_PROTECTION_CHANGED = "permission_protection_changed"
-    IMPLIED_ADDED = "implied_added"
-    IMPLIED_REMOVED = "implied_removed"
-    COMPONENT_EXPORTED_ADDED = "component_exported_added"
-    COMPONENT_EXPORTED_REMOVED = "component_exported_removed"
-    COMPONENT_UNPROTECTED = "component_unprotected"
-    COMPONENT_PROTECTED = "component_protected"
-    FLAG_CHANGED = "flag_changed"
-    TARGET_SDK_CHANGED = "target_sdk_changed"
-    MIN_SDK_CHANGED = "min_sdk_changed"
-    FINDING_ADDED = "finding_added"
-    FINDING_RESOLVED = "finding_resolved"
-
-
-#: Every change kind with what its ``subject``, ``old`` and ``new`` hold (the JSON contract).
-CHANGE_KINDS: dict[ChangeKind, str] = {
-    ChangeKind.CAPABILITY_GAINED: "subject: capability id; new: access level text",
-    ChangeKind.CAPABILITY_LOST: "subject: capability id; old: access level text",
-    ChangeKind.CAPABILITY_ACCESS_CHANGED: "subject: capability id; old/new: access level text",
-    ChangeKind.PERMISSION_ADDED: "subject: permission; new: elements (uses-permission, -sdk-23)",
-    ChangeKind.PERMISSION_REMOVED: "subject: permission; old: elements",
-    ChangeKind.PERMISSION_ELEMENT_CHANGED: (
-        "subject: permission; old/new: elements, e.g. sdk-23 only"
-    ),
-    ChangeKind.PERMISSION_MAX_SDK_WIDENED: (
-        "subject: permission; old/new: maxSdkVersion (None: all levels)"
-    ),
-    ChangeKind.PERMISSION_MAX_SDK_NARROWED: "subject: permission; old/new: maxSdkVersion",
-    ChangeKind.PERMISSION_PROTECTION_CHANGED: (
-        "subject: permission; old/new: protection class on device"
-    ),
-    ChangeKind.IMPLIED_ADDED: "subject: permission; new: why the platform implies it",
-    ChangeKind.IMPLIED_REMOVED: "subject: permission; old: why it was implied",
-    ChangeKind.COMPONENT_EXPORTED_ADDED: (
-        "subject: 'kind:name'; old: None or 'not exported'; new: guard"
-    ),
-    ChangeKind.COMPONENT_EXPORTED_REMOVED: (
-        "subject: 'kind:name'; old: guard; new: None or 'not exported'"
-    ),
-    ChangeKind.COMPONENT_UNPROTECTED: "subject: 'kind:name'; old: permission; new: None",
-    ChangeKind.COMPONENT_PROTECTED: "subject: 'kind:name'; old: None; new: permission",
-    ChangeKind.FLAG_CHANGED: (
-        "subject: manifest attribute (debuggable, allowBackup, ...); old/new: value"
-    ),
-    ChangeKind.TARGET_SDK_CHANGED: "subject: targetSdkVersion; old/new: API level",
-    ChangeKind.MIN_SDK_CHANGED: "subject: minSdkVersion; old/new: API level",
-    ChangeKind.FINDING_ADDED: "subject: the finding's subject; new: 'rule: title'",
-    ChangeKind.FINDING_RESOLVED: "subject: the finding's subject; old: 'rule: title'",
-}
-_KIND_ORDER = {kind: index for index, kind in enumerate(CHANGE_KINDS)}
-
-Value = str | int | bool | None
-
-
-@record
-class Change:
-    """One difference between the old and the new build."""
-
-    kind: ChangeKind
-    subject: str
-    old: Value = None
-    new: Value = None
-    severity: Severity = Severity.INFO
-
-    def __post_init__(self) -> None:
-        ChangeKind(self.kind)  # a bare string must still name a kind: ValueError otherwise
 
 
 @record
@@ -164,7 +87,7 @@ def diff(
 
 def change_sort_key(change: Change) -> tuple[int, int, str]:
     """Highest severity first, then kind in ``CHANGE_KINDS`` order, then subject."""
-    return (-int(change.severity), _KIND_ORDER[change.kind], change.subject)
+    return (-int(change.severity), KIND_ORDER[change.kind], change.subject)
 
 
 # --- severities ---------------------------------------------------------------------------
@@ -339,7 +262,8 @@ def _guard(component: Component) -> str | None:
 
 
 def _exported(manifest: Manifest) -> dict[str, Component]:
-    return {component_subject(c): c for c in manifest.components if c.exported and c.enabled}
+    """Exported components, disabled ones included: the app can enable them at any time."""
+    return {component_subject(c): c for c in manifest.components if c.exported}
 
 
 def _known(manifest: Manifest) -> set[str]:
@@ -348,7 +272,16 @@ def _known(manifest: Manifest) -> set[str]:
 
 def _describe_guard(component: Component) -> str:
     guard = _guard(component)
-    return f"exported, requires {guard}" if guard else "exported, no permission"
+    text = f"exported, requires {guard}" if guard else "exported, no permission"
+    if component.isolated_process:
+        text += ", isolated process"
+    if not component.enabled:
+        text += ", disabled until the app enables it"
+    return text
+
+
+def _state(component: Component) -> str:
+    return "enabled" if component.enabled else "disabled in the manifest (the app can enable it)"
 
 
 def _component_changes(old: Report, new: Report) -> Iterable[Change]:
@@ -381,6 +314,13 @@ def _component_changes(old: Report, new: Report) -> Iterable[Change]:
             )
         elif now and not was:
             yield Change(kind=ChangeKind.COMPONENT_PROTECTED, subject=key, old=None, new=now)
+        if before[key].enabled != after[key].enabled:
+            yield Change(
+                kind=ChangeKind.COMPONENT_ENABLED_CHANGED,
+                subject=key,
+                old=_state(before[key]),
+                new=_state(after[key]),
+            )
 
 
 def _component_severity(report: Report, component: Component) -> Severity:
@@ -433,7 +373,11 @@ def _flag_changes(old: Report, new: Report) -> Iterable[Change]:
 def _sdk_changes(old: Report, new: Report) -> Iterable[Change]:
     before, after = old.app.manifest, new.app.manifest
     if before.target_sdk != after.target_sdk:
-        lower = after.target_sdk < before.target_sdk
+        lower = (
+            before.target_sdk is not None
+            and after.target_sdk is not None
+            and after.target_sdk < before.target_sdk
+        )
         yield Change(
             kind=ChangeKind.TARGET_SDK_CHANGED,
             subject="targetSdkVersion",

@@ -119,6 +119,62 @@ def test_dask_local_cluster_equals_the_local_run(tmp_path: Path) -> None:
     assert local.read_bytes() == remote.read_bytes()
 
 
+def test_dask_worker_killed_mid_run_loses_no_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real worker processes; one is SIGKILLed while it scans: Dask re-runs its tasks."""
+    import signal
+    import threading
+    import time
+
+    distributed = pytest.importorskip("dask.distributed")
+    from permaudit.batch import dask as batch_dask
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for copy in range(40):  # ~240 scans: seconds of work, so the kill lands mid-run
+        for apk in APKS:
+            shutil.copyfile(apk, inputs / f"{copy:02d}-{apk.name}")
+    (inputs / "zz-broken.apk").write_bytes(b"PK\x03\x04 truncated")
+    local, remote = tmp_path / "local.jsonl", tmp_path / "dask.jsonl"
+    run_batch(BatchRequest(inputs=(str(inputs),), output=local, jobs=1))
+    monkeypatch.setattr(batch_dask, "TASK_FILES", 6)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, distributed.Client(cluster) as client:
+        pids = client.run(os.getpid)
+        codes: list[int] = []
+        runner = threading.Thread(target=lambda: codes.append(run_batch(BatchRequest(
+            inputs=(str(inputs),), output=remote, scheduler=client))))
+        runner.start()
+        deadline = time.monotonic() + 60
+        busy: list[str] = []
+        while not busy and time.monotonic() < deadline:
+            busy = [worker for worker, tasks in client.processing().items() if tasks]
+            time.sleep(0.01)
+        assert busy, "no worker ever started a task"
+        os.kill(pids[busy[0]], signal.SIGKILL)
+        assert runner.is_alive(), "the batch ended before the kill: nothing was tested"
+        runner.join(timeout=120)
+        assert not runner.is_alive()
+    assert codes == [EXIT_INPUT_FAILED]  # the output holds the broken files' entries
+    assert local.read_bytes() == remote.read_bytes()
+
+
+def test_no_code_reads_no_dex_in_batch_and_in_scan_jsonl(tmp_path: Path) -> None:
+    from permaudit.cli import main
+
+    with_code, without = tmp_path / "code.jsonl", tmp_path / "nocode.jsonl"
+    apk = str(APKS[0])
+    assert main(["batch", "--jobs", "1", "-o", str(with_code), apk]) == EXIT_OK
+    assert main(["batch", "--no-code", "--jobs", "1", "-o", str(without), apk]) == EXIT_OK
+    assert "code" in _lines(with_code)[0]
+    assert "code" not in _lines(without)[0]  # absent: not read (the JSON contract)
+    streamed = tmp_path / "scan.jsonl"
+    assert main(["scan", "-f", "jsonl", "--no-code", "-o", str(streamed), apk]) == EXIT_OK
+    assert "code" not in _lines(streamed)[0]
+
+
 def test_parquet_label_column_for_the_locale(tmp_path: Path) -> None:
     pq = pytest.importorskip("pyarrow.parquet")
     label = REPO / "fixtures" / "apk" / "edge" / "label-by-reference.apk"

@@ -456,3 +456,34 @@ def test_docs_commands_run_against_the_fixtures(run: Run, apks: dict[str, str]) 
         code, _, err = run(*argv)
         assert code in (0, 1), (argv, err)
         assert err.startswith(("permaudit: PASS", "permaudit: FAIL", "permaudit: wrote")), err
+
+
+def test_check_of_a_source_manifest_does_not_claim_what_an_old_target_sdk_implies(
+    run: Run, corpus: Path
+) -> None:
+    """Conversations' src/main manifest has no <uses-sdk> (Gradle injects it): its target
+    SDK is unknown, so neither background location nor call log is implied by "targetSdk 1"
+    (split permissions need targetSdk < targetSdkBelow, PermissionManagerService)."""
+    manifest = str(corpus / "manifests" / "Conversations-AndroidManifest.xml")
+    code, out, _ = run("check", manifest, "--format", "json")
+    document = json.loads(out)
+    (entry,) = document["apps"]
+    assert (entry["min_sdk"], entry["target_sdk"], entry["installable"]) == (None, None, None)
+    assert entry["sdk_origin"]["target_sdk"] == "unknown"
+    text = json.dumps(entry)
+    assert "implied by targetSdk" not in text
+    assert "background_location" not in text and "call_log" not in text
+    given = run("check", manifest, "--target-sdk", "28", "--format", "json")[1]
+    assert "capability.background_location" in given  # 28 < 29: implied, as Android does
+    policy = write(Path("levels.yml"), "target_sdk: 28\nmin_sdk: 21\n")
+    from_policy = run("check", manifest, "--policy", str(policy), "--format", "json")[1]
+    assert "capability.background_location" in from_policy
+    assert code in (0, 1)
+
+
+def test_policy_sdk_levels_are_validated(run: Run, tmp_path: Path) -> None:
+    policy = write(tmp_path / "bad.yml", "target_sdk: 0\nmin_sdk: nine\n")
+    code, _, err = run("check", str(REPO / "fixtures" / "apk" / "max-26.19.2.apk"),
+                       "--policy", str(policy))
+    assert code == 2
+    assert "bad.yml:1:13" in err and "bad.yml:2:10" in err

@@ -190,12 +190,12 @@ def test_source_manifest_without_package_gets_a_placeholder_and_notes() -> None:
         "${applicationId}.permission.C2D_MESSAGE"
     ]
     assert [c.name for c in manifest.components] == [f"{PLACEHOLDER_PACKAGE}.Main"]
-    assert (manifest.min_sdk, manifest.target_sdk) == (1, 1)
+    assert (manifest.min_sdk, manifest.target_sdk) == (None, None)
     notes = " ".join(result.notes)
     for fragment in (
         "libraries were not merged",
         "no package attribute",
-        "Android's defaults were assumed (minSdk 1, targetSdk 1)",
+        "targetSdk and minSdk unknown: no permission implied by an old target SDK",
         "${applicationId}",
     ):
         assert fragment in notes

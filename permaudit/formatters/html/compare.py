@@ -18,7 +18,7 @@ from permaudit.formatters.compare_rows import (
     ruleset_text,
 )
 from permaudit.formatters.labels import risk_severity, short_permission
-from permaudit.model import Severity
+from permaudit.model import Severity, sdk_text
 from permaudit.views.compare import CapabilityCell, Comparison, PermissionCell
 
 #: CSS class of a heat-map cell that does not reach the capability.
@@ -176,7 +176,7 @@ def _apps(comparison: Comparison) -> list[str]:
             "<tr>"
             + _row_header(app.label)
             + f"<td>{escape(app.version)}</td>"
-            + f"<td>{manifest.min_sdk}</td><td>{manifest.target_sdk}</td>"
+            + f"<td>{sdk_text(manifest.min_sdk)}</td><td>{sdk_text(manifest.target_sdk)}</td>"
             + f"<td><code>{escape(app.path)}</code></td>"
             + f"<td><code>{escape(app.signer)}</code></td>"
             + f'<td class="{sev_class(risk_severity(report.risk.level))}">'

@@ -18,7 +18,7 @@ from permaudit.formatters.compare_rows import (
 )
 from permaudit.formatters.html.compare import breakable, legend, page, sev_class, table
 from permaudit.formatters.labels import risk_severity
-from permaudit.model import Report
+from permaudit.model import Report, sdk_text
 from permaudit.views.compare import capability_sort_key, level_text
 from permaudit.views.diff import Diff
 
@@ -40,7 +40,7 @@ def _sides(diff: Diff) -> list[str]:
         rows.append(
             f'<tr><th scope="row">{name}</th>'
             f"<td>{escape(' '.join(filter(None, column_header(app))))}</td>"
-            f"<td>{manifest.min_sdk}</td><td>{manifest.target_sdk}</td>"
+            f"<td>{sdk_text(manifest.min_sdk)}</td><td>{sdk_text(manifest.target_sdk)}</td>"
             f'<td class="{sev_class(risk_severity(report.risk.level))}">'
             f"{report.risk.score} ({escape(report.risk.level)})</td>"
             f"<td><code>{escape(app.path)}</code></td></tr>"

@@ -21,6 +21,7 @@ from permaudit.model import (
     PermissionAccess,
     Report,
     ScanResult,
+    SdkOrigin,
 )
 
 SCHEMA_VERSION = 1
@@ -102,9 +103,14 @@ def manifest_extras_json(manifest: Manifest) -> dict[str, Any]:
                 "name": c.name,
                 "permission": c.permission,
                 "explicit": c.exported_explicit is not None,
+                # Disabled in the manifest: unreachable until the app enables it at run
+                # time (PackageManager.setComponentEnabledSetting), which it can.
+                "enabled": c.enabled,
+                "isolated_process": c.isolated_process,
+                "external_service": c.external_service,
             }
             for c in manifest.components
-            if c.exported and c.enabled
+            if c.exported
         ],
         "ignored_elements": [
             {"tag": e.tag, "parent": e.parent, "name": e.name, "line": e.line}
@@ -175,6 +181,18 @@ def provenance_json(app: App) -> dict[str, Any]:
     }
 
 
+def sdk_origin_json(origin: SdkOrigin | None) -> dict[str, Any] | None:
+    """Where min/target SDK came from; ``None`` when the manifest declares them (built apps)."""
+    if origin is None:
+        return None
+    return {
+        "min_sdk": origin.min_sdk,
+        "target_sdk": origin.target_sdk,
+        "min_where": list(origin.min_where),
+        "target_where": list(origin.target_where),
+    }
+
+
 def report_json(report: Report) -> dict[str, Any]:
     """One app's entry in ``apps``."""
     manifest = report.app.manifest
@@ -189,7 +207,8 @@ def report_json(report: Report) -> dict[str, Any]:
         "min_sdk": manifest.min_sdk,
         "target_sdk": manifest.target_sdk,
         # Android refuses to install an app whose minSdk is above the device's level.
-        "installable": manifest.min_sdk <= report.device_sdk,
+        "installable": None if manifest.min_sdk is None else manifest.min_sdk <= report.device_sdk,
+        "sdk_origin": sdk_origin_json(report.app.sdk_origin),
         "permissions": [permission_json(p) for p in report.permissions],
         "capabilities": [capability_json(c) for c in report.capabilities],
         "findings": [finding_json(f) for f in report.findings],

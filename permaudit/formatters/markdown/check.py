@@ -15,6 +15,7 @@ from permaudit.ci.gate import (
 )
 from permaudit.formatters.escape import markdown, markdown_code
 from permaudit.formatters.summary import summary_line
+from permaudit.model import sdk_text
 
 STATUS_ORDER = (FAIL, ACCEPTED, BASELINED, UNCHANGED, DISABLED, BELOW)
 STATUS_LABEL = {
@@ -50,7 +51,7 @@ def app_section(verdict: Verdict) -> list[str]:
            else markdown_code(manifest.package))
         + f" {cell(version)}",
         "",
-        f"Input {markdown_code(report.app.input.path)}, targetSdk {manifest.target_sdk}, "
+        f"Input {markdown_code(report.app.input.path)}, targetSdk {sdk_text(manifest.target_sdk)}, "
         f"risk score {report.risk.score} ({report.risk.level}), fail on "
         f"{verdict.fail_on.label}"
         + (f", compared with {markdown_code(verdict.compared_to)}" if verdict.compared_to else "")

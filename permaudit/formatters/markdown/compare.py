@@ -13,6 +13,7 @@ from permaudit.formatters.compare_rows import (
     ruleset_text,
 )
 from permaudit.formatters.labels import short_permission
+from permaudit.model import sdk_text
 from permaudit.views.compare import CapabilityCell, Comparison
 
 
@@ -29,8 +30,8 @@ def _apps(comparison: Comparison) -> list[str]:
             str(index),
             md_escape(app.label),
             md_escape(app.version),
-            str(report.app.manifest.min_sdk),
-            str(report.app.manifest.target_sdk),
+            sdk_text(report.app.manifest.min_sdk),
+            sdk_text(report.app.manifest.target_sdk),
             md_code(app.path),
             md_escape(app.signer),
         ]

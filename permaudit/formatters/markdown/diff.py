@@ -13,7 +13,7 @@ from permaudit.formatters.compare_rows import (
     ruleset_text,
     value_text,
 )
-from permaudit.model import Severity
+from permaudit.model import Severity, sdk_text
 from permaudit.views.diff import Diff
 
 
@@ -28,8 +28,8 @@ def _sides(result: Diff) -> list[str]:
             [
                 name,
                 md_escape(" ".join(filter(None, column_header(app)))),
-                str(manifest.min_sdk),
-                str(manifest.target_sdk),
+                sdk_text(manifest.min_sdk),
+                sdk_text(manifest.target_sdk),
                 f"{report.risk.score} ({md_escape(report.risk.level)})",
                 md_code(app.path),
             ]

@@ -15,6 +15,7 @@ from permaudit.formatters.compare_rows import (
     wrap_lines,
 )
 from permaudit.formatters.labels import bold, paint, risk_severity, short_permission
+from permaudit.model import sdk_text
 from permaudit.views.compare import Comparison
 
 #: The terminal width the tables aim for; cells wrap to share it between the apps.
@@ -43,8 +44,8 @@ def _apps_block(comparison: Comparison) -> list[str]:
                 index,
                 app.label,
                 app.version,
-                manifest.min_sdk,
-                manifest.target_sdk,
+                sdk_text(manifest.min_sdk),
+                sdk_text(manifest.target_sdk),
                 app.path,
                 app.signer,
             ]

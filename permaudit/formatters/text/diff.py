@@ -14,7 +14,7 @@ from permaudit.formatters.compare_rows import (
     wrap_lines,
 )
 from permaudit.formatters.labels import bold, paint, risk_severity
-from permaudit.model import Report
+from permaudit.model import Report, sdk_text
 from permaudit.views.diff import Diff
 
 VALUE_WIDTH = 56
@@ -29,8 +29,9 @@ def _side(name: str, diff: Diff, report: Report, *, color: bool) -> str:
         color=color,
     )
     return (
-        f"  {name}: {' '.join(filter(None, column_header(app)))}  minSdk {manifest.min_sdk}  "
-        f"targetSdk {manifest.target_sdk}  risk {risk}  ({app.path})"
+        f"  {name}: {' '.join(filter(None, column_header(app)))}  "
+        f"minSdk {sdk_text(manifest.min_sdk)}  targetSdk {sdk_text(manifest.target_sdk)}  "
+        f"risk {risk}  ({app.path})"
     )
 
 

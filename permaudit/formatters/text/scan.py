@@ -11,12 +11,17 @@ from permaudit.android.effective import describe_device
 from permaudit.formatters.labels import LEVEL_SEVERITY, bold, paint, short_permission
 from permaudit.model import (
     IMPLIED,
+    SDK_FROM_GRADLE,
+    SDK_FROM_OPTION,
+    SDK_UNKNOWN,
     USES_PERMISSION_SDK_23,
     App,
     Report,
     ScanResult,
+    SdkOrigin,
     Severity,
     UnresolvedReference,
+    sdk_text,
 )
 
 WIDTH = 80
@@ -82,8 +87,9 @@ def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
         *([f"  sha256: {info.sha256}"] if info.sha256 else []),
         *([f"  locale: {report.app.locale} (label and resource values)"]
           if report.app.locale else []),
-        f"  sdk:    min {manifest.min_sdk}, target {manifest.target_sdk}"
-        + (f", max {manifest.max_sdk}" if manifest.max_sdk else ""),
+        f"  sdk:    min {sdk_text(manifest.min_sdk)}, target {sdk_text(manifest.target_sdk)}"
+        + (f", max {manifest.max_sdk}" if manifest.max_sdk else "")
+        + sdk_origin_text(report.app.sdk_origin),
         device_line(manifest.min_sdk, device_sdk),
         f"  risk:   {risk.score}/100 ({level})",
         *signer_lines(report.app),
@@ -99,8 +105,29 @@ def size_text(size: int) -> str:
     return f"{size / 2**20:.1f} MiB"
 
 
-def device_line(min_sdk: int, device_sdk: int) -> str:
+def sdk_origin_text(origin: SdkOrigin | None) -> str:
+    """`` (from ...)`` after the levels of a source manifest: where each came from."""
+    if origin is None:
+        return ""
+    if origin.min_sdk == origin.target_sdk == SDK_UNKNOWN:
+        return " (not in this source manifest)"
+    parts = []
+    for name, source, where in (("min", origin.min_sdk, origin.min_where),
+                                ("target", origin.target_sdk, origin.target_where)):
+        if source == SDK_FROM_GRADLE:
+            parts.append(f"{name} from {', '.join(where)}")
+        elif source == SDK_FROM_OPTION:
+            parts.append(f"{name} from --{name}-sdk")
+        else:
+            parts.append(f"{name} unknown")
+    return f" ({'; '.join(parts)})"
+
+
+def device_line(min_sdk: int | None, device_sdk: int) -> str:
     """Which phone the report describes, and whether the app can be installed on it."""
+    if min_sdk is None:
+        return (f"  device: {describe_device(device_sdk)} -- what the app gets on such a "
+                "phone (minSdk unknown)")
     if min_sdk > device_sdk:
         return (
             f"  device: {describe_device(device_sdk)} -- the app cannot be installed there "

@@ -10,6 +10,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fixtures.dex_writer import build_dex, mutf8
 from permaudit.inputs.binary import dex as dexmod
@@ -175,3 +177,52 @@ def test_writer_output_passes_dexdump(tmp_path: Path) -> None:
     run = subprocess.run(["dexdump", str(path)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert "Class descriptor  : 'Lru/ok/tracer/T;'" in run.stdout
+
+
+def _string_table(data: bytes) -> tuple[int, tuple[int, ...]]:
+    count, offset = struct.unpack_from("<II", data, 0x38)
+    return len(data), struct.unpack_from(f"<{count}I", data, offset)
+
+
+def _both_ways(data: bytes) -> tuple[object, object]:
+    """What the bulk path and the one-by-one path say about ``data``'s strings."""
+    size, offsets = _string_table(data)
+    try:
+        each: object = dexmod._strings_each(data, size, offsets)
+    except DexError as exc:
+        each = type(exc)
+    try:
+        bulk: object = dexmod._strings_contiguous(data, size, offsets)
+    except DexError as exc:
+        bulk = type(exc)
+    return bulk, each
+
+
+def test_bulk_strings_take_the_fast_path_and_equal_the_one_by_one_decoder() -> None:
+    strings = ["", "a", "x" * 127, "y" * 128, "z" * 5000, "é", "😀", "\0", "a\ud800b", "mixé"]
+    data = build_dex(["La/B;"], strings, [("La/B;", "m")])
+    bulk, each = _both_ways(data)
+    assert bulk is not None, "the writer lays strings out like d8: the bulk path applies"
+    assert bulk == each
+    assert set(strings) <= set(bulk)  # type: ignore[arg-type]
+
+
+def test_corpus_bulk_strings_equal_the_one_by_one_decoder(corpus: Path) -> None:
+    for name, data in _corpus_dex(corpus):
+        bulk, each = _both_ways(data)
+        assert bulk is None or bulk == each, name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mutated_string_data_bulk_never_disagrees(data: st.DataObject) -> None:
+    """Flip bytes in the string data: the bulk path gives the same strings or steps aside."""
+    dex_bytes = bytearray(build_dex(["La/B;"], ["hello", "é", "x" * 200, "", "world"]))
+    _, offsets = _string_table(bytes(dex_bytes))
+    low, high = min(offsets), len(dex_bytes)
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(low, high - 1))
+        dex_bytes[at] = data.draw(st.integers(0, 255))
+    bulk, each = _both_ways(bytes(dex_bytes))
+    if bulk is not None:
+        assert bulk == each
