@@ -24,7 +24,7 @@ from permaudit.errors import (
 )
 from permaudit.model import App, InputFailure, RulesetInfo, ScanResult, Severity
 from permaudit.model.sdk import SdkLevels, sdk_levels
-from permaudit.output import use_color, write_output
+from permaudit.output import render, write_output
 from permaudit.rules.model import RuleSet
 from permaudit.version import __version__
 
@@ -224,7 +224,7 @@ def diagnostic(line: str) -> None:
 
 def run_scan(request: ScanRequest) -> int:
     """Load, analyse and write one report of every input; exit code 0."""
-    from permaudit.formatters import SCAN_FORMATS, renderer
+    from permaudit.formatters import SCAN_FORMATS
 
     if request.fmt == "jsonl":  # streamed file by file, memory flat (permaudit.batch)
         from permaudit.batch.run import BatchRequest, run_batch
@@ -243,14 +243,14 @@ def run_scan(request: ScanRequest) -> int:
     )
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = replace(result, failures=failures)
-    text = renderer(SCAN_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = render(SCAN_FORMATS, request.fmt, result, request.output)
     write_output(text, request.output, inputs=(*request.inputs, *request.rules_files))
     return report_failures(failures)
 
 
 def run_compare(request: CompareRequest) -> int:
     """Compare two or more apps; a single app is a usage error."""
-    from permaudit.formatters import COMPARE_FORMATS, renderer
+    from permaudit.formatters import COMPARE_FORMATS
     from permaudit.views.compare import compare
 
     apps, failures = load_apps_or_failures(
@@ -265,7 +265,7 @@ def run_compare(request: CompareRequest) -> int:
         )
     scanned = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = compare(scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
-    text = renderer(COMPARE_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = render(COMPARE_FORMATS, request.fmt, result, request.output)
     write_output(text, request.output, inputs=(*request.inputs, *request.rules_files))
     return report_failures(failures)
 
@@ -283,7 +283,7 @@ def _one_app(path: str, role: str, *, recursive: bool, locale: str | None = None
 
 def run_diff(request: DiffRequest) -> int:
     """Diff two builds of one app; a warning when they are different packages."""
-    from permaudit.formatters import DIFF_FORMATS, renderer
+    from permaudit.formatters import DIFF_FORMATS
     from permaudit.views.diff import diff
 
     apps = [
@@ -297,7 +297,7 @@ def run_diff(request: DiffRequest) -> int:
             f"permaudit: warning: {request.old} is {result.old.package} but {request.new} is "
             f"{result.new.package}; diffing two different apps"
         )
-    text = renderer(DIFF_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = render(DIFF_FORMATS, request.fmt, result, request.output)
     write_output(
         text, request.output, inputs=(request.old, request.new, *request.rules_files)
     )
@@ -400,11 +400,11 @@ def judge(request: CheckRequest) -> CheckResult:
 
 def run_check(request: CheckRequest) -> int:
     """Judge apps against a policy and a baseline or older builds; exit 0 (pass) or 1."""
-    from permaudit.formatters import CHECK_FORMATS, renderer
+    from permaudit.formatters import CHECK_FORMATS
     from permaudit.formatters.summary import check_summary
 
     result = judge(request)
-    text = renderer(CHECK_FORMATS, request.fmt)(result, color=use_color(request.output))
+    text = render(CHECK_FORMATS, request.fmt, result, request.output)
     read: tuple[str | Path, ...] = (*request.inputs, *request.against, *request.rules_files)
     write_output(
         text, request.output, inputs=(*read, request.policy_path, request.baseline_path)
@@ -456,10 +456,10 @@ def run_rules_validate(request: RulesValidateRequest) -> int:
 
 def run_rules_list(request: RulesListRequest) -> int:
     """List every capability and rule in force."""
-    from permaudit.formatters import RULES_FORMATS, renderer
+    from permaudit.formatters import RULES_FORMATS
     from permaudit.rules.ruleset import list_rules, load_ruleset
 
     listing = list_rules(load_ruleset(request.rules_files))
-    text = renderer(RULES_FORMATS, request.fmt)(listing, color=False)
+    text = render(RULES_FORMATS, request.fmt, listing, request.output, color=False)
     write_output(text, request.output, inputs=request.rules_files)
     return EXIT_OK

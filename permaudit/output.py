@@ -39,6 +39,37 @@ def use_color(output: Path | None) -> bool:
     return is_stdout(output) and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+def text_width(output: Path | None) -> int:
+    """Columns the terminal formats lay out for (docs: README, "Terminal width").
+
+    ``COLUMNS`` when set to a positive number; else the terminal's width when the report
+    goes to a terminal; else ``DEFAULT_WIDTH`` (80): a pipe or an ``-o`` file gets the
+    same layout on every machine. Bounded to 40..1000 columns.
+    """
+    from permaudit.formatters.text.layout import DEFAULT_WIDTH, clamp_width
+
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return clamp_width(int(columns))
+    if is_stdout(output) and sys.stdout.isatty():
+        import shutil
+
+        return clamp_width(shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    return DEFAULT_WIDTH
+
+
+def render(
+    registry: dict[str, str], fmt: str, result: object, output: Path | None,
+    *, color: bool | None = None,
+) -> str:
+    """``result`` in format ``fmt`` as it will be written to ``output``: in colour and as wide
+    as the terminal when it goes to one (``use_color``, ``text_width``)."""
+    from permaudit.formatters import renderer
+
+    paint = use_color(output) if color is None else color
+    return renderer(registry, fmt)(result, color=paint, width=text_width(output))
+
+
 def encode(text: str) -> bytes:
     """UTF-8, with any lone surrogate (an undecodable file-name byte) shown as ``\\udcXX``."""
     return text.encode("utf-8", errors="backslashreplace")

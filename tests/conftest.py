@@ -33,3 +33,9 @@ def corpus() -> Path:
     if not path.is_dir():
         pytest.skip(f"corpus not found at {path} (set PERMAUDIT_CORPUS)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _default_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables are laid out for 80 columns unless a test sets ``COLUMNS`` itself."""
+    monkeypatch.delenv("COLUMNS", raising=False)

@@ -33,7 +33,9 @@ Reference (also in docs/ci.md)::
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -377,10 +379,15 @@ class _PolicyReader(NodeReader):
         disabled: list[RuleRef] = []
         files: list[Path] = []
         if "files" in section:
-            files = [
-                self.base_dir / text
-                for text, _ in self.strings(section["files"][1], "rules.files", allow_single=True)
-            ]
+            for text, item in self.strings(section["files"][1], "rules.files", allow_single=True):
+                path = self.base_dir / text
+                problem = _unreadable(path)
+                if problem:
+                    # Blamed on the key that names the file, not on the file's line 1.
+                    where = "" if str(path) == text else f" ({path})"
+                    self.error(item, f"rules.files: cannot read '{text}'{where}: {problem}")
+                else:
+                    files.append(path)
         if "severity" in section:
             value = section["severity"][1]
             if not isinstance(value, MappingNode):
@@ -422,3 +429,14 @@ class _PolicyReader(NodeReader):
             self.error(node, f"malformed rule id '{text}'")
             return None
         return RuleRef(rule=text, origin=self.origin(node))
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why the rule file ``path`` cannot be read (a missing file, a directory), or ``None``."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    return None

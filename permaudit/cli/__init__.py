@@ -43,7 +43,7 @@ def _run_click(args: list[str]) -> int:
     """Any command line, parsed by click; click's own errors exit 2 (1 is the CI gate's)."""
     import click
 
-    from permaudit.cli.group import cli
+    from permaudit.cli.group import NoSuchCommand, cli
 
     try:
         result = cli.main(args=args, prog_name="permaudit", standalone_mode=False)
@@ -56,7 +56,11 @@ def _run_click(args: list[str]) -> int:
         return EXIT_USAGE
     except click.exceptions.ClickException as exc:
         error_line(f"permaudit: error: {exc.format_message()}")
-        if isinstance(exc, click.exceptions.UsageError) and exc.ctx is not None:
+        if (
+            isinstance(exc, click.exceptions.UsageError)
+            and not isinstance(exc, NoSuchCommand)
+            and exc.ctx is not None
+        ):
             error_line(f"Try '{exc.ctx.command_path} --help' for help.")
         return EXIT_USAGE
     return int(result) if isinstance(result, int) else EXIT_OK

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from permaudit.app import BaselineRequest, run_baseline
+from permaudit.cli.group import SuggestingGroup
 from permaudit.cli.options import (
     app_sdk_options,
     device_sdk_option,
@@ -16,7 +17,7 @@ from permaudit.cli.options import (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SuggestingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def baseline() -> None:
     """Record today's findings so 'permaudit check --baseline' fails only on new ones.
 

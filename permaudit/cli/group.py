@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 
 import click
@@ -31,7 +32,27 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
+class NoSuchCommand(click.UsageError):
+    """An unknown subcommand with a close match: one line, exit 2, no "Try --help" line."""
+
+
+class SuggestingGroup(click.Group):
+    """A click group that answers a mistyped subcommand with "did you mean ...?"."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            if close:
+                raise NoSuchCommand(
+                    f"no such command '{name}' (did you mean '{close[0]}'?)", ctx=ctx
+                )
+        return super().resolve_command(ctx, args)
+
+
+class LazyGroup(SuggestingGroup):
     """A click group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from permaudit.app import RulesListRequest, RulesValidateRequest, run_rules_list, run_rules_validate
+from permaudit.cli.group import SuggestingGroup
 from permaudit.cli.options import format_option, output_option, rules_option
 from permaudit.formatters import RULES_FORMATS
 
 
-@click.group("rules", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("rules", cls=SuggestingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def rules_group() -> None:
     """Validate rule files and list the rules in force."""
 

@@ -193,6 +193,7 @@ def capability_hits(
             via=unique(v for g in grants for v in g.via),
             access=unique(g.access for g in grants if g.access),
             notes=unique(notes),
+            rationale=" ".join(capability.rationale.split()),
         )
         line = next((g.line for g in grants if g.line is not None and g.via), None)
         hits.append((hit, line))

@@ -52,6 +52,9 @@ Renderer = Callable[..., str]
 #: Formats whose serializer escapes every string itself (``json.dumps``): they get the
 #: result as it is. Every other format gets it through ``escape.sanitized``.
 RAW_MODULES = ("permaudit.formatters.json.", "permaudit.formatters.sarif")
+#: Formats laid out for a terminal: they take ``width`` (columns; see ``output.text_width``).
+#: Every other renderer is called without it.
+WIDTH_MODULES = ("permaudit.formatters.text.",)
 
 
 def renderer(registry: dict[str, str], name: str) -> Renderer:
@@ -59,15 +62,19 @@ def renderer(registry: dict[str, str], name: str) -> Renderer:
 
     For every text-like format (all but JSON and SARIF) the renderer is wrapped so that
     the result it sees has every string neutralised by ``escape.terminal``: the one place
-    where untrusted names are made inert on a terminal, in a log or in XML.
+    where untrusted names are made inert on a terminal, in a log or in XML. A ``width``
+    option reaches only the terminal formats (``WIDTH_MODULES``).
     """
     module_name, _, function = registry[name].partition(":")
     func: Renderer = getattr(importlib.import_module(module_name), function)
-    if module_name.startswith(RAW_MODULES):
-        return func
-    from permaudit.formatters.escape import sanitized
+    takes_width = module_name.startswith(WIDTH_MODULES)
+    raw = module_name.startswith(RAW_MODULES)
+    if not raw:
+        from permaudit.formatters.escape import sanitized
 
-    def safe(result: object, **options: object) -> str:
-        return func(sanitized(result), **options)
+    def render(result: object, **options: object) -> str:
+        if not takes_width:
+            options.pop("width", None)
+        return func(result if raw else sanitized(result), **options)
 
-    return safe
+    return render

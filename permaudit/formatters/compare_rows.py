@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from permaudit.formatters.escape import markdown, markdown_code
 from permaudit.formatters.labels import short_permission
-from permaudit.model import COMPONENT_KINDS, IMPLIED, RulesetInfo
+from permaudit.model import COMPONENT_KINDS, IMPLIED, Finding, RulesetInfo
 from permaudit.views.compare import (
+    NOT_REACHED,
     AppColumn,
     CapabilityCell,
     Comparison,
@@ -17,6 +18,7 @@ from permaudit.views.compare import (
     PermissionCounts,
 )
 from permaudit.views.diff import Change, Diff
+from permaudit.views.findings import FindingCell, FindingRow
 
 
 def short_via(name: str) -> str:
@@ -27,15 +29,32 @@ def short_via(name: str) -> str:
     return short_permission(name)
 
 
+def is_component(subject: str) -> bool:
+    """Whether a finding's subject names a component (``service:a.b.C``)."""
+    kind, sep, _ = subject.partition(":")
+    return bool(sep) and kind in COMPONENT_KINDS
+
+
+def finding_text(finding: Finding) -> str:
+    """What one finding says in a comparison cell: the component, or the message."""
+    if is_component(finding.subject):
+        return short_via(finding.subject)
+    return finding.message or short_permission(finding.subject)
+
+
+def finding_lines(cell: FindingCell) -> list[str]:
+    """A findings cell as lines, one per finding; ``-`` when the rule did not fire."""
+    return [finding_text(f) for f in cell.findings] or [NOT_REACHED]
+
+
+def finding_row_title(row: FindingRow) -> tuple[str, str]:
+    """The row's title and ``(rule id, severity)``."""
+    return row.title, f"({row.rule}, {row.severity.label})"
+
+
 def short_list(names: Sequence[str]) -> str:
     """Short names joined by commas."""
     return ", ".join(short_permission(n) for n in names)
-
-
-
-
-
-
 
 
 def ruleset_text(ruleset: RulesetInfo | None) -> str:
@@ -127,8 +146,6 @@ def groups(comparison: Comparison) -> list[tuple[str, str, list[int]]]:
             result.append((row.group, row.group_title, []))
         result[-1][2].append(index)
     return result
-
-
 
 
 md_escape = markdown  # the markdown family's one escaper (permaudit.formatters.escape)

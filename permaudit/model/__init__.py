@@ -399,6 +399,8 @@ class CapabilityHit:
     access: tuple[str, ...] = ()
     #: Caveats, e.g. "only through uses-permission-sdk-23", "implied by targetSdk 22".
     notes: tuple[str, ...] = ()
+    #: What the capability means for the phone's owner, in plain words (from the ruleset).
+    rationale: str = ""
 
 
 @record

@@ -1,4 +1,4 @@
-"""Compare several apps' reports side by side: capability matrix, permission matrix, exclusives.
+"""Compare several apps' reports side by side: capabilities, permissions, findings, exclusives.
 
 Pure: ``compare(reports) -> Comparison`` reads only the reports (made by the engine on one
 device level with one ruleset) and never does I/O. Columns are the apps in input order;
@@ -24,6 +24,7 @@ from permaudit.model import (
     Severity,
 )
 from permaudit.version import __version__
+from permaudit.views.findings import FindingRow, finding_rows
 
 #: Capabilities shown first, in this order (what people ask about first), then the rest of
 #: the default ruleset's ids in its documented order; ids unknown here follow, sorted.
@@ -246,6 +247,9 @@ class Comparison:
     permission_rows: tuple[PermissionRow, ...]
     exclusives: tuple[Exclusives, ...]
     counts: tuple[PermissionCounts, ...]
+    #: Hardening, exported-component, signing and tamper findings (every category but
+    #: ``capability``), most severe first, then by rule id.
+    finding_rows: tuple[FindingRow, ...] = ()
 
 
 def compare(
@@ -275,6 +279,7 @@ def compare(
         permission_rows=_permission_rows(reports, titles),
         exclusives=_exclusives(reports),
         counts=tuple(permission_counts(r) for r in reports),
+        finding_rows=finding_rows(reports),
     )
 
 

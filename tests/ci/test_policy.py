@@ -153,3 +153,20 @@ def test_unknown_rule_and_capability_ids_against_the_ruleset() -> None:
         "p.yml:2:17: error: unknown capability 'microphon' (did you mean 'microphone'?)",
         "p.yml:6:13: error: unknown rule id 'capability.camra' (did you mean 'capability.camera'?)",
     ]
+
+
+def test_a_missing_rule_file_is_blamed_on_the_key_that_names_it(tmp_path: Path) -> None:
+    """Not ``ci-rules.yml:1:1`` (the file that is not there) but the policy's own line."""
+    (tmp_path / "here.yml").write_text("ruleset: x\nversion: '1'\n", encoding="utf-8")
+    (tmp_path / "adir.yml").mkdir()
+    text = "fail_on: high\nrules:\n  files: [here.yml, ci-rules.yml, adir.yml]\n"
+    with pytest.raises(RulesError) as caught:
+        parse_policy(text, ".permaudit.yml", base_dir=tmp_path)
+    assert list(caught.value.diagnostics) == [
+        f".permaudit.yml:3:21: error: rules.files: cannot read 'ci-rules.yml' "
+        f"({tmp_path / 'ci-rules.yml'}): No such file or directory",
+        f".permaudit.yml:3:35: error: rules.files: cannot read 'adir.yml' "
+        f"({tmp_path / 'adir.yml'}): is a directory",
+    ]
+    policy = parse_policy("rules:\n  files: here.yml\n", "p.yml", base_dir=tmp_path)
+    assert policy.rules_files == (tmp_path / "here.yml",)

@@ -230,6 +230,52 @@ def test_a_device_below_the_apps_min_sdk_is_called_out(capsys: pytest.CaptureFix
     assert code == 0
     assert json.loads(out)["apps"][0]["installable"] is False
     code, out, _ = run(capsys, "scan", "--device-sdk", "22", str(MAX_APK))
-    assert "cannot be installed there (it needs API 29)" in out
+    assert "cannot be installed there (it needs API 29)" in " ".join(out.split())  # wrapped
     code, out, _ = run(capsys, "scan", "--format", "json", "--device-sdk", "29", str(MAX_APK))
     assert json.loads(out)["apps"][0]["installable"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["sacn", "app.apk"], "permaudit: error: no such command 'sacn' (did you mean 'scan'?)\n"),
+        (["comapre"], "permaudit: error: no such command 'comapre' (did you mean 'compare'?)\n"),
+        (["rules", "lsit"], "permaudit: error: no such command 'lsit' (did you mean 'list'?)\n"),
+        (
+            ["baseline", "craete"],
+            "permaudit: error: no such command 'craete' (did you mean 'create'?)\n",
+        ),
+    ],
+)
+def test_a_mistyped_command_gets_one_line_with_a_suggestion(
+    capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    assert run(capsys, *args) == (2, "", expected)
+
+
+def test_an_unknown_command_without_a_close_match_gets_the_help_hint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "frobnicate")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "permaudit: error: No such command 'frobnicate'.",
+        "Try 'permaudit --help' for help.",
+    ]
+
+
+def test_shell_completion_as_documented(tmp_path: Path) -> None:
+    """README's ``_PERMAUDIT_COMPLETE`` recipe: the script, then a completion of ``sc``."""
+    script = subprocess.run(
+        [sys.executable, "-m", "permaudit"],
+        env={"_PERMAUDIT_COMPLETE": "bash_source", "PATH": ""},
+        capture_output=True, text=True, check=True,
+    )
+    assert "_permaudit_completion()" in script.stdout
+    answer = subprocess.run(
+        [sys.executable, "-m", "permaudit"],
+        env={"_PERMAUDIT_COMPLETE": "bash_complete", "COMP_WORDS": "permaudit sc",
+             "COMP_CWORD": "1", "PATH": ""},
+        capture_output=True, text=True, check=True,
+    )
+    assert answer.stdout.split() == ["plain,scan"]

@@ -403,3 +403,16 @@ def _table_header_pipes(text: str, row: str) -> int:
     while index > 0 and lines[index - 1].startswith("|"):
         index -= 1
     return len(re.findall(r"(?<!\\)\|", lines[index]))
+
+
+@pytest.mark.parametrize("width", [120, 200])
+def test_golden_text_at_wider_terminals(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table layouts a wide terminal gets (the 80-column goldens above are blocks)."""
+    scanned = _fixture_reports(MESSENGERS, monkeypatch)
+    result = compare(scanned.reports, ruleset=scanned.ruleset, tool_version=VERSION)
+    text = renderer(COMPARE_FORMATS, "table")(result, color=False, width=width)
+    check_golden(GOLDEN / "compare" / f"messengers-3.{width}.txt", text)
+    old_new = _fixture_reports(("max-25.8.1.apk", "max-26.19.2.apk"), monkeypatch)
+    changes = diff(*old_new.reports, ruleset=old_new.ruleset, tool_version=VERSION)
+    text = renderer(DIFF_FORMATS, "table")(changes, color=False, width=width)
+    check_golden(GOLDEN / "diff" / f"max-25.8.1-26.19.2.{width}.txt", text)

@@ -1,7 +1,9 @@
 """The versioned JSON contract of ``permaudit compare`` (documented in README.md).
 
 The scan document's fields (``schema_version``, ``tool``, ``ruleset``, ``device_sdk``, and
-``apps`` with each app's scan data, in input order) plus the three blocks. Every list is
+``apps`` with each app's scan data, in input order) plus the blocks: ``capability_matrix``,
+``findings_matrix`` (every non-capability finding, one list of findings per app),
+``permission_matrix``, ``exclusives`` and ``counts``. Every list is
 in column order (apps) or in the comparison's defined row order; keys are sorted; no
 timestamps, so the same inputs give byte-identical output.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from permaudit.formatters.json.scan import report_json
+from permaudit.formatters.json.scan import finding_json, report_json
 from permaudit.model import RulesetInfo
 from permaudit.views.compare import (
     AppColumn,
@@ -99,6 +101,16 @@ def comparison_document(result: Comparison) -> dict[str, Any]:
             "cells": [_capability_cell(cell) for cell in row.cells],
         }
         for row in result.capability_rows
+    ]
+    document["findings_matrix"] = [
+        {
+            "rule": row.rule,
+            "title": row.title,
+            "category": row.category,
+            "severity": row.severity.label,
+            "cells": [[finding_json(f) for f in cell.findings] for cell in row.cells],
+        }
+        for row in result.finding_rows
     ]
     document["permission_matrix"] = [
         {

@@ -54,6 +54,7 @@ def capability_json(hit: CapabilityHit) -> dict[str, Any]:
         "via": list(hit.via),
         "access": list(hit.access),
         "notes": list(hit.notes),
+        "rationale": hit.rationale,
     }
 
 

@@ -6,6 +6,7 @@ from permaudit.formatters.compare_rows import (
     column_header,
     count_headers,
     counts_row,
+    finding_text,
     groups,
     md_code,
     md_escape,
@@ -60,6 +61,20 @@ def _capabilities(comparison: Comparison) -> list[str]:
     risk = [f"**{r.risk.score}** ({md_escape(r.risk.level)})" for r in comparison.reports]
     rows.append(["**risk score**", *risk])
     return md_table(["capability", *_app_headers(comparison)], rows)
+
+
+def _findings(comparison: Comparison) -> list[str]:
+    if not comparison.finding_rows:
+        return ["No hardening, exported-component or signing findings."]
+    rows = []
+    for row in comparison.finding_rows:
+        cells = [
+            "<br>".join(md_escape(finding_text(f)) for f in cell.findings) or "-"
+            for cell in row.cells
+        ]
+        title = f"{md_escape(row.title)} ({md_code(row.rule)}, {row.severity.label})"
+        rows.append([title, *cells])
+    return md_table(["finding", *_app_headers(comparison)], rows)
 
 
 def _permissions(comparison: Comparison) -> list[str]:
@@ -117,6 +132,10 @@ def render(result: Comparison, *, color: bool = False) -> str:
         "features; `-` means it does not.",
         "",
         *_capabilities(result),
+        "",
+        "### Findings: hardening, exported components, signing",
+        "",
+        *_findings(result),
         "",
         "### Permissions by capability",
         "",

@@ -17,13 +17,13 @@ from permaudit.ci.gate import (
 )
 from permaudit.formatters.labels import short_permission
 from permaudit.formatters.summary import summary_line
+from permaudit.formatters.text.layout import DEFAULT_WIDTH
 from permaudit.formatters.text.scan import Painter, render_report
 
 #: Order of the verdict rows: what failed first, then what passed and why.
 STATUS_ORDER = (FAIL, ACCEPTED, BASELINED, UNCHANGED, DISABLED)
 STATUS_WIDTH = 10
 SEVERITY_WIDTH = 10
-WIDTH = 78
 STATUS_LABEL = {
     FAIL: "FAIL",
     ACCEPTED: "accepted",
@@ -48,11 +48,14 @@ def item_lines(item: Item, paint: Painter) -> list[str]:
     lines = [head]
     subject = short_permission(item.subject)
     if subject not in item.rule:
-        if len(item.rule) + len(subject) + 2 + len(indent) <= WIDTH:
+        if len(item.rule) + len(subject) + 2 + len(indent) <= paint.width - 2:
             lines[0] += f"  {subject}"
         else:
             lines.append(indent + subject)
-    why = textwrap.wrap(_why(item), width=WIDTH, initial_indent=indent, subsequent_indent=indent)
+    why = textwrap.wrap(
+        _why(item), width=paint.width - 2, initial_indent=indent, subsequent_indent=indent,
+        break_long_words=False, break_on_hyphens=False,
+    )
     return [*lines, *why]
 
 
@@ -77,12 +80,12 @@ def verdict_block(verdict: Verdict, paint: Painter) -> list[str]:
     return lines
 
 
-def render(result: CheckResult, *, color: bool = False) -> str:
+def render(result: CheckResult, *, color: bool = False, width: int = DEFAULT_WIDTH) -> str:
     """Each app's scan report followed by its verdict; the overall summary at the end."""
-    paint = Painter(color)
-    separator = "\n\n" + "=" * 78 + "\n\n"
+    paint = Painter(color, width)
+    separator = "\n\n" + "=" * min(78, width - 2) + "\n\n"
     parts = [
-        render_report(verdict.report, result.scan.device_sdk, color)
+        render_report(verdict.report, result.scan.device_sdk, color, width)
         + "\n\n"
         + "\n".join(verdict_block(verdict, paint))
         for verdict in result.verdicts

@@ -1,144 +1,179 @@
-"""The terminal view of ``permaudit compare``: three blocks of tables for a wide terminal."""
+"""The terminal view of ``permaudit compare``: blocks of tables fitted to the terminal width.
+
+Each block is a table when it fits ``width``; otherwise (a narrow terminal, many apps) one
+block per row lists which apps share each value (``layout.matrix``), so a comparison of
+hundreds of apps never prints a line wider than the terminal.
+"""
 
 from __future__ import annotations
 
-from tabulate import tabulate
+from collections.abc import Sequence
 
 from permaudit.formatters.compare_rows import (
     capability_lines,
     column_header,
     count_headers,
     counts_row,
+    finding_lines,
+    finding_row_title,
     groups,
     ruleset_text,
     short_list,
-    wrap_lines,
 )
 from permaudit.formatters.labels import bold, paint, risk_severity, short_permission
-from permaudit.model import sdk_text
+from permaudit.formatters.text.layout import (
+    DEFAULT_WIDTH,
+    Cell,
+    CellLike,
+    Style,
+    matrix,
+    table,
+    wrap,
+)
+from permaudit.model import Severity, sdk_text
 from permaudit.views.compare import Comparison
 
-#: The terminal width the tables aim for; cells wrap to share it between the apps.
-WIDTH = 160
-FIRST_COLUMN = 24
+Row = tuple[Sequence[CellLike], Sequence[CellLike]]
 
 
-def _cell_width(apps: int, first: int = FIRST_COLUMN) -> int:
-    """Width of one app's cell so that the grid table stays within ``WIDTH``."""
-    borders = 3 * (apps + 1) + 1
-    return max(20, (WIDTH - first - borders) // apps)
+def _painter(severity: Severity | None, color: bool) -> Style | None:
+    """A style painting text in ``severity``'s colour, or none without colour."""
+    if not color or severity is None:
+        return None
+    return lambda text: paint(text, severity, color=True)
 
 
-def _headers(comparison: Comparison, first: list[str]) -> list[str]:
-    return [*first, *("\n".join(filter(None, column_header(a))) for a in comparison.apps)]
+def _bold(color: bool) -> Style | None:
+    """A style making text bold, or none without colour."""
+    return (lambda text: bold(text, color=True)) if color else None
 
 
-def _apps_block(comparison: Comparison) -> list[str]:
-    rows = []
+def _columns(comparison: Comparison) -> list[str]:
+    return ["\n".join(filter(None, column_header(a))) for a in comparison.apps]
+
+
+def _names(comparison: Comparison) -> list[str]:
+    """How the one-block-per-row layout names the apps: their unique labels."""
+    return [a.label for a in comparison.apps]
+
+
+def _apps_block(comparison: Comparison, width: int) -> list[str]:
+    rows: list[list[CellLike]] = []
     for index, (app, report) in enumerate(
         zip(comparison.apps, comparison.reports, strict=True), start=1
     ):
         manifest = report.app.manifest
         rows.append(
-            [
-                index,
-                app.label,
-                app.version,
-                sdk_text(manifest.min_sdk),
-                sdk_text(manifest.target_sdk),
-                app.path,
-                app.signer,
-            ]
+            [index, app.label, app.version, sdk_text(manifest.min_sdk),
+             sdk_text(manifest.target_sdk), app.signer, app.path]
         )
-    headers = ["#", "app", "version", "minSdk", "targetSdk", "input", "signer"]
-    return tabulate(rows, headers=headers, tablefmt="simple").splitlines()
+    headers = ["#", "app", "version", "minSdk", "targetSdk", "signer", "input"]
+    return table(headers, rows, width, right=(0, 3, 4), keys=(0, 1, 2)) or []
 
 
-def _capability_block(comparison: Comparison, *, color: bool) -> list[str]:
-    width = _cell_width(len(comparison.apps))
-    rows = []
+def _capability_block(comparison: Comparison, width: int, *, color: bool) -> list[str]:
+    rows: list[Row] = []
     for row in comparison.capability_rows:
-        cells = []
-        for cell in row.cells:
-            lines = wrap_lines(capability_lines(cell), width)
-            lines[0] = paint(lines[0], cell.severity, color=color)
-            cells.append("\n".join(lines))
-        title = "\n".join(
-            wrap_lines([row.title, f"({row.id}, {row.severity.label})"], FIRST_COLUMN, indent="")
+        title = Cell(
+            f"{row.title}\n({row.id}, {row.severity.label})", _painter(row.severity, color)
         )
-        rows.append([paint(title, row.severity, color=color), *cells])
+        cells = [
+            Cell("\n".join(capability_lines(c)), _painter(c.severity, color)) for c in row.cells
+        ]
+        rows.append(([title], cells))
     risk = [
-        paint(f"{r.risk.score} ({r.risk.level})", risk_severity(r.risk.level), color=color)
+        Cell(f"{r.risk.score} ({r.risk.level})", _painter(risk_severity(r.risk.level), color))
         for r in comparison.reports
     ]
-    rows.append([bold("risk score", color=color), *risk])
-    return tabulate(
-        rows, headers=_headers(comparison, ["capability"]), tablefmt="simple_grid"
-    ).splitlines()
+    rows.append(([Cell("risk score", _bold(color))], risk))
+    return matrix(["capability"], _columns(comparison), rows, width, grid=True,
+                  names=_names(comparison))
 
 
-def _permission_block(comparison: Comparison, *, color: bool) -> list[str]:
-    rows: list[list[str]] = []
+def _findings_block(comparison: Comparison, width: int, *, color: bool) -> list[str]:
+    if not comparison.finding_rows:
+        return ["none"]
+    rows: list[Row] = []
+    for row in comparison.finding_rows:
+        title = Cell("\n".join(finding_row_title(row)), _painter(row.severity, color))
+        cells = [
+            Cell(
+                "\n".join(finding_lines(c)),
+                _painter(max(f.severity for f in c.findings), color) if c.found else None,
+            )
+            for c in row.cells
+        ]
+        rows.append(([title], cells))
+    return matrix(["finding"], _columns(comparison), rows, width, grid=True,
+                  names=_names(comparison))
+
+
+def _permission_block(comparison: Comparison, width: int, *, color: bool) -> list[str]:
+    rows: list[Row] = []
     for _, title, indexes in groups(comparison):
-        rows.append([bold(f"-- {title}", color=color), "", *("" for _ in comparison.apps)])
+        rows.append(([Cell(f"-- {title}", _bold(color)), ""], ["" for _ in comparison.apps]))
         for index in indexes:
             row = comparison.permission_rows[index]
             rows.append(
-                [
-                    short_permission(row.name),
-                    row.protection_class,
-                    *(cell.text for cell in row.cells),
-                ]
+                ([short_permission(row.name), row.protection_class],
+                 [cell.text for cell in row.cells])
             )
-    return tabulate(
-        rows, headers=_headers(comparison, ["capability / permission", "class"]), tablefmt="simple"
-    ).splitlines()
+    return matrix(["capability / permission", "class"], _columns(comparison), rows, width,
+                  names=_names(comparison))
 
 
-def _exclusives_block(comparison: Comparison) -> list[str]:
+def _exclusives_block(comparison: Comparison, width: int) -> list[str]:
     lines = []
     for app, only in zip(comparison.apps, comparison.exclusives, strict=True):
-        lines.append(" ".join(filter(None, column_header(app))) + ":")
+        lines.extend(wrap(" ".join(filter(None, column_header(app))) + ":", width))
         caps = ", ".join(only.capabilities) or "none"
         perms = short_list(only.permissions) or "none"
-        lines.extend(wrap_lines([f"  capabilities: {caps}"], WIDTH, indent=" " * 16))
-        lines.extend(wrap_lines([f"  permissions:  {perms}"], WIDTH, indent=" " * 16))
+        lines.extend(wrap(f"capabilities: {caps}", width, indent="  ", subsequent=" " * 16))
+        lines.extend(wrap(f"permissions:  {perms}", width, indent="  ", subsequent=" " * 16))
     return lines
 
 
-def _counts_block(comparison: Comparison) -> list[str]:
-    rows = [
+def _counts_block(comparison: Comparison, width: int) -> list[str]:
+    rows: list[list[CellLike]] = [
         [app.label, *counts_row(counts)]
         for app, counts in zip(comparison.apps, comparison.counts, strict=True)
     ]
-    return tabulate(
-        rows, headers=["app", *count_headers(comparison.device_sdk)], tablefmt="simple"
-    ).splitlines()
+    headers = ["app", *count_headers(comparison.device_sdk)]
+    return table(headers, rows, width, right=range(1, len(headers))) or []
 
 
-def render(result: Comparison, *, color: bool = False) -> str:
-    """Render ``result`` for a wide terminal; ANSI colour only when ``color`` is true."""
+def render(result: Comparison, *, color: bool = False, width: int = DEFAULT_WIDTH) -> str:
+    """Render ``result`` for a terminal ``width`` columns wide; ANSI colour when ``color``."""
     title = (
         f"permaudit compare: {len(result.apps)} apps on a device with API level "
         f"{result.device_sdk}; ruleset {ruleset_text(result.ruleset)}"
     )
-    lines = [bold(title, color=color), "", *_apps_block(result), ""]
-    lines += [bold("What each app can reach (capability, how far, through what)", color=color)]
-    lines += [*_capability_block(result, color=color), ""]
-    lines += [
-        bold("Permissions by capability", color=color),
-        *wrap_lines(
-            [
-                "sdk-23: only through uses-permission-sdk-23 (API 23+); max API N: "
-                "maxSdkVersion; implied: added by the platform for an old target SDK; "
-                f"(inactive): not granted on API {result.device_sdk}; -: not requested",
-            ],
-            WIDTH,
-            indent="",
+    legend = (
+        "sdk-23: only through uses-permission-sdk-23 (API 23+); max API N: "
+        "maxSdkVersion; implied: added by the platform for an old target SDK; "
+        f"(inactive): not granted on API {result.device_sdk}; -: not requested"
+    )
+    sections = [
+        ([bold(line, color=color) for line in wrap(title, width)], _apps_block(result, width)),
+        (
+            [bold("What each app can reach (capability, how far, through what)", color=color)],
+            _capability_block(result, width, color=color),
         ),
+        (
+            [bold("Findings: hardening, exported components, signing", color=color)],
+            _findings_block(result, width, color=color),
+        ),
+        (
+            [bold("Permissions by capability", color=color), *wrap(legend, width, subsequent="")],
+            _permission_block(result, width, color=color),
+        ),
+        (
+            [bold("Only in one app (capabilities, then requested permissions)", color=color)],
+            _exclusives_block(result, width),
+        ),
+        ([bold("Permission counts", color=color)], _counts_block(result, width)),
     ]
-    lines += [*_permission_block(result, color=color), ""]
-    lines += [bold("Only in one app (capabilities, then requested permissions)", color=color)]
-    lines += [*_exclusives_block(result), ""]
-    lines += [bold("Permission counts", color=color), *_counts_block(result)]
-    return "\n".join(lines) + "\n"
+    blocks = []
+    for heading, body in sections:
+        blocks.append("\n".join([*heading, *body]))
+    return "\n\n".join(blocks) + "\n"

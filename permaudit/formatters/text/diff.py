@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tabulate import tabulate
-
 from permaudit.formatters.compare_rows import (
     change_counts,
     change_label,
@@ -11,41 +9,45 @@ from permaudit.formatters.compare_rows import (
     column_header,
     ruleset_text,
     value_text,
-    wrap_lines,
 )
 from permaudit.formatters.labels import bold, paint, risk_severity
-from permaudit.model import Report, sdk_text
+from permaudit.formatters.text.layout import DEFAULT_WIDTH, Cell, CellLike, Style, table, wrap
+from permaudit.model import Report, Severity, sdk_text
 from permaudit.views.diff import Diff
 
-VALUE_WIDTH = 56
 
-
-def _side(name: str, diff: Diff, report: Report, *, color: bool) -> str:
+def _side(name: str, diff: Diff, report: Report, width: int, *, color: bool) -> list[str]:
+    """``old: app version  minSdk ..  targetSdk ..  risk N (level)  (path)``, wrapped."""
     app = diff.old if name == "old" else diff.new
     manifest = report.app.manifest
-    risk = paint(
-        f"{report.risk.score} ({report.risk.level})",
-        risk_severity(report.risk.level),
-        color=color,
-    )
-    return (
-        f"  {name}: {' '.join(filter(None, column_header(app)))}  "
+    # Wrapped as one token (no-break space), painted after wrapping.
+    risk = f"{report.risk.score}\u00a0({report.risk.level})"
+    text = (
+        f"{name}: {' '.join(filter(None, column_header(app)))}  "
         f"minSdk {sdk_text(manifest.min_sdk)}  targetSdk {sdk_text(manifest.target_sdk)}  "
         f"risk {risk}  ({app.path})"
     )
+    painted = paint(risk.replace("\u00a0", " "), risk_severity(report.risk.level), color=color)
+    return [line.replace(risk, painted) for line in wrap(text, width, indent="  ",
+                                                          subsequent="      ")]
 
 
-def render(result: Diff, *, color: bool = False) -> str:
-    """Render ``result`` for a terminal; ANSI colour only when ``color`` is true."""
+def _painter(severity: Severity, color: bool) -> Style | None:
+    """A style painting text in ``severity``'s colour, or none without colour."""
+    return (lambda text: paint(text, severity, color=True)) if color else None
+
+
+def render(result: Diff, *, color: bool = False, width: int = DEFAULT_WIDTH) -> str:
+    """Render ``result`` for a terminal ``width`` columns wide; ANSI colour when ``color``."""
     title = (
         f"permaudit diff: {result.old.title} {result.old.version} -> "
         f"{result.new.title} {result.new.version} on a device with API level "
         f"{result.device_sdk}; ruleset {ruleset_text(result.ruleset)}"
     )
     lines = [
-        bold(title, color=color),
-        _side("old", result, result.old_report, color=color),
-        _side("new", result, result.new_report, color=color),
+        *(bold(line, color=color) for line in wrap(title, width)),
+        *_side("old", result, result.old_report, width, color=color),
+        *_side("new", result, result.new_report, width, color=color),
         "",
     ]
     if not result.same_package:
@@ -54,20 +56,16 @@ def render(result: Diff, *, color: bool = False) -> str:
         lines.append("No changes in permissions, capabilities, components, flags or SDK levels.")
         return "\n".join(lines) + "\n"
     lines.append(bold(f"{len(result.changes)} changes ({change_counts(result)})", color=color))
-    rows = [
+    rows: list[list[CellLike]] = [
         [
-            paint(change.severity.label, change.severity, color=color),
+            Cell(change.severity.label, _painter(change.severity, color)),
             change_label(change.kind),
             change_subject(change),
-            "\n".join(wrap_lines([value_text(change.old)], VALUE_WIDTH)),
-            "\n".join(wrap_lines([value_text(change.new)], VALUE_WIDTH)),
+            value_text(change.old),
+            value_text(change.new),
         ]
         for change in result.changes
     ]
-    lines += tabulate(
-        rows,
-        headers=["severity", "change", "subject", "old", "new"],
-        tablefmt="simple",
-        maxcolwidths=[None, None, 72, None, None],
-    ).splitlines()
+    headers = ["severity", "change", "subject", "old", "new"]
+    lines += table(headers, rows, width, keys=(0, 1, 2)) or []
     return "\n".join(lines) + "\n"

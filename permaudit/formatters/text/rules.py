@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from permaudit.formatters.text.layout import DEFAULT_WIDTH, table
 from permaudit.rules.model import ListedRule
 
 
-def render(rules: Sequence[ListedRule], *, color: bool = False) -> str:
-    """One row per capability or rule; disabled ones are marked."""
-    from tabulate import tabulate
+def render(rules: Sequence[ListedRule], *, color: bool = False, width: int = DEFAULT_WIDTH) -> str:
+    """One row per capability or rule, fitted to ``width``; disabled ones are marked.
 
+    Rule ids and positions are never wrapped (a wrapped id cannot be copied into a
+    policy): the title wraps, and where even that does not fit each rule becomes a block.
+    """
     del color
     rows = [
         (
@@ -24,6 +27,4 @@ def render(rules: Sequence[ListedRule], *, color: bool = False) -> str:
         for item in rules
     ]
     headers = ("id", "severity", "category", "title", "defined at")
-    # Rule ids are never wrapped: a wrapped id cannot be copied into a policy.
-    widths = [None, None, None, 40, None]
-    return tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=widths) + "\n"
+    return "\n".join(table(headers, rows, width, keys=(0, 1, 3)) or []) + "\n"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Sequence
-
-from tabulate import tabulate
 
 from permaudit.android.effective import describe_device
 from permaudit.formatters.labels import LEVEL_SEVERITY, bold, paint, short_permission
+from permaudit.formatters.text.layout import DEFAULT_WIDTH
+from permaudit.formatters.text.layout import table as fitted_table
+from permaudit.formatters.text.layout import wrap as wrap_lines
 from permaudit.model import (
     IMPLIED,
     SDK_FROM_GRADLE,
@@ -16,6 +16,7 @@ from permaudit.model import (
     SDK_UNKNOWN,
     USES_PERMISSION_SDK_23,
     App,
+    Finding,
     Report,
     ScanResult,
     SdkOrigin,
@@ -24,15 +25,16 @@ from permaudit.model import (
     sdk_text,
 )
 
-WIDTH = 80
+WIDTH = DEFAULT_WIDTH
 ELEMENT_SHORT = {USES_PERMISSION_SDK_23: "sdk-23", IMPLIED: "implied"}
 
 
 class Painter:
-    """Applies ANSI styles only when colour is on."""
+    """Applies ANSI styles only when colour is on; carries the width the text is laid out for."""
 
-    def __init__(self, color: bool) -> None:
+    def __init__(self, color: bool, width: int = WIDTH) -> None:
         self.color = color
+        self.width = width
 
     def severity(self, severity: Severity, text: str | None = None) -> str:
         """``text`` (default: the severity's label) in the severity's colour."""
@@ -47,28 +49,23 @@ class Painter:
 def wrap(text: str, *, indent: int, width: int = WIDTH) -> str:
     """``text`` wrapped to ``width`` columns, every line indented by ``indent`` spaces."""
     pad = " " * indent
-    return textwrap.fill(
-        text,
-        width=width,
-        initial_indent=pad,
-        subsequent_indent=pad + "  ",
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    return "\n".join(wrap_lines(text, width, indent=pad, subsequent=pad + "  "))
 
 
-def labelled(label: str, text: str, *, width_used: int = 12) -> str:
+def labelled(label: str, text: str, *, width_used: int = 12, width: int = WIDTH) -> str:
     """``label`` then ``text`` wrapped beside it; ``width_used`` is the label's printed width."""
-    body = textwrap.wrap(
-        text, width=WIDTH - width_used, break_long_words=False, break_on_hyphens=False
-    ) or [""]
-    pad = "\n" + " " * (width_used + 2)
+    body = wrap_lines(text, width - width_used, subsequent="  ") if text else [""]
+    pad = "\n" + " " * width_used
     return f"  {label}  " + pad.join(body)
 
 
-def table(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> str:
-    """A plain, unwrapped table."""
-    return tabulate(list(rows), headers=list(headers), tablefmt="simple", disable_numparse=True)
+def table(
+    rows: Iterable[Sequence[object]], headers: Sequence[str], width: int = WIDTH,
+    right: Sequence[int] = (),
+) -> str:
+    """A table fitted to ``width``; the first column's long names stand on their own line."""
+    cells = [[None if v == "" else str(v) for v in row] for row in rows]
+    return "\n".join(fitted_table(list(headers), cells, width, hang=0, right=right) or [])
 
 
 def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
@@ -81,18 +78,22 @@ def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
         title += f" (versionCode {manifest.version_code})"
     risk = report.risk
     level = paint.severity(LEVEL_SEVERITY.get(risk.level, Severity.INFO), risk.level)
-    return [
-        paint.bold(title),
-        f"  input:  {info.path} ({info.kind}, {size_text(info.size)})",
-        *([f"  sha256: {info.sha256}"] if info.sha256 else []),
-        *([f"  locale: {report.app.locale} (label and resource values)"]
+    lines = [
+        f"input:  {info.path} ({info.kind}, {size_text(info.size)})",
+        *([f"sha256: {info.sha256}"] if info.sha256 else []),
+        *([f"locale: {report.app.locale} (label and resource values)"]
           if report.app.locale else []),
-        f"  sdk:    min {sdk_text(manifest.min_sdk)}, target {sdk_text(manifest.target_sdk)}"
+        f"sdk:    min {sdk_text(manifest.min_sdk)}, target {sdk_text(manifest.target_sdk)}"
         + (f", max {manifest.max_sdk}" if manifest.max_sdk else "")
         + sdk_origin_text(report.app.sdk_origin),
-        device_line(manifest.min_sdk, device_sdk),
+        device_line(manifest.min_sdk, device_sdk).removeprefix("  "),
+    ]
+    return [
+        *(paint.bold(part) for part in wrap_lines(title, paint.width)),
+        *(part for line in lines
+          for part in wrap_lines(line, paint.width, indent="  ", subsequent=" " * 10)),
         f"  risk:   {risk.score}/100 ({level})",
-        *signer_lines(report.app),
+        *signer_lines(report.app, paint.width),
     ]
 
 
@@ -136,7 +137,7 @@ def device_line(min_sdk: int | None, device_sdk: int) -> str:
     return f"  device: {describe_device(device_sdk)} -- what the app gets on such a phone"
 
 
-def signer_lines(app: App) -> list[str]:
+def signer_lines(app: App, width: int = WIDTH) -> list[str]:
     """Who signed the APK, under which schemes; one line per distinct certificate."""
     signing = app.signing
     if signing is None:
@@ -155,10 +156,15 @@ def signer_lines(app: App) -> list[str]:
             f"{cert.subject}, valid {cert.not_before[:10]} to {cert.not_after[:10]}{debug}"
         )
     lines = [
-        wrap(f"signer: {', '.join(schemes)}: sha256 {digest} ({subjects[digest]})", indent=2)
+        wrap(
+            f"signer: {', '.join(schemes)}: sha256 {digest} ({subjects[digest]})",
+            indent=2, width=width,
+        )
         for digest, schemes in seen.items()
     ]
-    lines.extend(wrap(f"signing problem: {problem}", indent=2) for problem in signing.problems)
+    lines.extend(
+        wrap(f"signing problem: {problem}", indent=2, width=width) for problem in signing.problems
+    )
     return lines
 
 
@@ -175,7 +181,7 @@ def provenance_block(app: App, paint: Painter) -> list[str]:
         )
         for item in app.tamper:
             where = f" (in {item.member})" if item.member else ""
-            lines.append(wrap(f"- {item.id}{where}: {item.detail}", indent=2))
+            lines.append(wrap(f"- {item.id}{where}: {item.detail}", indent=2, width=paint.width))
     if app.splits:
         lines.append(f"Splits and modules ({len(app.splits)})")
         quiet = [
@@ -194,17 +200,21 @@ def provenance_block(app: App, paint: Painter) -> list[str]:
             text = f"- {split.kind} {split.name}" + (
                 f" ({', '.join(declared)})" if declared else ""
             )
-            lines.append(wrap(text + (f": {split.note}" if split.note else ""), indent=2))
+            text += f": {split.note}" if split.note else ""
+            lines.append(wrap(text, indent=2, width=paint.width))
         if quiet:
             lines.append(
                 wrap(
-                    f"- {len(quiet)} config splits declaring nothing: {', '.join(quiet)}", indent=2
+                    f"- {len(quiet)} config splits declaring nothing: {', '.join(quiet)}",
+                    indent=2, width=paint.width,
                 )
             )
     unresolved = unresolved_notes(app.manifest.unresolved)
     if app.notes or unresolved:
         lines.append("Notes on this input")
-        lines.extend(wrap(f"- {note}", indent=2) for note in (*app.notes, *unresolved))
+        lines.extend(
+            wrap(f"- {note}", indent=2, width=paint.width) for note in (*app.notes, *unresolved)
+        )
     return lines
 
 
@@ -230,6 +240,13 @@ def unresolved_notes(unresolved: Sequence[UnresolvedReference]) -> list[str]:
     ]
 
 
+def short_rationale(rationale: str) -> str:
+    """The rationale's first sentence (the short form; HTML and SARIF give it whole)."""
+    text = " ".join(rationale.split())
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
 def capabilities_block(report: Report, paint: Painter) -> list[str]:
     """What the app can reach, most sensitive first: how far, then through what."""
     if not report.capabilities:
@@ -238,27 +255,33 @@ def capabilities_block(report: Report, paint: Painter) -> list[str]:
     for hit in report.capabilities:
         how = ", ".join(hit.access)
         text = f"{hit.title}: {how}" if how else hit.title
-        lines.append(labelled(paint.severity(hit.severity, f"{hit.severity.label:<8}"), text))
+        lines.append(
+            labelled(
+                paint.severity(hit.severity, f"{hit.severity.label:<8}"), text, width=paint.width
+            )
+        )
+        if hit.rationale:
+            lines.append(wrap(short_rationale(hit.rationale), indent=12, width=paint.width))
         via = ", ".join(short_permission(v) for v in hit.via)
-        lines.append(wrap(f"via {via}", indent=12))
-        lines.extend(wrap(f"note: {note}", indent=12) for note in hit.notes)
+        lines.append(wrap(f"via {via}", indent=12, width=paint.width))
+        lines.extend(wrap(f"note: {note}", indent=12, width=paint.width) for note in hit.notes)
     return lines
 
 
-def permissions_block(report: Report) -> list[str]:
+def permissions_block(report: Report, width: int = WIDTH) -> list[str]:
     """Every requested (and implied) permission and whether it applies on the device.
 
-    The name comes last so a long vendor permission runs past the edge instead of
-    being broken in the middle.
+    The name comes first; one too long for the column stands on its own line, the rest of
+    its row under it, so a long vendor permission is never broken in the middle.
     """
     rows = [
         (
+            short_permission(perm.name),
             "yes" if perm.applies else "no",
             perm.protection_class,
             ELEMENT_SHORT.get(perm.element, ""),
             perm.max_sdk if perm.max_sdk is not None else "",
             ", ".join(perm.capabilities),
-            short_permission(perm.name),
         )
         for perm in report.permissions
     ]
@@ -266,15 +289,25 @@ def permissions_block(report: Report) -> list[str]:
     title = f"Permissions ({len(report.permissions)} listed, {applying} apply on this device)"
     if not rows:
         return [f"{title}: none"]
-    headers = ("applies", "class", "element", "max", "capability", "permission")
-    lines = [title, table(rows, headers)]
+    headers = ("permission", "applies", "class", "element", "max", "capability")
+    lines = [title, table(rows, headers, width, right=(4,))]
     notes = [p for p in report.permissions if p.reason or p.note]
     if notes:
         lines.append("")
         lines.extend(
-            wrap(f"{short_permission(p.name)}: {p.reason or p.note}", indent=2) for p in notes
+            wrap(f"{short_permission(p.name)}: {p.reason or p.note}", indent=2, width=width)
+            for p in notes
         )
     return lines
+
+
+def finding_text(finding: Finding) -> str:
+    """What a finding says: its message (as in SARIF and GitHub), after its title unless the
+    message already starts with it (capability findings)."""
+    message = short_permission(finding.message or finding.subject)
+    if message.startswith(finding.title):
+        return message
+    return f"{finding.title}: {message}"
 
 
 def findings_block(report: Report, paint: Painter) -> list[str]:
@@ -282,35 +315,43 @@ def findings_block(report: Report, paint: Painter) -> list[str]:
     if not report.findings:
         return ["Findings: none"]
     points = {(c.rule, c.subject): c.points for c in report.risk.contributions}
+    reached = {hit.id: hit for hit in report.capabilities}
     lines = ["Findings (points added to the risk score in brackets)"]
     for finding in report.findings:
         added = points.get((finding.rule, finding.subject))
         score = f"[+{added}]" if added else ""
         label = paint.severity(finding.severity, f"{finding.severity.label:<8}") + f" {score:>6}"
         where = f" (line {finding.line})" if finding.line is not None else ""
-        lines.append(labelled(label, f"{finding.title}: {finding.subject}{where}", width_used=19))
+        hit = reached.get(finding.subject) if finding.category == "capability" else None
+        # A capability's message repeats "What it can reach" above: how far is enough here.
+        text = finding_text(finding) if hit is None else (
+            f"{hit.title} ({', '.join(hit.access)})" if hit.access else hit.title
+        )
+        lines.append(labelled(label, text + where, width_used=19, width=paint.width))
     return lines
 
 
-def render_report(report: Report, device_sdk: int, color: bool) -> str:
-    """One app's report."""
-    paint = Painter(color)
+def render_report(report: Report, device_sdk: int, color: bool, width: int = WIDTH) -> str:
+    """One app's report, laid out for ``width`` columns."""
+    paint = Painter(color, width)
     blocks = [
         header_block(report, device_sdk, paint),
         provenance_block(report.app, paint),
         capabilities_block(report, paint),
-        permissions_block(report),
+        permissions_block(report, width),
         findings_block(report, paint),
     ]
     return "\n\n".join("\n".join(block) for block in blocks if block)
 
 
-def render(result: ScanResult, *, color: bool = False) -> str:
-    """Render every report of ``result``, separated by a rule line."""
-    separator = "\n\n" + "=" * 78 + "\n\n"
+def render(result: ScanResult, *, color: bool = False, width: int = WIDTH) -> str:
+    """Render every report of ``result`` for ``width`` columns, separated by a rule line."""
+    separator = "\n\n" + "=" * min(78, width - 2) + "\n\n"
     footer = (
         f"\n\nruleset {result.ruleset.id} (sha256 {result.ruleset.sha256[:12]}), "
         f"permaudit {result.tool_version}\n"
     )
-    body = separator.join(render_report(r, result.device_sdk, color) for r in result.reports)
+    body = separator.join(
+        render_report(r, result.device_sdk, color, width) for r in result.reports
+    )
     return body + footer
