@@ -187,8 +187,7 @@ class UnresolvedReference:
     #: The component's ``android:name``, for attributes of components.
     component: str | None = None
     line: int | None = None
-    #: Why it stays unresolved: no resource table (or none read for this input kind), no
-    #: such entry, or a configuration-dependent value (no default), in one phrase.
+    #: Why: no resource table (read), no such entry, a configuration-dependent value.
     reason: str | None = None
 
 
@@ -229,13 +228,8 @@ class Manifest:
     unresolved: tuple[UnresolvedReference, ...] = ()
 
     @property
-    def display_name(self) -> str:
-        """What report headers call the app: its label, else its package name."""
-        return self.label or self.package
-
-    @property
     def title(self) -> str:
-        """``Label (package)`` when a label resolves, else the package name."""
+        """What headers call the app: ``Label (package)``, or the package name alone."""
         return f"{self.label} ({self.package})" if self.label else self.package
 
 
