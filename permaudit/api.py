@@ -39,16 +39,18 @@ def scan_many(
     code: bool = True,
     target_sdk: int | None = None,
     min_sdk: int | None = None,
+    locale: str | None = None,
 ) -> ScanResult:
     """Every app the inputs stand for (directories expanded, loose splits joined).
 
     With ``keep_going`` an unreadable input is in ``ScanResult.failures`` instead of raised;
     ``code=False`` skips the DEX files (``--no-code``). ``target_sdk``/``min_sdk``: the
     levels of source manifests that declare none (``--target-sdk``/``--min-sdk``).
+    ``locale`` (``ru``, ``ru-rRU``): the label and other resource values for that locale.
     """
     apps, failures = load_apps_or_failures(
         [str(p) for p in paths], recursive=recursive, digest=digest, keep_going=keep_going,
-        code=code, sdk=sdk_levels(min_sdk, target_sdk),
+        code=code, sdk=sdk_levels(min_sdk, target_sdk), locale=locale,
     )
     result = analyse(apps, load_rules([Path(r) for r in rules]), device_sdk)
     return replace(result, failures=failures)
@@ -63,10 +65,11 @@ def scan(
     code: bool = True,
     target_sdk: int | None = None,
     min_sdk: int | None = None,
+    locale: str | None = None,
 ) -> Report:
     """The report of the one app at ``path`` (an APK, a split set, a bundle or a manifest)."""
     result = scan_many([path], device_sdk=device_sdk, rules=rules, digest=digest, code=code,
-                       target_sdk=target_sdk, min_sdk=min_sdk)
+                       target_sdk=target_sdk, min_sdk=min_sdk, locale=locale)
     if len(result.reports) != 1:
         raise UsageError(f"{path} holds {len(result.reports)} apps; use scan_many")
     return result.reports[0]
@@ -80,12 +83,13 @@ def compare(
     code: bool = True,
     target_sdk: int | None = None,
     min_sdk: int | None = None,
+    locale: str | None = None,
 ) -> Comparison:
     """Two or more apps side by side, capability by capability."""
     from permaudit.views.compare import compare as side_by_side
 
     result = scan_many(paths, device_sdk=device_sdk, rules=rules, code=code,
-                       target_sdk=target_sdk, min_sdk=min_sdk)
+                       target_sdk=target_sdk, min_sdk=min_sdk, locale=locale)
     if len(result.reports) < 2:
         raise UsageError("compare needs at least two apps")
     return side_by_side(result.reports, ruleset=result.ruleset, tool_version=result.tool_version)
@@ -98,11 +102,12 @@ def diff(
     device_sdk: int | None = None,
     rules: Sequence[StrPath] = (),
     code: bool = True,
+    locale: str | None = None,
 ) -> Diff:
     """What changed from the build at ``old`` to the build at ``new``."""
     from permaudit.views.diff import diff as changes
 
-    result = scan_many([old, new], device_sdk=device_sdk, rules=rules, code=code)
+    result = scan_many([old, new], device_sdk=device_sdk, rules=rules, code=code, locale=locale)
     if len(result.reports) != 2:
         raise UsageError("diff needs one app on each side")
     return changes(*result.reports, ruleset=result.ruleset, tool_version=result.tool_version)
@@ -171,6 +176,7 @@ def batch_scan(
     code: bool = True,
     target_sdk: int | None = None,
     min_sdk: int | None = None,
+    locale: str | None = None,
 ) -> int:
     """``permaudit batch``: one entry per input streamed to ``output`` (.jsonl/.parquet).
 
@@ -184,5 +190,5 @@ def batch_scan(
     return run_batch(BatchRequest(
         inputs=tuple(str(p) for p in paths), output=Path(output), jobs=jobs,
         recursive=recursive, resume=resume, digest=digest, scheduler=scheduler,
-        progress=progress, code=code, target_sdk=target_sdk, min_sdk=min_sdk,
+        progress=progress, code=code, target_sdk=target_sdk, min_sdk=min_sdk, locale=locale,
     ))

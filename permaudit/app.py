@@ -22,7 +22,7 @@ from permaudit.errors import (
     RulesError,
     UsageError,
 )
-from permaudit.model import App, InputFailure, Report, RulesetInfo, ScanResult, Severity
+from permaudit.model import App, InputFailure, RulesetInfo, ScanResult, Severity
 from permaudit.model.sdk import SdkLevels, sdk_levels
 from permaudit.output import render, write_output
 from permaudit.rules.model import RuleSet
@@ -53,6 +53,7 @@ class ScanRequest:
     keep_going: bool = False
     #: Read the DEX files (``App.code``); ``--no-code`` turns it off.
     code: bool = True
+    locale: str | None = None  # --locale: the label and resource values for it (ru, ru-rRU)
 
 
 @record
@@ -70,6 +71,7 @@ class CompareRequest:
     digest: bool = False
     keep_going: bool = False
     code: bool = True
+    locale: str | None = None
 
 
 @record
@@ -83,6 +85,7 @@ class DiffRequest:
     rules_files: tuple[Path, ...] = ()
     output: Path | None = None
     recursive: bool = False
+    locale: str | None = None
 
 
 @record
@@ -103,6 +106,7 @@ class CheckRequest:
     recursive: bool = False
     exit_zero: bool = False
     keep_going: bool = False
+    locale: str | None = None
 
 
 @record
@@ -144,30 +148,35 @@ class RulesListRequest:
 def load_apps(
     paths: Sequence[str], *, recursive: bool = False, digest: bool = False, code: bool = True,
     sdk: SdkLevels | None = None,
+    locale: str | None = None,
 ) -> list[App]:
     """Load every input before any report is written; the first bad one stops the run.
 
     A directory stands for every supported file in it (sorted; ``recursive`` descends);
     split APKs given together with their base APK become one app; ``digest`` adds each
     file's SHA-256; ``code`` reads the DEX files; ``sdk`` gives the levels of source
-    manifests that declare none. See ``permaudit.inputs.load_inputs``.
+    manifests that declare none; ``locale`` picks the resource values (``ru``, ``ru-rRU``).
+    See ``permaudit.inputs.load_inputs``.
     """
     from permaudit.inputs.loader import load_inputs
 
-    return load_inputs(paths, recursive=recursive, digest=digest, code=code, sdk=sdk)
+    return load_inputs(paths, recursive=recursive, digest=digest, code=code, sdk=sdk,
+                       locale=locale)
 
 
 def load_apps_or_failures(
     paths: Sequence[str], *, recursive: bool = False, digest: bool = False,
     keep_going: bool = False, code: bool = True, sdk: SdkLevels | None = None,
+    locale: str | None = None,
 ) -> tuple[list[App], tuple[InputFailure, ...]]:
     """``load_apps``; with ``keep_going`` an unreadable input is a failure entry instead."""
     if not keep_going:
-        return load_apps(paths, recursive=recursive, digest=digest, code=code, sdk=sdk), ()
+        return load_apps(paths, recursive=recursive, digest=digest, code=code, sdk=sdk,
+                         locale=locale), ()
     from permaudit.inputs.loader import load_inputs_keep_going
 
     apps, failures = load_inputs_keep_going(
-        paths, recursive=recursive, digest=digest, code=code, sdk=sdk
+        paths, recursive=recursive, digest=digest, code=code, sdk=sdk, locale=locale
     )
     return apps, tuple(failures)
 
@@ -225,12 +234,12 @@ def run_scan(request: ScanRequest) -> int:
             digest=request.digest, jobs=1, progress=False, device_sdk=request.device_sdk,
             rules_files=tuple(str(p) for p in request.rules_files),
             keep_going=request.keep_going, summary=False, code=request.code,
-            target_sdk=request.target_sdk, min_sdk=request.min_sdk,
+            target_sdk=request.target_sdk, min_sdk=request.min_sdk, locale=request.locale,
         ))
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
         keep_going=request.keep_going, code=request.code,
-        sdk=sdk_levels(request.min_sdk, request.target_sdk),
+        sdk=sdk_levels(request.min_sdk, request.target_sdk), locale=request.locale,
     )
     result = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = replace(result, failures=failures)
@@ -247,7 +256,7 @@ def run_compare(request: CompareRequest) -> int:
     apps, failures = load_apps_or_failures(
         request.inputs, recursive=request.recursive, digest=request.digest,
         keep_going=request.keep_going, code=request.code,
-        sdk=sdk_levels(request.min_sdk, request.target_sdk),
+        sdk=sdk_levels(request.min_sdk, request.target_sdk), locale=request.locale,
     )
     if len(apps) < 2:
         raise UsageError(
@@ -261,9 +270,9 @@ def run_compare(request: CompareRequest) -> int:
     return report_failures(failures)
 
 
-def _one_app(path: str, role: str, *, recursive: bool) -> App:
+def _one_app(path: str, role: str, *, recursive: bool, locale: str | None = None) -> App:
     """The single app ``path`` stands for; a directory of several apps is a usage error."""
-    apps = load_apps([path], recursive=recursive)
+    apps = load_apps([path], recursive=recursive, locale=locale)
     if len(apps) != 1:
         raise UsageError(
             f"{role} must be one app (an APK, a bundle or a set of splits); "
@@ -278,8 +287,8 @@ def run_diff(request: DiffRequest) -> int:
     from permaudit.views.diff import diff
 
     apps = [
-        _one_app(request.old, "OLD", recursive=request.recursive),
-        _one_app(request.new, "NEW", recursive=request.recursive),
+        _one_app(request.old, "OLD", recursive=request.recursive, locale=request.locale),
+        _one_app(request.new, "NEW", recursive=request.recursive, locale=request.locale),
     ]
     scanned = analyse(apps, load_rules(request.rules_files), request.device_sdk)
     result = diff(*scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
@@ -318,6 +327,7 @@ def analyse_with_policy(
     recursive: bool = False,
     keep_going: bool = False,
     sdk: SdkLevels | None = None,
+    locale: str | None = None,
 ) -> tuple[ScanResult, int, tuple[RuleDoc, ...]]:
     """Scan the inputs (then the ``against`` builds) with the policy's rules and device level.
 
@@ -340,9 +350,9 @@ def analyse_with_policy(
     # SARIF and JUnit reports name each input by its SHA-256 (provenance for CI records).
     # With keep_going the failures ride in ScanResult.failures; --against builds must load.
     apps, failures = load_apps_or_failures(
-        inputs, recursive=recursive, digest=True, keep_going=keep_going, sdk=levels
+        inputs, recursive=recursive, digest=True, keep_going=keep_going, sdk=levels, locale=locale
     )
-    olds = load_apps(against, recursive=recursive, sdk=levels) if against else []
+    olds = load_apps(against, recursive=recursive, sdk=levels, locale=locale) if against else []
     scan = replace(analyse([*apps, *olds], ruleset, level), failures=failures)
     return scan, len(apps), rule_docs.ruleset_docs(ruleset)
 
@@ -362,13 +372,13 @@ def judge(request: CheckRequest) -> CheckResult:
     scan, count, docs = analyse_with_policy(
         request.inputs, policy, request.rules_files, request.device_sdk, request.against,
         recursive=request.recursive, keep_going=request.keep_going,
-        sdk=sdk_levels(request.min_sdk, request.target_sdk),
+        sdk=sdk_levels(request.min_sdk, request.target_sdk), locale=request.locale,
     )
     reports, olds = scan.reports[:count], scan.reports[count:]
     if request.against:
         verdicts = tuple(
             gate.decide_against(old, new, policy, fail_on=threshold)
-            for old, new in pair_against(reports, olds)
+            for old, new in gate.pair_against(reports, olds)
         )
     else:
         verdicts = tuple(
@@ -403,29 +413,6 @@ def run_check(request: CheckRequest) -> int:
     # A policy failure wins over an input failure (1 before 2); --exit-zero covers the policy.
     code = report_failures(result.scan.failures)
     return code if result.passed or request.exit_zero else EXIT_POLICY_FAILURE
-
-
-def pair_against(reports: Sequence[Report], olds: Sequence[Report]) -> list[tuple[Report, Report]]:
-    """Pair each app with the old build of the same package; a mismatch is a usage error."""
-    by_package: dict[str, Report] = {}
-    for old in olds:
-        package = old.app.manifest.package
-        if package in by_package:
-            raise UsageError(f"--against: two old builds of {package}")
-        by_package[package] = old
-    pairs = []
-    for report in reports:
-        package = report.app.manifest.package
-        if package not in by_package:
-            given = ", ".join(f"{o.app.input.path} ({o.app.manifest.package})" for o in olds)
-            raise UsageError(
-                f"--against: no old build of {package} ({report.app.input.path}); given: {given}"
-            )
-        pairs.append((by_package.pop(package), report))
-    if by_package:
-        extra = ", ".join(o.app.input.path for o in by_package.values())
-        raise UsageError(f"--against: no app to compare with {extra}")
-    return pairs
 
 
 def run_baseline(request: BaselineRequest) -> int:

@@ -51,6 +51,8 @@ class BatchRequest:
     #: ``False`` (``scan --format jsonl`` without --keep-going): the first failure stops.
     keep_going: bool = True
     summary: bool = True
+    #: ``--locale``: resource values (the label) for that locale.
+    locale: str | None = None
 
 
 class Sink(Protocol):
@@ -69,6 +71,15 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def _locale(text: str | None) -> str | None:
+    """``--locale`` checked and in Android's form (``ru-rRU``)."""
+    if text is None:
+        return None
+    from permaudit.inputs.resources import normalise_locale
+
+    return normalise_locale(text)
 
 
 def batch_inputs(request: BatchRequest) -> list[str]:
@@ -182,6 +193,7 @@ def run_batch(request: BatchRequest) -> int:
         device_sdk=request.device_sdk, rules_files=request.rules_files, digest=request.digest,
         code=request.code,
         target_sdk=request.target_sdk, min_sdk=request.min_sdk,
+        locale=_locale(request.locale),
     )
     sink = _sink(request.output)
     try:

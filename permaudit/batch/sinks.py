@@ -16,6 +16,7 @@ kind                string                input kind (apk, aab, apks, xapk, ...)
 size                int64                 file size in bytes
 sha256              string                only with ``--hash``
 package             string                manifest package
+label               string                the app label (``--locale``), null if none
 version_code        int64
 version_name        string
 min_sdk, target_sdk int32                 null: unknown (source manifest without levels)
@@ -148,7 +149,8 @@ def parquet_schema() -> Any:
     return pa.schema(
         [
             ("path", pa.string()), ("kind", pa.string()), ("size", pa.int64()),
-            ("sha256", pa.string()), ("package", pa.string()), ("version_code", pa.int64()),
+            ("sha256", pa.string()), ("package", pa.string()), ("label", pa.string()),
+            ("version_code", pa.int64()),
             ("version_name", pa.string()), ("min_sdk", pa.int32()), ("target_sdk", pa.int32()),
             ("installable", pa.bool_()), ("risk_score", pa.int32()), ("risk_level", pa.string()),
             ("permissions", strings), ("capabilities", strings), ("findings", strings),
@@ -166,7 +168,7 @@ def parquet_row(entry: dict[str, Any]) -> dict[str, Any]:
     info = entry["input"]
     return {
         "path": info["path"], "kind": info["kind"], "size": info["size"],
-        "sha256": info["sha256"], "package": entry["package"],
+        "sha256": info["sha256"], "package": entry["package"], "label": entry.get("label"),
         "version_code": entry["version_code"], "version_name": entry["version_name"],
         "min_sdk": entry["min_sdk"], "target_sdk": entry["target_sdk"],
         "installable": entry["installable"], "risk_score": entry["risk"]["score"],

@@ -34,6 +34,7 @@ class Settings:
     #: Levels for source manifests without ``<uses-sdk>``.
     target_sdk: int | None = None
     min_sdk: int | None = None
+    locale: str | None = None
 
 
 _RULESETS: dict[tuple[str, ...], RuleSet] = {}
@@ -70,7 +71,9 @@ def scan_file(path: str, settings: Settings) -> dict[str, Any]:
         given = None
         if settings.target_sdk is not None or settings.min_sdk is not None:
             given = SdkLevels(min_sdk=settings.min_sdk, target_sdk=settings.target_sdk)
-        app = load(path, digest=settings.digest, code=settings.code, sdk=given)
+        app = load(
+            path, digest=settings.digest, code=settings.code, sdk=given, locale=settings.locale
+        )
         if app.manifest.split is not None and app.input.kind == "apk":
             app = replace(app, notes=(*app.notes, lone_split_note(app)))
         report = evaluate(app, _ruleset(settings.rules_files), _platform(settings.device_sdk))

@@ -33,6 +33,7 @@ from permaudit.ci.reach import (
     subject_severity,
 )
 from permaudit.ci.rule_docs import RuleDoc
+from permaudit.errors import UsageError
 from permaudit.model import Finding, Report, ScanResult, Severity, TextEnum
 from permaudit.views.diff import ChangeKind
 
@@ -410,3 +411,24 @@ def rule_docs(ruleset_docs: Iterable[RuleDoc], verdicts: Iterable[Verdict]) -> t
     return tuple(sorted(docs.values(), key=lambda d: d.id))
 
 
+def pair_against(reports: Sequence[Report], olds: Sequence[Report]) -> list[tuple[Report, Report]]:
+    """Pair each app with the old build of the same package; a mismatch is a usage error."""
+    by_package: dict[str, Report] = {}
+    for old in olds:
+        package = old.app.manifest.package
+        if package in by_package:
+            raise UsageError(f"--against: two old builds of {package}")
+        by_package[package] = old
+    pairs = []
+    for report in reports:
+        package = report.app.manifest.package
+        if package not in by_package:
+            given = ", ".join(f"{o.app.input.path} ({o.app.manifest.package})" for o in olds)
+            raise UsageError(
+                f"--against: no old build of {package} ({report.app.input.path}); given: {given}"
+            )
+        pairs.append((by_package.pop(package), report))
+    if by_package:
+        extra = ", ".join(o.app.input.path for o in by_package.values())
+        raise UsageError(f"--against: no app to compare with {extra}")
+    return pairs

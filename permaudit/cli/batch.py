@@ -12,6 +12,7 @@ from permaudit.cli.options import (
     app_sdk_options,
     code_option,
     device_sdk_option,
+    locale_option,
     recursive_option,
     rules_option,
 )
@@ -52,6 +53,7 @@ from permaudit.cli.options import (
 @app_sdk_options
 @rules_option
 @code_option
+@locale_option
 def batch(
     inputs: tuple[str, ...],
     output: Path | None,
@@ -67,6 +69,7 @@ def batch(
     min_sdk: int | None,
     rules_files: tuple[Path, ...],
     no_code: bool,
+    locale: str | None,
 ) -> int:
     """Scan many apps file by file and stream one entry per app to FILE.
 
@@ -82,6 +85,6 @@ def batch(
             resume=resume, digest=digest, jobs=jobs, progress=progress,
             device_sdk=device_sdk, rules_files=tuple(str(p) for p in rules_files),
             scheduler=scheduler or None, code=not no_code, target_sdk=target_sdk,
-            min_sdk=min_sdk,
+            min_sdk=min_sdk, locale=locale,
         )
     )

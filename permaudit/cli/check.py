@@ -12,6 +12,7 @@ from permaudit.cli.options import (
     device_sdk_option,
     format_option,
     keep_going_option,
+    locale_option,
     output_option,
     policy_option,
     recursive_option,
@@ -63,6 +64,7 @@ Exit codes:
 @rules_option
 @output_option
 @keep_going_option
+@locale_option
 @click.option(
     "--exit-zero", is_flag=True, help="Exit 0 even when the policy fails (report unchanged)."
 )
@@ -80,6 +82,7 @@ def check(
     rules_files: tuple[Path, ...],
     output: Path | None,
     keep_going: bool,
+    locale: str | None,
     exit_zero: bool,
 ) -> int:
     """Fail a build when an app reaches more than the policy allows.
@@ -102,6 +105,6 @@ def check(
             baseline_path=baseline_path, against=against, fmt=fmt, device_sdk=device_sdk,
             target_sdk=target_sdk, min_sdk=min_sdk,
             rules_files=rules_files, output=output, recursive=recursive, exit_zero=exit_zero,
-            keep_going=keep_going,
+            keep_going=keep_going, locale=locale,
         )
     )

@@ -14,6 +14,7 @@ from permaudit.cli.options import (
     format_option,
     hash_option,
     keep_going_option,
+    locale_option,
     output_option,
     picked_format,
     recursive_option,
@@ -34,6 +35,7 @@ from permaudit.formatters import COMPARE_FORMATS
 @keep_going_option
 @hash_option
 @code_option
+@locale_option
 def compare(
     inputs: tuple[str, ...],
     fmt: str | None,
@@ -46,6 +48,7 @@ def compare(
     keep_going: bool,
     digest: bool,
     no_code: bool,
+    locale: str | None,
 ) -> int:
     """Compare what two or more apps can reach, capability by capability.
 
@@ -60,7 +63,7 @@ def compare(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             target_sdk=target_sdk, min_sdk=min_sdk,
             output=output, recursive=recursive, keep_going=keep_going, digest=digest,
-            code=not no_code,
+            code=not no_code, locale=locale,
         )
     )
     say_picked(note)

@@ -10,6 +10,7 @@ from permaudit.app import DiffRequest, run_diff
 from permaudit.cli.options import (
     device_sdk_option,
     format_option,
+    locale_option,
     output_option,
     picked_format,
     recursive_option,
@@ -27,6 +28,7 @@ from permaudit.formatters import DIFF_FORMATS
 @device_sdk_option
 @rules_option
 @output_option
+@locale_option
 def diff(
     old: str,
     new: str,
@@ -35,6 +37,7 @@ def diff(
     device_sdk: int | None,
     rules_files: tuple[Path, ...],
     output: Path | None,
+    locale: str | None,
 ) -> int:
     """Show what changed from build OLD to build NEW of one app.
 
@@ -46,7 +49,7 @@ def diff(
     code = run_diff(
         DiffRequest(
             old=old, new=new, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
-            output=output, recursive=recursive,
+            output=output, recursive=recursive, locale=locale,
         )
     )
     say_picked(note)

@@ -181,3 +181,23 @@ def app_sdk_options(func: F) -> F:
             "Built apps keep their own.",
         )(func)
     return func
+
+
+def locale_option(func: F) -> F:
+    """``--locale LANG[-rREGION]``: the label (and other resource values) for that locale."""
+
+    def checked(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from permaudit.inputs.resources import normalise_locale
+
+        return normalise_locale(value)
+
+    return click.option(
+        "--locale",
+        default=None,
+        metavar="LANG[-rREGION]",
+        callback=checked,
+        help="Resolve the app label and other resource values for this locale (ru, ru-rRU), "
+        "falling back as Android does: language and region, language, default.",
+    )(func)

@@ -14,6 +14,7 @@ from permaudit.cli.options import (
     format_option,
     hash_option,
     keep_going_option,
+    locale_option,
     output_option,
     picked_format,
     recursive_option,
@@ -34,6 +35,7 @@ from permaudit.formatters import SCAN_FORMATS
 @keep_going_option
 @hash_option
 @code_option
+@locale_option
 def scan(
     inputs: tuple[str, ...],
     fmt: str | None,
@@ -46,6 +48,7 @@ def scan(
     keep_going: bool,
     digest: bool,
     no_code: bool,
+    locale: str | None,
 ) -> int:
     """Report what each app can reach on a phone, why, and how risky that is.
 
@@ -63,7 +66,7 @@ def scan(
         ScanRequest(
             inputs=inputs, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
             output=output, recursive=recursive, keep_going=keep_going, digest=digest,
-            code=not no_code, target_sdk=target_sdk, min_sdk=min_sdk,
+            code=not no_code, target_sdk=target_sdk, min_sdk=min_sdk, locale=locale,
         )
     )
     say_picked(note)

@@ -55,7 +55,7 @@ def testsuite(rules: tuple[RuleDoc, ...], verdict: Verdict) -> ET.Element:
     suite = ET.Element(
         "testsuite",
         {
-            "name": f"permaudit {report.app.manifest.package}",
+            "name": f"permaudit {report.app.manifest.title}",
             "tests": str(len(cases)),
             "failures": str(failures),
             "errors": "0",
@@ -68,6 +68,8 @@ def testsuite(rules: tuple[RuleDoc, ...], verdict: Verdict) -> ET.Element:
     for name, value in (
         ("input", report.app.input.path),
         ("sha256", report.app.input.sha256),
+        ("package", report.app.manifest.package),
+        ("label", report.app.manifest.label),
         ("fail_on", verdict.fail_on.label),
         ("risk_score", str(report.risk.score)),
         ("verdict", "pass" if verdict.passed else "fail"),

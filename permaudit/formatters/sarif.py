@@ -144,9 +144,15 @@ def sarif_document(result: CheckResult) -> dict[str, Any]:
         if info.path in seen:
             continue
         seen.add(info.path)
+        manifest = verdict.report.app.manifest
         artifact: dict[str, object] = {
             "location": {"uri": artifact_uri(info.path)},
             "length": info.size,
+            # The app as people know it: label (package) and version.
+            "description": {
+                "text": " ".join(filter(None, (manifest.title, manifest.version_name)))
+            },
+            "properties": {"package": manifest.package, "label": manifest.label},
         }
         if info.sha256 is not None:
             artifact["hashes"] = {"sha-256": info.sha256}

@@ -26,6 +26,7 @@ from permaudit.inputs.binary.ziparchive import (
     read_member,
 )
 from permaudit.inputs.manifest import parse_manifest
+from permaudit.inputs.resources import mark_unresolved
 from permaudit.inputs.split_rules import SplitApk, SplitSet, dist_attribute, merge_splits
 from permaudit.model import TamperEvidence
 
@@ -51,7 +52,10 @@ def read_aab(stream: BinaryIO, size: int | None = None) -> SplitSet:
     if BASE_MANIFEST not in entries:
         raise InputError(f"no {BASE_MANIFEST} in the app bundle")
     evidence: list[TamperEvidence] = list(directory.evidence)
-    base_root = _read(stream, directory, entries[BASE_MANIFEST], evidence)
+    base_root = mark_unresolved(
+        _read(stream, directory, entries[BASE_MANIFEST], evidence),
+        "an app bundle's resources.pb is not read yet",
+    )
     splits = [
         SplitApk(path=entry.name, root=_read(stream, directory, entry, evidence))
         for entry in _module_entries(directory.entries)

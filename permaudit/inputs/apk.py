@@ -24,7 +24,7 @@ from permaudit.inputs.files import open_regular, reading, regular_size, stream_s
 from permaudit.inputs.manifest import parse_manifest
 from permaudit.inputs.resource_xml import MAX_XML_SIZE, XmlFile, read_files
 from permaudit.inputs.resource_xml import model as model_resource_xml
-from permaudit.inputs.resources import resolve_manifest_tree
+from permaudit.inputs.resources import mark_unresolved, resolve_manifest_tree
 from permaudit.inputs.signing.schemes import V1_PREFIX, read_signing
 from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
 
@@ -56,16 +56,19 @@ class ApkContents:
     notes: tuple[str, ...] = ()
 
 
-def load(path: str, *, digest: bool = False, code: bool = True) -> App:
+def load(
+    path: str, *, digest: bool = False, code: bool = True, locale: str | None = None
+) -> App:
     """Load ``path`` (an APK, or a binary manifest decided by content) into an ``App``.
 
     ``digest``: also compute the SHA-256 of the whole file (it reads every byte).
     ``code``: also read the DEX files and native library list (``App.code``).
+    ``locale``: resolve resource references for it (``ru``, ``ru-rRU``), not the default.
     """
     with reading(path), open_regular(path) as stream:
         size = regular_size(stream)
         kind = _sniff(stream, size)
-        contents = read_apk(stream, size, kind)
+        contents = read_apk(stream, size, kind, locale=locale)
         manifest = _parse(contents.root)
         scan = scan_code([("", stream, size)]) if code and kind == KIND_APK else None
         sha256 = stream_sha256(stream) if digest else None
@@ -82,6 +85,7 @@ def load(path: str, *, digest: bool = False, code: bool = True) -> App:
         code=scan,
         network_security=network,
         backup=backup,
+        locale=locale,
     )
 
 
@@ -115,7 +119,12 @@ def read_tree(stream: BinaryIO, size: int, kind: str = KIND_APK) -> Element:
 
 
 def read_apk(
-    stream: BinaryIO, size: int, kind: str = KIND_APK, *, signing: bool = True
+    stream: BinaryIO,
+    size: int,
+    kind: str = KIND_APK,
+    *,
+    signing: bool = True,
+    locale: str | None = None,
 ) -> ApkContents:
     """``read_tree`` plus tamper evidence and (for an APK, when ``signing``) signer identity.
 
@@ -127,7 +136,8 @@ def read_apk(
             raise ManifestError(f"binary manifest is larger than {MAX_ENTRY_SIZE} bytes")
         stream.seek(0)
         decoded = _decode(stream.read(), encrypted=False)
-        return ApkContents(root=decoded.root, evidence=decoded.evidence)
+        root = mark_unresolved(decoded.root, "a standalone manifest has no resources.arsc")
+        return ApkContents(root=root, evidence=decoded.evidence)
     directory = read_directory(
         stream, size, names=(MANIFEST_ENTRY, ARSC_ENTRY), prefix=V1_PREFIX if signing else None
     )
@@ -144,15 +154,19 @@ def read_apk(
     decoded = _decode(member.data, encrypted=encrypted)
     evidence = (*directory.evidence, *member.evidence, *decoded.evidence)
     table = _table(stream, directory)
-    root = resolve_manifest_tree(decoded.root, table)
-    files = read_files(decoded.root, table, lambda names: _members(stream, size, names))
+    resources = None if isinstance(table, str) else table
+    if isinstance(table, str):
+        root = mark_unresolved(decoded.root, table)
+    else:
+        root = resolve_manifest_tree(decoded.root, table, locale)
+    files = read_files(decoded.root, resources, lambda names: _members(stream, size, names))
     notes = (ZIP64_NOTE,) if directory.zip64 else ()
     if not signing:
-        return ApkContents(root=root, evidence=evidence, xml_files=files, table=table,
+        return ApkContents(root=root, evidence=evidence, xml_files=files, table=resources,
                            notes=notes)
     info, signing_evidence = read_signing(stream, size, directory)
     return ApkContents(root=root, evidence=(*evidence, *signing_evidence), signing=info,
-                       xml_files=files, table=table, notes=notes)
+                       xml_files=files, table=resources, notes=notes)
 
 
 def _members(stream: BinaryIO, size: int, names: list[str]) -> dict[str, bytes]:
@@ -170,16 +184,16 @@ def _members(stream: BinaryIO, size: int, names: list[str]) -> dict[str, bytes]:
     return found
 
 
-def _table(stream: BinaryIO, directory: CentralDirectory) -> ResourceTable | None:
-    """The APK's resource table, or None when absent or unreadable (references stay
-    unresolved then, as they are reported today)."""
+def _table(stream: BinaryIO, directory: CentralDirectory) -> ResourceTable | str | None:
+    """The APK's resource table; None when absent; when unreadable, why (references stay
+    unresolved then, with that reason)."""
     entry = directory.entry(ARSC_ENTRY)
     if entry is None:
         return None
     try:
         return ResourceTable(read_member(stream, directory, entry).data)
-    except (InputError, struct.error, zlib.error, IndexError, ValueError):
-        return None
+    except (InputError, struct.error, zlib.error, IndexError, ValueError) as exc:
+        return f"resources.arsc cannot be read ({exc})"
 
 
 def _decode(data: bytes, *, encrypted: bool) -> Decoded:

@@ -42,7 +42,12 @@ _APKM_HEADER = struct.Struct("<BBQQQ")
 
 
 def load(
-    path: str, *, digest: bool = False, code: bool = True, sdk: SdkLevels | None = None
+    path: str,
+    *,
+    digest: bool = False,
+    code: bool = True,
+    sdk: SdkLevels | None = None,
+    locale: str | None = None,
 ) -> App:
     """Load one input file, whatever its kind, into an ``App``; ``InputError`` otherwise.
 
@@ -53,21 +58,23 @@ def load(
     (``App.code``, see ``permaudit.inputs.code``); split sets in one archive and bundles
     are not read for code yet (``App.code`` stays ``None``). ``sdk``: levels the user gives
     (``--min-sdk``/``--target-sdk``) for a source manifest that declares none; an input
-    that declares its levels keeps them, with a note.
+    that declares its levels keeps them, with a note. ``locale``: resolve resource
+    references (the label above all) for that locale (``ru``, ``ru-rRU``), with Android's
+    fallback to the language and then the default configuration.
     """
     with reading(path):
         kind = sniff(path)
         if kind == KIND_XML:
             app = _load_text(path, digest, sdk)
         elif kind == KIND_AXML:
-            app = _load_apk(path, digest, code=False)
+            app = _load_apk(path, digest, code=False, locale=locale)
         else:
-            app = _load_zip(path, digest, code)
+            app = _load_zip(path, digest, code, locale)
     if sdk is not None and app.sdk_origin is None:
         unused = _unused_levels(app, sdk)
         if unused:
             app = replace(app, notes=(*app.notes, unused))
-    return app
+    return replace(app, locale=locale) if locale else app
 
 
 def _unused_levels(app: App, sdk: SdkLevels) -> str | None:
@@ -133,21 +140,21 @@ def _encrypted_apkm(head: bytes, path: str) -> bool:
     return plausible or path.lower().endswith(".apkm")
 
 
-def _load_apk(path: str, digest: bool, code: bool) -> App:
+def _load_apk(path: str, digest: bool, code: bool, locale: str | None = None) -> App:
     from permaudit.inputs import apk
 
-    return apk.load(path, digest=digest, code=code)
+    return apk.load(path, digest=digest, code=code, locale=locale)
 
 
-def _load_zip(path: str, digest: bool, code: bool) -> App:
+def _load_zip(path: str, digest: bool, code: bool, locale: str | None) -> App:
     """An APK first (the fast path); a zip without a root manifest may be a bundle."""
     try:
-        return _load_apk(path, digest, code)
+        return _load_apk(path, digest, code, locale)
     except InputError:
         kind = _bundle_kind(path)
         if kind is None:
             raise
-    return _load_bundle(path, kind, digest)
+    return _load_bundle(path, kind, digest, locale)
 
 
 def _bundle_kind(path: str) -> str | None:
@@ -161,13 +168,17 @@ def _bundle_kind(path: str) -> str | None:
     return KIND_AAB if is_bundle(names) else archive_kind(names)
 
 
-def _load_bundle(path: str, kind: str, digest: bool) -> App:
+def _load_bundle(path: str, kind: str, digest: bool, locale: str | None) -> App:
     from permaudit.inputs.aab import KIND_AAB, read_aab
     from permaudit.inputs.splits import read_archive
 
     with open_regular(path) as stream:
         size = os.fstat(stream.fileno()).st_size
-        result = read_aab(stream, size) if kind == KIND_AAB else read_archive(stream, size, kind)
+        result = (
+            read_aab(stream, size)
+            if kind == KIND_AAB
+            else read_archive(stream, size, kind, locale=locale)
+        )
         sha256 = stream_sha256(stream) if digest else None
     return App(
         input=InputInfo(path=path, sha256=sha256, kind=kind, size=size),

@@ -117,6 +117,7 @@ def load_inputs(
     digest: bool = False,
     code: bool = True,
     sdk: SdkLevels | None = None,
+    locale: str | None = None,
 ) -> list[App]:
     """Expand directories, load every input, and merge split APKs with their base APK.
 
@@ -127,11 +128,12 @@ def load_inputs(
     note (Android would refuse to install it alone, "Missing base APK", but its manifest
     is still what the user asked about); several splits without a base are an
     ``InputError``. Everything is loaded before anything is reported, so one bad input
-    fails the whole run (``load_inputs_keep_going`` does not). ``digest``, ``sdk``: see
-    ``load``.
+    fails the whole run (``load_inputs_keep_going`` does not). ``digest``, ``sdk``,
+    ``locale``: see ``load``.
     """
     apps, _ = _load_all(
-        paths, recursive=recursive, digest=digest, keep_going=False, code=code, sdk=sdk
+        paths, recursive=recursive, digest=digest, keep_going=False, code=code, sdk=sdk,
+        locale=locale,
     )
     return apps
 
@@ -143,11 +145,13 @@ def load_inputs_keep_going(
     digest: bool = False,
     code: bool = True,
     sdk: SdkLevels | None = None,
+    locale: str | None = None,
 ) -> tuple[list[App], list[InputFailure]]:
     """Like ``load_inputs``, but an input that cannot be read becomes an ``InputFailure``
     (path, error class, one-line message) and the others are still loaded."""
     return _load_all(
-        paths, recursive=recursive, digest=digest, keep_going=True, code=code, sdk=sdk
+        paths, recursive=recursive, digest=digest, keep_going=True, code=code, sdk=sdk,
+        locale=locale,
     )
 
 
@@ -164,7 +168,12 @@ def _load_all(
     keep_going: bool,
     code: bool = True,
     sdk: SdkLevels | None = None,
+    locale: str | None = None,
 ) -> tuple[list[App], list[InputFailure]]:
+    if locale is not None:  # checked before any file is read: a usage error otherwise
+        from permaudit.inputs.resources import normalise_locale
+
+        locale = normalise_locale(locale)
     failures: list[InputFailure] = []
     if keep_going:
         files: list[str] = []
@@ -177,7 +186,7 @@ def _load_all(
         files = expand_inputs(paths, recursive=recursive)
     if len(files) == 1 and len(paths) == 1 and not os.path.isdir(paths[0]):
         try:
-            return [load(files[0], digest=digest, code=code, sdk=sdk)], failures
+            return [load(files[0], digest=digest, code=code, sdk=sdk, locale=locale)], failures
         except PermauditError as exc:
             if not keep_going:
                 raise
@@ -185,7 +194,7 @@ def _load_all(
     loaded: dict[str, App] = {}
     for path in files:
         try:
-            loaded[path] = load(path, digest=digest, code=code, sdk=sdk)
+            loaded[path] = load(path, digest=digest, code=code, sdk=sdk, locale=locale)
         except PermauditError as exc:
             if not keep_going:
                 raise

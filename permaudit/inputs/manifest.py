@@ -19,9 +19,10 @@ services/core/java/com/android/server/pm/pkg/parsing/ParsingPackageUtils.java) w
   ``uses-permission``/``uses-feature`` names are ``getNonResourceString`` (only
   ``TYPE_STRING``; a reference reads as absent), ints come from ``TYPE_INT_*`` data,
   booleans are ``data != 0`` for int types and ``"1"/"true"/"TRUE"`` for strings.
-  A resource reference cannot be resolved without resources.arsc: such values read as
-  absent (the attribute's default applies) -- e.g. ``versionName="@7f040001"`` gives
-  ``version_name=None`` where aapt prints the resolved string.
+  References among ``resolved_attributes`` are resolved through resources.arsc before
+  this module sees the tree (``permaudit.inputs.resources``); one that could not be
+  resolved reads as absent (the attribute's default applies) and is reported in
+  ``Manifest.unresolved`` with the reason the resolver left on it.
 * ``uses-sdk``: minSdk defaults to 1 and targetSdk to minSdk; a codename string maps to
   ``Build.VERSION_CODES.CUR_DEVELOPMENT`` (10000), as ``computeMinSdkVersion`` /
   ``computeTargetSdkVersion`` return for a platform that knows the codename. Values are
@@ -117,6 +118,21 @@ RESOLVED_BY_ANDROID: dict[str, tuple[str, ...]] = {
     "provider": _COMPONENT_RESOLVED,
 }  # fmt: skip
 
+#: Attributes also resolved through the resource table but not reported when they stay
+#: references: the label (headers fall back to the package name) and ``enabled`` (its
+#: default, true, is the cautious one).
+RESOLVED_QUIETLY: dict[str, tuple[str, ...]] = {
+    "application": ("label",),
+    **{tag: ("enabled",) for tag in COMPONENT_TAGS},
+}
+#: Why a reference stays unresolved when the resource reader left no reason on it.
+NO_TABLE_REASON = "no resource table read for this input"
+
+
+def resolved_attributes(tag: str) -> tuple[str, ...]:
+    """Names of the ``android:`` attributes of ``tag`` resolved through resources."""
+    return RESOLVED_BY_ANDROID.get(tag, ()) + RESOLVED_QUIETLY.get(tag, ())
+
 
 def parse_manifest(
     root: Element,
@@ -201,6 +217,7 @@ class _Reader:
         self.queries_intents: list[IntentFilter] = []
         self.queries_providers: list[str] = []
         self.application = Application()
+        self.label: str | None = None
         self.components: list[Component] = []
         self.ignored: list[IgnoredElement] = []
         #: ``id()`` of the elements read, so the rest can be reported as ignored.
@@ -250,6 +267,7 @@ class _Reader:
             split=(split.coerce_to_string() or None) if split is not None else None,
             version_code=version_code,
             version_name=_string(root, "versionName"),
+            label=self.label,
             min_sdk=self.min_sdk,
             target_sdk=self.target_sdk,
             max_sdk=self.max_sdk,
@@ -295,6 +313,7 @@ class _Reader:
                         reference=written,
                         component=build_class_name(self.package, component) if component else None,
                         line=self.line(element),
+                        reason=attribute.unresolved or NO_TABLE_REASON,
                     )
                 )
         return tuple(found)
@@ -446,6 +465,7 @@ class _Reader:
         allow_backup = _bool(element, "allowBackup", True)
         full_backup = _attr(element, "fullBackupContent")
         cleartext = _attr(element, "usesCleartextTraffic")
+        self.label = _string(element, "label") or None
         self.application = Application(
             name=build_class_name(self.package, name) if name else None,
             debuggable=_bool(element, "debuggable", False),

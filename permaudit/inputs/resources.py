@@ -13,8 +13,12 @@ Reference chains are followed at most ``MAX_CHAIN`` steps (loops end there).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from permaudit._infra.records import record, replace
 from permaudit.android.attributes import ATTRIBUTE_IDS
+from permaudit.errors import UsageError
 from permaudit.inputs.binary.arsc import (
     TYPE_INT_BOOLEAN,
     TYPE_INT_DEC,
@@ -24,10 +28,25 @@ from permaudit.inputs.binary.arsc import (
     Candidate,
     ResourceTable,
 )
-from permaudit.inputs.binary.xmltree import Element, TypedValue
-from permaudit.inputs.manifest import RESOLVED_BY_ANDROID
+from permaudit.inputs.binary.xmltree import Attribute, Element, TypedValue
+from permaudit.inputs.manifest import resolved_attributes
 
 MAX_CHAIN = 16
+#: ``--locale``: a language (2-3 letters) and an optional region, Android-style
+#: (``ru-rRU``) or BCP-47-style (``ru-RU``, ``ru_RU``).
+_LOCALE = re.compile(r"([a-zA-Z]{2,3})(?:[-_]r?([a-zA-Z]{2}))?")
+
+
+def normalise_locale(text: str) -> str:
+    """``ru``, ``ru-rRU`` from what a user typed; ``UsageError`` for anything else."""
+    match = _LOCALE.fullmatch(text.strip())
+    if match is None:
+        raise UsageError(
+            f"--locale {text!r}: expected a language, optionally with a region, "
+            "as Android writes it (ru, ru-rRU, pt-rBR)"
+        )
+    language, region = match.group(1).lower(), match.group(2)
+    return f"{language}-r{region.upper()}" if region else language
 
 
 @record
@@ -57,6 +76,25 @@ def _pick(candidates: list[Candidate], locale: str | None) -> Candidate | None:
     return None
 
 
+#: Configurations named one by one in a "configuration-dependent" reason.
+CONFIGS_NAMED = 4
+
+
+def _configs(candidates: list[Candidate]) -> str:
+    """The configurations an entry is defined for, in a few words (``ru, uk-rUA, ...``)."""
+    names: list[str] = []
+    for c in candidates:
+        if c.config.language:
+            name = c.config.language + (f"-r{c.config.country}" if c.config.country else "")
+        else:
+            name = "a non-locale qualifier (screen, night mode, ...)"
+        if name not in names:
+            names.append(name)
+    shown = ", ".join(names[:CONFIGS_NAMED])
+    more = len(names) - CONFIGS_NAMED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
 def resolve(table: ResourceTable | None, res_id: int, locale: str | None = None) -> Resolved:
     """Resolve ``res_id`` to a string, bool, int or (xml/file) path, bounded."""
     if table is None:
@@ -74,7 +112,9 @@ def resolve(table: ResourceTable | None, res_id: int, locale: str | None = None)
         if chosen is None:
             return Resolved(
                 value=None,
-                reason=f"@0x{current:08x} has no default value (configuration-dependent)",
+                reason=f"@0x{current:08x} is configuration-dependent: no default value"
+                + (f" nor one for {locale}" if locale else "")
+                + f", defined only for {_configs(candidates)}",
             )
         value = chosen.value
         if value is None:
@@ -106,28 +146,82 @@ def _typed(value: str | bool | int) -> TypedValue:
     return TypedValue(type=TYPE_STRING, string=value)
 
 
-def _resolve_element(element: Element, table: ResourceTable, locale: str | None) -> Element:
-    names = RESOLVED_BY_ANDROID.get(element.tag, ())
-    wanted = {ATTRIBUTE_IDS[name] for name in names if name in ATTRIBUTE_IDS}
-    attributes = []
-    for attribute in element.attributes:
-        if attribute.resource_id in wanted and attribute.value.type == TYPE_REFERENCE:
-            resolved = resolve(table, attribute.value.data, locale)
-            if resolved.value is not None:
-                attribute = replace(attribute, value=_typed(resolved.value), raw=None)
-        attributes.append(attribute)
-    children = tuple(_resolve_element(child, table, locale) for child in element.children)
-    return replace(element, attributes=tuple(attributes), children=children)
+def _map_attributes(
+    root: Element, change: Callable[[Element], tuple[Attribute, ...] | None]
+) -> Element:
+    """``root`` with each element's attributes replaced by ``change(element)`` (``None``:
+    unchanged). Iterative (a tree may nest ``MAX_DEPTH`` deep, past Python's recursion
+    limit); unchanged subtrees are kept as they are."""
+    done: dict[int, Element] = {}
+    stack: list[tuple[Element, bool]] = [(root, False)]
+    while stack:
+        element, expanded = stack.pop()
+        if not expanded:
+            stack.append((element, True))
+            stack.extend((child, False) for child in element.children)
+            continue
+        children = tuple(done.pop(id(child), child) for child in element.children)
+        attributes = change(element)
+        same_children = all(a is b for a, b in zip(children, element.children, strict=True))
+        if attributes is None and same_children:
+            continue
+        done[id(element)] = replace(
+            element,
+            attributes=element.attributes if attributes is None else attributes,
+            children=children,
+        )
+    return done.get(id(root), root)
+
+
+def _wanted(tag: str) -> set[int]:
+    return {ATTRIBUTE_IDS[n] for n in resolved_attributes(tag) if n in ATTRIBUTE_IDS}
 
 
 def resolve_manifest_tree(
     root: Element, table: ResourceTable | None, locale: str | None = None
 ) -> Element:
-    """``root`` with the references Android resolves (``RESOLVED_BY_ANDROID``) replaced by
-    their values; what cannot be resolved stays a reference (and is reported unresolved).
+    """``root`` with the references Android resolves (``resolved_attributes``) replaced by
+    their values; what cannot be resolved stays a reference carrying the reason
+    (``Attribute.unresolved``), and is reported unresolved.
 
     Bounded: one ``resolve`` per attribute of the tree, each at most ``MAX_CHAIN`` steps.
     """
-    if table is None:
-        return root
-    return _resolve_element(root, table, locale)
+
+    def change(element: Element) -> tuple[Attribute, ...] | None:
+        wanted = _wanted(element.tag)
+        if not any(
+            a.resource_id in wanted and a.value.type == TYPE_REFERENCE for a in element.attributes
+        ):
+            return None
+        attributes = []
+        for attribute in element.attributes:
+            if attribute.resource_id in wanted and attribute.value.type == TYPE_REFERENCE:
+                resolved = resolve(table, attribute.value.data, locale)
+                if resolved.value is not None:
+                    attribute = replace(attribute, value=_typed(resolved.value), raw=None)
+                else:
+                    attribute = replace(attribute, unresolved=resolved.reason)
+            attributes.append(attribute)
+        return tuple(attributes)
+
+    return _map_attributes(root, change)
+
+
+def mark_unresolved(root: Element, reason: str) -> Element:
+    """``root`` with every reference ``resolved_attributes`` names marked with ``reason``:
+    for inputs whose resource table is not read (text manifests, app bundles)."""
+
+    def change(element: Element) -> tuple[Attribute, ...] | None:
+        wanted = _wanted(element.tag)
+        if not any(
+            a.resource_id in wanted and a.value.type == TYPE_REFERENCE for a in element.attributes
+        ):
+            return None
+        return tuple(
+            replace(a, unresolved=reason)
+            if a.resource_id in wanted and a.value.type == TYPE_REFERENCE
+            else a
+            for a in element.attributes
+        )
+
+    return _map_attributes(root, change)

@@ -103,7 +103,9 @@ def archive_kind(names: Collection[str]) -> str | None:
     return KIND_APKS
 
 
-def read_archive(stream: BinaryIO, size: int, kind: str) -> SplitSet:
+def read_archive(
+    stream: BinaryIO, size: int, kind: str, *, locale: str | None = None
+) -> SplitSet:
     """Read every member APK of an ``.apks``/``.xapk``/``.apkm`` archive as one split set.
 
     The archive's own tamper evidence (``member`` unset) comes before its members'.
@@ -118,7 +120,7 @@ def read_archive(stream: BinaryIO, size: int, kind: str) -> SplitSet:
     for name in members:
         with _open_member(stream, directory, entries[name]) as (member, length, found):
             evidence.extend(found)
-            apks.append(read_split_apk(member, length, name))
+            apks.append(read_split_apk(member, length, name, locale=locale))
     result = merge_split_set(apks, container=f".{kind} archive")
     return replace(result, tamper=(*evidence, *result.tamper))
 
@@ -195,12 +197,14 @@ def _discard(_data: bytes) -> None:
     """A writer that keeps nothing (the CRC pass over a stored member)."""
 
 
-def read_split_apk(stream: BinaryIO, size: int, name: str) -> SplitApk:
+def read_split_apk(
+    stream: BinaryIO, size: int, name: str, *, locale: str | None = None
+) -> SplitApk:
     """One member APK: its manifest tree, signers and tamper evidence (named after it)."""
     from permaudit.inputs.apk import read_apk
 
     try:
-        contents = read_apk(stream, size)
+        contents = read_apk(stream, size, locale=locale)
     except PermauditError as exc:
         raise type(exc)(f"{name}: {exc.detail}") from None
     return split_apk(contents, name)

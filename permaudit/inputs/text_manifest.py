@@ -49,6 +49,7 @@ from permaudit.inputs.manifest_values import (
     PROTECTION_BASES,
     PROTECTION_FLAGS,
 )
+from permaudit.inputs.resources import mark_unresolved
 from permaudit.model import Manifest, SdkOrigin
 
 MAX_TEXT_SIZE = 16 * 1024 * 1024
@@ -172,6 +173,7 @@ def read_text_manifest(
         )
         root, alias_notes = _fix_aliases(root, text)
         notes.extend(alias_notes)
+    root = mark_unresolved(root, "a text manifest: the app's res/values are not read")
     levels = None if has_sdk else sdk()
     fallback = (levels.min_sdk, levels.target_sdk) if levels is not None else (1, 1)
     manifest = parse_manifest(root, with_lines=True, sdk_fallback=fallback)

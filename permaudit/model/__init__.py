@@ -21,6 +21,9 @@ from permaudit.model.sdk import SdkLevels as SdkLevels
 from permaudit.model.sdk import SdkOrigin as SdkOrigin
 from permaudit.model.sdk import sdk_levels as sdk_levels
 from permaudit.model.sdk import sdk_text as sdk_text
+from permaudit.model.signing import Certificate as Certificate
+from permaudit.model.signing import Signer as Signer
+from permaudit.model.signing import SigningInfo as SigningInfo
 
 
 class TextEnum(str, Enum):
@@ -176,7 +179,8 @@ class UnresolvedReference:
     """An attribute whose value is a resource reference (``@bool/...``, ``@0x7f030000``).
 
     Android reads such a value from the app's resources (resources.arsc) on the phone;
-    permaudit does not read resources, so it used the attribute's default instead.
+    permaudit resolves it the same way where it can. This record is a reference it could
+    not resolve, with the reason; the attribute's default was used instead.
     """
 
     tag: str
@@ -187,6 +191,8 @@ class UnresolvedReference:
     #: The component's ``android:name``, for attributes of components.
     component: str | None = None
     line: int | None = None
+    #: Why: no resource table (read), no such entry, a configuration-dependent value.
+    reason: str | None = None
 
 
 @record
@@ -203,6 +209,9 @@ class Manifest:
     split: str | None = None
     version_code: int | None = None
     version_name: str | None = None
+    #: ``<application android:label>`` as the launcher shows it (resolved through the
+    #: resource table for the chosen locale); ``None`` when absent or not resolvable.
+    label: str | None = None
     #: Android's defaults for a built manifest: minSdk 1 when absent; targetSdk = minSdk
     #: when absent. ``None``: unknown (a source manifest without ``<uses-sdk>``, whose
     #: levels Gradle injects, and none given by an option or a literal in build.gradle);
@@ -222,6 +231,11 @@ class Manifest:
     #: Attributes that change the report but are resource references (see the class).
     unresolved: tuple[UnresolvedReference, ...] = ()
 
+    @property
+    def title(self) -> str:
+        """What headers call the app: ``Label (package)``, or the package name alone."""
+        return f"{self.label} ({self.package})" if self.label else self.package
+
 
 @record
 class InputInfo:
@@ -235,44 +249,6 @@ class InputInfo:
     #: ``apkm``, ``splits`` (a directory or list of split APKs), ``aab``.
     kind: str
     size: int
-
-
-@record
-class Certificate:
-    """One X.509 signer certificate, identified by the SHA-256 of its DER encoding."""
-
-    sha256: str
-    subject: str
-    issuer: str
-    #: Validity as ISO-8601 dates (UTC).
-    not_before: str
-    not_after: str
-    #: The Android SDK debug key (subject ``CN=Android Debug``).
-    debug: bool = False
-
-
-@record
-class Signer:
-    """A signer as one signature scheme records it."""
-
-    #: ``v1`` (JAR), ``v2``, ``v3`` or ``v3.1`` (APK Signature Scheme blocks).
-    scheme: str
-    #: The signer's certificate first, then any chain certificates.
-    certificates: tuple[Certificate, ...]
-    #: v3/v3.1 signers apply to a platform range.
-    min_sdk: int | None = None
-    max_sdk: int | None = None
-
-
-@record
-class SigningInfo:
-    """Which signature schemes an APK carries, and who signed it under each."""
-
-    schemes: tuple[str, ...] = ()
-    signers: tuple[Signer, ...] = ()
-    #: Evidence of ambiguous signing: differing signers across schemes, several v1
-    #: certificates, duplicate signing-block ids, ... One plain sentence each.
-    problems: tuple[str, ...] = ()
 
 
 @record
@@ -315,6 +291,9 @@ class App:
     backup: tuple[BackupRules, ...] = ()
     #: Where the SDK levels came from; ``None`` for built inputs (always the manifest).
     sdk_origin: SdkOrigin | None = None
+    #: The locale asked for (``--locale ru``, ``ru-rRU``): resource references, the label
+    #: first, were resolved for it with Android's fallback; ``None``: default configuration.
+    locale: str | None = None
 
 
 # --- what the engine concludes ------------------------------------------------------------

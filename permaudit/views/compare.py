@@ -44,6 +44,7 @@ OTHER_TITLE = "Other permissions"
 class AppColumn:
     """One column: which app, labelled uniquely (by version when a package repeats)."""
 
+    #: The column header: ``MAX (ru.oneme.app)``, with the version when a package repeats.
     label: str
     package: str
     version_name: str | None
@@ -53,6 +54,13 @@ class AppColumn:
     signer: str = "-"
     #: Its network security config in a few lines (``views.network.network_summary``).
     network: tuple[str, ...] = ()
+    #: The app's own label (``Manifest.label``), ``None`` when none resolves.
+    app_label: str | None = None
+
+    @property
+    def title(self) -> str:
+        """``Label (package)``, or the package name when no label resolves."""
+        return f"{self.app_label} ({self.package})" if self.app_label else self.package
 
     @property
     def version(self) -> str:
@@ -287,13 +295,14 @@ def signer_summary(app: App) -> str:
 
 
 def app_columns(reports: Sequence[Report]) -> tuple[AppColumn, ...]:
-    """Columns labelled by package; by package and version where a package repeats."""
+    """Columns labelled by label and package (``MAX (ru.oneme.app)``, the package alone
+    when no label resolves); with the version where a package repeats."""
     packages = [r.app.manifest.package for r in reports]
     labels = []
     for report in reports:
         manifest = report.app.manifest
-        label = manifest.package
-        if packages.count(label) > 1:
+        label = manifest.title
+        if packages.count(manifest.package) > 1:
             label = f"{label} {manifest.version_name or manifest.version_code or '?'}"
         labels.append(label)
     seen: dict[str, int] = {}
@@ -312,6 +321,7 @@ def app_columns(reports: Sequence[Report]) -> tuple[AppColumn, ...]:
             path=r.app.input.path,
             signer=signer_summary(r.app),
             network=network_summary(r.app),
+            app_label=r.app.manifest.label,
         )
         for label, r in zip(unique, reports, strict=True)
     )

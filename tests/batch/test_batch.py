@@ -99,6 +99,7 @@ def test_parquet_one_typed_row_per_input(tmp_path: Path) -> None:
     run_batch(BatchRequest(inputs=(str(inputs),), output=jsonl, jobs=1))
     for row, entry in zip(rows, _lines(jsonl), strict=True):
         if "package" in entry:
+            assert row["label"] == entry["label"]
             assert row["risk_score"] == entry["risk"]["score"]  # type: ignore[index]
             names = [p["name"] for p in entry["permissions"]]  # type: ignore[attr-defined]
             assert row["permissions"] == names
@@ -172,3 +173,16 @@ def test_no_code_reads_no_dex_in_batch_and_in_scan_jsonl(tmp_path: Path) -> None
     streamed = tmp_path / "scan.jsonl"
     assert main(["scan", "-f", "jsonl", "--no-code", "-o", str(streamed), apk]) == EXIT_OK
     assert "code" not in _lines(streamed)[0]
+
+
+def test_parquet_label_column_for_the_locale(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    label = REPO / "fixtures" / "apk" / "edge" / "label-by-reference.apk"
+    flags = REPO / "fixtures" / "apk" / "edge" / "flags-by-reference.apk"
+    out = tmp_path / "r.parquet"
+    inputs = (str(label), str(flags))
+    assert run_batch(BatchRequest(inputs=inputs, output=out, jobs=1, progress=False)) == EXIT_OK
+    assert pq.read_table(out).column("label").to_pylist() == ["Example Messenger", None]
+    request = BatchRequest(inputs=inputs, output=out, jobs=1, progress=False, locale="ru")
+    assert run_batch(request) == EXIT_OK
+    assert pq.read_table(out).column("label").to_pylist() == ["Пример мессенджера", None]

@@ -59,6 +59,35 @@ def test_scan_matches_golden(
     assert text == golden.read_text(encoding="utf-8")
 
 
+#: Edge fixtures with a resources.arsc, scanned for a locale: (fixture, --locale or None).
+RESOURCE_CASES = [
+    ("label-by-reference", None),
+    ("label-by-reference", "ru"),
+    ("unresolved-references", None),
+]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+@pytest.mark.parametrize(
+    ("name", "locale"), RESOURCE_CASES, ids=[f"{n}-{loc or 'default'}" for n, loc in RESOURCE_CASES]
+)
+def test_scan_with_resources_matches_golden(
+    name: str, locale: str | None, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The label (for the locale) in the header and JSON; unresolved references with reasons."""
+    monkeypatch.chdir(REPO)
+    relative = f"fixtures/apk/edge/{name}.apk"
+    apps = load_apps([relative], code=False, locale=locale)
+    result = replace(analyse(apps, load_rules(()), None), tool_version=GOLDEN_VERSION)
+    text = renderer(SCAN_FORMATS, fmt)(result, color=False)
+    suffix = "txt" if fmt == "table" else "json"
+    golden = GOLDEN / f"edge-{name}{'.' + locale if locale else ''}.{suffix}"
+    if UPDATE:
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"no golden file {golden}; run with PERMAUDIT_UPDATE_GOLDEN=1"
+    assert text == golden.read_text(encoding="utf-8")
+
+
 def profile_for(apk: Path) -> dict[str, object]:
     """The profile a fixture was built from (its ``fixture:`` key names the APK)."""
     for path in sorted((FIXTURES / "profiles").glob("*.yml")):

@@ -48,7 +48,8 @@ def _manifest(package: str, permission: str, component: str, version: str) -> by
         Element("uses-sdk", {"android:minSdkVersion": 21, "android:targetSdkVersion": 34}),
         Element("uses-permission", {"android:name": "android.permission.RECORD_AUDIO"}),
         Element("uses-permission", {"android:name": permission}),
-        Element("application", {}, [
+        # The label is a header in every format: as hostile as the version name.
+        Element("application", {"android:label": version}, [
             Element("receiver", {"android:name": component, "android:exported": True}, [
                 Element("intent-filter", {}, [
                     Element("action", {"android:name": "android.intent.action.BOOT_COMPLETED"}),

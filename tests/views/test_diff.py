@@ -367,7 +367,11 @@ def test_politedroid_4_to_5_loses_the_old_target_sdk_implications(corpus: Path) 
 def test_politedroid_3_to_4_changes_nothing_but_the_version(corpus: Path) -> None:
     result = _diff_corpus(corpus, "com.politedroid_3.apk", "com.politedroid_4.apk")
     assert result.changes == ()
-    assert (result.old.label, result.new.label) == ("com.politedroid 1.2", "com.politedroid 1.3")
+    # The label is aapt's application-label ('Polite Droid'), resolved through resources.arsc.
+    assert (result.old.label, result.new.label) == (
+        "Polite Droid (com.politedroid) 1.2",
+        "Polite Droid (com.politedroid) 1.3",
+    )
 
 
 @needs_engine

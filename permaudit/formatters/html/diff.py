@@ -160,7 +160,7 @@ def _report_risk(report: Report) -> str:
 def render(result: Diff, *, color: bool = False) -> str:
     """Render ``result`` as a standalone HTML page (``color`` is ignored: always coloured)."""
     del color
-    title = f"{result.old.package} {result.old.version} → {result.new.version}"
+    title = f"{result.old.title} {result.old.version} → {result.new.version}"
     meta = (
         f"Device API level {result.device_sdk} · ruleset {ruleset_text(result.ruleset)} · "
         f"permaudit {result.tool_version} · risk {_report_risk(result.old_report)} → "

@@ -42,6 +42,7 @@ def column_json(app: AppColumn) -> dict[str, Any]:
     """How a column is labelled."""
     return {
         "label": app.label,
+        "app_label": app.app_label,
         "package": app.package,
         "version_name": app.version_name,
         "version_code": app.version_code,

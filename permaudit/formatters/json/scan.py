@@ -125,6 +125,7 @@ def manifest_extras_json(manifest: Manifest) -> dict[str, Any]:
                 "attribute": u.attribute,
                 "reference": u.reference,
                 "line": u.line,
+                "reason": u.reason,
             }
             for u in manifest.unresolved
         ],
@@ -201,6 +202,8 @@ def report_json(report: Report) -> dict[str, Any]:
     data: dict[str, Any] = {
         "input": {"path": info.path, "sha256": info.sha256, "kind": info.kind, "size": info.size},
         "package": manifest.package,
+        "label": manifest.label,
+        "locale": report.app.locale,
         "version_code": manifest.version_code,
         "version_name": manifest.version_name,
         "min_sdk": manifest.min_sdk,

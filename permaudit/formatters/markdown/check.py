@@ -47,7 +47,9 @@ def app_section(verdict: Verdict) -> list[str]:
     version = manifest.version_name or "?"
     lines = [
         f"## {'✅' if verdict.passed else '❌'} {state}: "
-        f"{markdown_code(manifest.package)} {cell(version)}",
+        + (f"{cell(manifest.label)} ({markdown_code(manifest.package)})" if manifest.label
+           else markdown_code(manifest.package))
+        + f" {cell(version)}",
         "",
         f"Input {markdown_code(report.app.input.path)}, targetSdk {sdk_text(manifest.target_sdk)}, "
         f"risk score {report.risk.score} ({report.risk.level}), fail on "

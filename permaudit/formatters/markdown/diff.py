@@ -41,7 +41,7 @@ def render(result: Diff, *, color: bool = False) -> str:
     """Render ``result`` as markdown (``color`` is ignored)."""
     del color
     lines = [
-        f"## permaudit diff: {md_escape(result.old.package)} {md_escape(result.old.version)}"
+        f"## permaudit diff: {md_escape(result.old.title)} {md_escape(result.old.version)}"
         f" → {md_escape(result.new.version)}",
         "",
         f"Device API level {result.device_sdk}; ruleset {md_escape(ruleset_text(result.ruleset))}; "

@@ -40,8 +40,8 @@ def _painter(severity: Severity, color: bool) -> Style | None:
 def render(result: Diff, *, color: bool = False, width: int = DEFAULT_WIDTH) -> str:
     """Render ``result`` for a terminal ``width`` columns wide; ANSI colour when ``color``."""
     title = (
-        f"permaudit diff: {result.old.package} {result.old.version} -> "
-        f"{result.new.package} {result.new.version} on a device with API level "
+        f"permaudit diff: {result.old.title} {result.old.version} -> "
+        f"{result.new.title} {result.new.version} on a device with API level "
         f"{result.device_sdk}; ruleset {ruleset_text(result.ruleset)}"
     )
     lines = [

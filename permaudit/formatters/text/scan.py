@@ -73,7 +73,7 @@ def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
     manifest = report.app.manifest
     info = report.app.input
     version = manifest.version_name or "?"
-    title = f"{manifest.package} {version}"
+    title = f"{manifest.title} {version}"
     if manifest.version_code is not None:
         title += f" (versionCode {manifest.version_code})"
     risk = report.risk
@@ -81,6 +81,8 @@ def header_block(report: Report, device_sdk: int, paint: Painter) -> list[str]:
     lines = [
         f"input:  {info.path} ({info.kind}, {size_text(info.size)})",
         *([f"sha256: {info.sha256}"] if info.sha256 else []),
+        *([f"locale: {report.app.locale} (label and resource values)"]
+          if report.app.locale else []),
         f"sdk:    min {sdk_text(manifest.min_sdk)}, target {sdk_text(manifest.target_sdk)}"
         + (f", max {manifest.max_sdk}" if manifest.max_sdk else "")
         + sdk_origin_text(report.app.sdk_origin),
@@ -226,12 +228,13 @@ def unresolved_notes(unresolved: Sequence[UnresolvedReference]) -> list[str]:
         return []
     shown = [
         f"<{u.tag}{f' {u.component}' if u.component else ''}> android:{u.attribute}={u.reference}"
+        + (f" ({u.reason})" if u.reason else "")
         for u in unresolved[:UNRESOLVED_SHOWN]
     ]
     more = len(unresolved) - len(shown)
     return [
         "resource references not resolved (Android reads their values from the app's "
-        "resources on the phone; permaudit does not, and used each attribute's default): "
+        "resources on the phone; permaudit could not, and used each attribute's default): "
         + "; ".join(shown)
         + (f"; and {more} more (see --format json)" if more > 0 else "")
     ]

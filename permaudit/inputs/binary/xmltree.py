@@ -72,6 +72,8 @@ class Attribute:
     resource_id: int = 0
     raw: str | None = None
     value: TypedValue = TypedValue()
+    #: For a reference value: why it could not be resolved (set by ``inputs.resources``).
+    unresolved: str | None = None
 
     def coerce_to_string(self) -> str | None:
         """The value as ``XmlBlock.Parser.getAttributeValue`` returns it (raw string first)."""
