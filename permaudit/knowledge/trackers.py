@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from permaudit._infra.records import record
+from permaudit.knowledge.domains import hosts_in, owner_of, registrable_domain
 from permaudit.model.code import CodeScan, TrackerHit
 
 DATA = Path(__file__).with_name("data")
@@ -47,6 +48,8 @@ class Tracker:
     code_signatures: tuple[str, ...]
     network_signatures: tuple[str, ...]
     source: str
+    #: The SDK's web site, ``https://tracker.my.com/`` (its domain's owner is the SDK's owner).
+    website: str | None = None
 
 
 def safe_host_pattern(pattern: str) -> re.Pattern[str] | None:
@@ -66,6 +69,7 @@ def _exodus(path: Path) -> list[Tracker]:
             id=str(entry["id"]), name=entry["name"], categories=tuple(entry["categories"]),
             code_signatures=tuple(entry["code_signatures"]),
             network_signatures=tuple(entry["network_signatures"]), source="exodus",
+            website=entry.get("website") or None,
         )
         for entry in document["trackers"]
     ]
@@ -87,12 +91,13 @@ def _supplemented(trackers: list[Tracker], path: Path) -> tuple[Tracker, ...]:
                 id=base.id, name=base.name, categories=categories,
                 code_signatures=base.code_signatures + code,
                 network_signatures=base.network_signatures + hosts,
-                source="exodus+permaudit-supplement",
+                source="exodus+permaudit-supplement", website=entry.get("website") or base.website,
             )
         else:
             by_id[str(entry["id"])] = Tracker(
                 id=str(entry["id"]), name=entry["name"], categories=tuple(entry["categories"]),
                 code_signatures=code, network_signatures=hosts, source="permaudit-supplement",
+                website=entry.get("website"),
             )
     return tuple(by_id.values())
 
@@ -128,6 +133,14 @@ def host_matches(patterns: Iterable[re.Pattern[str]], hosts: Sequence[str]) -> t
         for pattern in patterns if pattern.search(host)
     }
     return tuple(sorted(found))
+
+
+def _maker(website: str | None) -> dict[str, str | None]:
+    """``owner`` and ``country`` of the SDK: the owner of its web site's registrable domain."""
+    hosts = hosts_in(website) if website else ()
+    domain = registrable_domain(hosts[0]) if hosts else None
+    owner = owner_of(domain) if domain else None
+    return {"owner": owner.name if owner else None, "country": owner.country if owner else None}
 
 
 def match_trackers(
@@ -171,6 +184,7 @@ def match_trackers(
             tracker_id=tracker.id, name=tracker.name, categories=tracker.categories,
             packages=tuple(sorted(packages)), class_count=count, strength=strength,
             source=tracker.source, hosts=host_matches(patterns, hosts),
+            **_maker(tracker.website),
         ))
     hits.sort(key=lambda hit: (hit.strength != "defined", hit.name.lower(), hit.tracker_id))
     return tuple(hits), tuple(notes)

@@ -24,6 +24,7 @@ from permaudit.model import (
     Severity,
 )
 from permaudit.version import __version__
+from permaudit.views.code import CodeColumn, capability_use, code_columns
 
 #: Capabilities shown first, in this order (what people ask about first), then the rest of
 #: the default ruleset's ids in its documented order; ids unknown here follow, sorted.
@@ -111,6 +112,9 @@ class CapabilityCell:
     severity: Severity | None = None
     via: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: What the code shows for it (``views.code`` verdict), ``None`` when code was not read
+    #: or the API table does not cover the capability.
+    code: str | None = None
 
     @property
     def reached(self) -> bool:
@@ -238,6 +242,8 @@ class Comparison:
     permission_rows: tuple[PermissionRow, ...]
     exclusives: tuple[Exclusives, ...]
     counts: tuple[PermissionCounts, ...]
+    #: Per app, in column order; empty when no app's code was read.
+    code: tuple[CodeColumn, ...] = ()
 
 
 def compare(
@@ -264,6 +270,7 @@ def compare(
         reports=reports,
         apps=app_columns(reports),
         capability_rows=_capability_rows(reports, titles),
+        code=code_columns(reports),
         permission_rows=_permission_rows(reports, titles),
         exclusives=_exclusives(reports),
         counts=tuple(permission_counts(r) for r in reports),
@@ -342,23 +349,28 @@ def _capability_rows(
     reports: Sequence[Report], titles: dict[str, str]
 ) -> tuple[CapabilityRow, ...]:
     by_app = [{hit.id: hit for hit in r.capabilities} for r in reports]
+    uses = [{u.capability: u.verdict for u in capability_use(r)} for r in reports]
     rows = []
     for cap in sorted(titles, key=capability_sort_key):
-        cells = tuple(_capability_cell(hits.get(cap)) for hits in by_app)
+        cells = tuple(
+            _capability_cell(hits.get(cap), verdicts.get(cap))
+            for hits, verdicts in zip(by_app, uses, strict=True)
+        )
         severity = max(c.severity for c in cells if c.severity is not None)
         rows.append(CapabilityRow(id=cap, title=titles[cap], severity=severity, cells=cells))
     return tuple(rows)
 
 
-def _capability_cell(hit: CapabilityHit | None) -> CapabilityCell:
+def _capability_cell(hit: CapabilityHit | None, code: str | None = None) -> CapabilityCell:
     if hit is None:
-        return CapabilityCell(level=NOT_REACHED)
+        return CapabilityCell(level=NOT_REACHED, code=code)
     return CapabilityCell(
         level=level_text(hit),
         access=hit.access,
         severity=hit.severity,
         via=hit.via,
         notes=hit.notes,
+        code=code,
     )
 
 

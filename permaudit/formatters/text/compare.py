@@ -16,6 +16,7 @@ from permaudit.formatters.compare_rows import (
 )
 from permaudit.formatters.labels import bold, paint, risk_severity, short_permission
 from permaudit.model import sdk_text
+from permaudit.views.code import CodeColumn
 from permaudit.views.compare import Comparison
 
 #: The terminal width the tables aim for; cells wrap to share it between the apps.
@@ -60,7 +61,10 @@ def _capability_block(comparison: Comparison, *, color: bool) -> list[str]:
     for row in comparison.capability_rows:
         cells = []
         for cell in row.cells:
-            lines = wrap_lines(capability_lines(cell), width)
+            texts = capability_lines(cell)
+            if cell.code is not None:
+                texts.append(f"code: {cell.code}")
+            lines = wrap_lines(texts, width)
             lines[0] = paint(lines[0], cell.severity, color=color)
             cells.append("\n".join(lines))
         title = "\n".join(
@@ -74,6 +78,30 @@ def _capability_block(comparison: Comparison, *, color: bool) -> list[str]:
     rows.append([bold("risk score", color=color), *risk])
     return tabulate(
         rows, headers=_headers(comparison, ["capability"]), tablefmt="simple_grid"
+    ).splitlines()
+
+
+def _code_cell(column: CodeColumn, texts: tuple[str, ...], none: str) -> str:
+    if not column.read:
+        return "code not read"
+    return "\n".join(texts) if texts else none
+
+
+def _code_block(comparison: Comparison) -> list[str]:
+    """Trackers and server owners per app; empty when no app's code was read."""
+    if not comparison.code:
+        return []
+    width = _cell_width(len(comparison.apps))
+    trackers = [
+        _code_cell(c, tuple(t.text for t in c.trackers), "none found") for c in comparison.code
+    ]
+    servers = [_code_cell(c, c.owners_text, "none named") for c in comparison.code]
+    rows = [
+        ["trackers", *("\n".join(wrap_lines(t.split("\n"), width)) for t in trackers)],
+        ["servers of", *("\n".join(wrap_lines(s.split("\n"), width)) for s in servers)],
+    ]
+    return tabulate(
+        rows, headers=_headers(comparison, ["in the code"]), tablefmt="simple_grid"
     ).splitlines()
 
 
@@ -125,6 +153,17 @@ def render(result: Comparison, *, color: bool = False) -> str:
     lines = [bold(title, color=color), "", *_apps_block(result), ""]
     lines += [bold("What each app can reach (capability, how far, through what)", color=color)]
     lines += [*_capability_block(result, color=color), ""]
+    code = _code_block(result)
+    if code:
+        lines += [
+            bold(
+                "Trackers and servers in the code (classes and strings in the DEX, not proof "
+                "they run; servers by owner and country)",
+                color=color,
+            ),
+            *code,
+            "",
+        ]
     lines += [
         bold("Permissions by capability", color=color),
         *wrap_lines(

@@ -23,6 +23,8 @@ from permaudit.model import (
     UnresolvedReference,
     sdk_text,
 )
+from permaudit.model.code import CodeEvidence
+from permaudit.views.code import capability_use, servers_by_owner, short_api, tracker_maker
 
 WIDTH = 80
 ELEMENT_SHORT = {USES_PERMISSION_SDK_23: "sdk-23", IMPLIED: "implied"}
@@ -242,6 +244,69 @@ def capabilities_block(report: Report, paint: Painter) -> list[str]:
     return lines
 
 
+def code_use_block(report: Report) -> list[str]:
+    """Per capability: does the code reference the APIs the manifest asks for?"""
+    rows = capability_use(report)
+    if not rows:
+        return []
+    lines = [
+        "Does the code use what it asks for? (API references in the DEX: a reference is",
+        "not proof the call runs; \"no code seen\" may still be reflection or native code)",
+    ]
+    for row in rows:
+        refs = ", ".join(short_api(r) for r in row.references)
+        text = f"{row.verdict}: {refs}" if refs else row.verdict
+        lines.append(labelled(f"{row.capability:<14}", text, width_used=16))
+    return lines
+
+
+def trackers_block(evidence: CodeEvidence) -> list[str]:
+    """Tracker SDKs in the code, with their maker and the evidence."""
+    if not evidence.trackers:
+        return ["Built-in SDKs and trackers: none of the known tracker signatures match"]
+    lines = [f"Built-in SDKs and trackers ({len(evidence.trackers)}, by class prefix and host)"]
+    for hit in evidence.trackers:
+        maker = tracker_maker(hit)
+        name = f"{hit.name} ({maker})" if maker else hit.name
+        what = ", ".join(hit.categories) or "uncategorised"
+        shipped = (
+            "classes under" if hit.strength == "defined" else "types referenced (not shipped):"
+        )
+        text = f"- {name}: {what}; {hit.class_count} {shipped} {', '.join(hit.packages)}"
+        if hit.hosts:
+            text += f"; host {', '.join(hit.hosts)}"
+        lines.append(wrap(text, indent=2))
+    return lines
+
+
+def servers_block(evidence: CodeEvidence) -> list[str]:
+    """Domains the code's strings name, grouped by owner and country."""
+    groups = servers_by_owner(evidence)
+    if not groups:
+        return ["Servers named in the code: none"]
+    lines = ["Servers named in the code (by owner and country; named, not proof of traffic)"]
+    for group in groups:
+        # NUL keeps "(3 hosts)" on one line while wrapping; an input string never holds NUL
+        # here (hosts match a host-name pattern).
+        domains = ", ".join(
+            f"{d.domain} ({len(d.hosts)}\0hosts)" if len(d.hosts) > 1 else d.domain
+            for d in group.domains
+        )
+        lines.append(wrap(f"- {group.label}: {domains}", indent=2).replace("\0", " "))
+    return lines
+
+
+def code_blocks(report: Report) -> list[list[str]]:
+    """The code-evidence blocks; none when code was not read (``--no-code``)."""
+    evidence = report.code_evidence
+    if evidence is None:
+        return []
+    if not (evidence.trackers or evidence.hosts or evidence.apis or evidence.checked_capabilities):
+        why = "; ".join(evidence.notes) or "nothing found"
+        return [[wrap(f"Code evidence: {why}", indent=0)]]
+    return [code_use_block(report), trackers_block(evidence), servers_block(evidence)]
+
+
 def permissions_block(report: Report) -> list[str]:
     """Every requested (and implied) permission and whether it applies on the device.
 
@@ -296,6 +361,7 @@ def render_report(report: Report, device_sdk: int, color: bool) -> str:
         header_block(report, device_sdk, paint),
         provenance_block(report.app, paint),
         capabilities_block(report, paint),
+        *code_blocks(report),
         permissions_block(report),
         findings_block(report, paint),
     ]
