@@ -83,3 +83,27 @@ def test_every_profile_entry_comes_back_out_of_scan(
     if expected != listed:
         pytest.fail(f"missing {sorted(expected - listed)}; extra {sorted(listed - expected)}")
     assert app["package"] == profile["package"]
+
+
+CODE_SECTIONS = (
+    "Does the code use what it asks for?",
+    "Built-in SDKs and trackers",
+    "Servers named in the code",
+)
+
+
+@pytest.mark.parametrize("apk", MESSENGERS, ids=lambda p: p.stem)
+def test_code_sections_fit_80_columns_and_go_with_no_code(
+    apk: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(REPO)
+    text = rendered(apk, "table")
+    blocks = [b for b in text.split("\n\n") if b.startswith(CODE_SECTIONS)]
+    assert [next(s for s in CODE_SECTIONS if b.startswith(s)) for b in blocks] == list(
+        CODE_SECTIONS
+    )
+    for block in blocks:
+        assert max(len(line) for line in block.splitlines()) <= 80, block
+    assert main(["scan", "--no-code", str(apk.relative_to(REPO))]) == 0
+    out = capsys.readouterr().out
+    assert not any(section in out for section in CODE_SECTIONS)

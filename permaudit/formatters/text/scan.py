@@ -256,7 +256,7 @@ def code_use_block(report: Report) -> list[str]:
     for row in rows:
         refs = ", ".join(short_api(r) for r in row.references)
         text = f"{row.verdict}: {refs}" if refs else row.verdict
-        lines.append(labelled(f"{row.capability:<14}", text, width_used=16))
+        lines.append(labelled(f"{row.capability:<14}", text, width_used=18))
     return lines
 
 
