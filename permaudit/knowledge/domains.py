@@ -32,6 +32,10 @@ _BARE = re.compile(r"(?:" + _LABEL + r"\.){1,10}[a-z]{2,24}", re.IGNORECASE)
 
 _REVERSE_DNS = frozenset({"com", "org", "net", "ru", "io", "me", "de", "android", "androidx",
                           "java", "javax", "kotlin", "dalvik"})
+#: Real TLDs that a bare string (no ``scheme://``) ends in far more often as a file name or a
+#: Java property than as a host: ``Foo.java`` (a DEX SourceFile), ``user.name``,
+#: ``user.country``, ``google.services``, ``a.zip``; and ``lib*.so`` native libraries.
+_FILE_LIKE_TLDS = frozenset({"java", "name", "country", "services", "zip", "mov"})
 
 
 @record
@@ -117,7 +121,9 @@ def hosts_in(text: str, suffixes: Suffixes | None = None) -> tuple[str, ...]:
         host = head.lower()
         # a bare string must end in a real TLD: "R.string" or "foo.bar" are not servers
         # and not be a reverse-DNS package or class name ("com.example.app")
-        if _known_tld(host, table) and host.split(".", 1)[0] not in _REVERSE_DNS:
+        tld = host.rsplit(".", 1)[-1]
+        file_like = tld in _FILE_LIKE_TLDS or (tld == "so" and host.startswith("lib"))
+        if not file_like and _known_tld(host, table) and host.split(".", 1)[0] not in _REVERSE_DNS:
             found.append(host)
     return tuple(h for h in found if _known_tld(h, table))
 

@@ -244,6 +244,10 @@ def capabilities_block(report: Report, paint: Painter) -> list[str]:
     return lines
 
 
+#: API references named per capability in the text report; the JSON report lists them all.
+CODE_REFERENCES_SHOWN = 3
+
+
 def code_use_block(report: Report) -> list[str]:
     """Per capability: does the code reference the APIs the manifest asks for?"""
     rows = capability_use(report)
@@ -254,9 +258,21 @@ def code_use_block(report: Report) -> list[str]:
         "not proof the call runs; \"no code seen\" may still be reflection or native code)",
     ]
     for row in rows:
-        refs = ", ".join(short_api(r) for r in row.references)
-        text = f"{row.verdict}: {refs}" if refs else row.verdict
-        lines.append(labelled(f"{row.capability:<14}", text, width_used=18))
+        refs = [short_api(r) for r in row.references[:CODE_REFERENCES_SHOWN]]
+        more = len(row.references) - len(refs)
+        text = f"{row.verdict}: {', '.join(refs)}" if refs else row.verdict
+        if more > 0:
+            text += f" and {more} more"
+        lines.append(
+            textwrap.fill(
+                text,
+                width=WIDTH,
+                initial_indent=f"  {row.capability:<14}  ",
+                subsequent_indent=" " * 20,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
     return lines
 
 
@@ -279,6 +295,10 @@ def trackers_block(evidence: CodeEvidence) -> list[str]:
     return lines
 
 
+#: Domains named per owner in the text report; the JSON report lists them all.
+DOMAINS_SHOWN = 12
+
+
 def servers_block(evidence: CodeEvidence) -> list[str]:
     """Domains the code's strings name, grouped by owner and country."""
     groups = servers_by_owner(evidence)
@@ -288,10 +308,13 @@ def servers_block(evidence: CodeEvidence) -> list[str]:
     for group in groups:
         # NUL keeps "(3 hosts)" on one line while wrapping; an input string never holds NUL
         # here (hosts match a host-name pattern).
+        shown = group.domains[:DOMAINS_SHOWN]
         domains = ", ".join(
             f"{d.domain} ({len(d.hosts)}\0hosts)" if len(d.hosts) > 1 else d.domain
-            for d in group.domains
+            for d in shown
         )
+        if len(group.domains) > len(shown):
+            domains += f" and {len(group.domains) - len(shown)} more (see --format json)"
         lines.append(wrap(f"- {group.label}: {domains}", indent=2).replace("\0", " "))
     return lines
 
