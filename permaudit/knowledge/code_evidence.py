@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from permaudit._infra.records import record
+from permaudit.datafiles.compiled import ShippedData, load_shipped
 from permaudit.knowledge.domains import extract_hosts, host_hits
 from permaudit.knowledge.trackers import match_trackers
 from permaudit.model.code import ApiEvidence, CodeEvidence, CodeScan
@@ -33,19 +34,40 @@ class ApiRule:
     needs_permission: bool = True
 
 
-@lru_cache(maxsize=1)
-def load_api_rules() -> tuple[ApiRule, ...]:
-    import yaml  # only when code is matched
+@record
+class ApiTable:
+    """The API -> capability table, as its precompiled copy holds it."""
+
+    rules: tuple[ApiRule, ...]
+
+
+def shipped_data() -> ShippedData:
+    """api_capabilities.yml and its precompiled copy (``make compiled``)."""
+    return ShippedData(
+        sources=(API_FILE,), compiled=API_FILE.with_suffix(".compiled.json"),
+        types=(ApiTable, ApiRule),
+    )
+
+
+def read_table() -> ApiTable:
+    """The table read from its YAML (the compiled copy is not looked at)."""
+    import yaml  # only when the compiled copy is stale
 
     entries = yaml.safe_load(API_FILE.read_text(encoding="utf-8"))["entries"]
-    return tuple(
+    return ApiTable(rules=tuple(
         ApiRule(
             capability=entry["capability"], classes=tuple(entry.get("classes") or ()),
             methods=tuple(entry.get("methods") or ()), uris=tuple(entry.get("uris") or ()),
             source=entry["source"], needs_permission=bool(entry.get("needs_permission", True)),
         )
         for entry in entries
-    )
+    ))
+
+
+@lru_cache(maxsize=1)
+def load_api_rules() -> tuple[ApiRule, ...]:
+    """The shipped table, from its precompiled copy while that matches the YAML."""
+    return load_shipped(shipped_data(), read_table, ApiTable).rules
 
 
 def java_name(descriptor: str) -> str:

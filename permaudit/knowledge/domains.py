@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from permaudit._infra.records import record
+from permaudit.datafiles.compiled import ShippedData, load_shipped
 from permaudit.model.code import HostHit
 
 DATA = Path(__file__).with_name("data")
@@ -137,19 +138,57 @@ def extract_hosts(strings: Iterable[str]) -> dict[str, int]:
     return dict(counts)
 
 
-@lru_cache(maxsize=1)
-def shipped_owners() -> OwnerTable:
-    import yaml  # only when code is matched
+@record
+class DomainOwner:
+    """One row of the owner table: a registrable domain and who owns it."""
+
+    domain: str
+    owner: Owner
+
+
+@record
+class OwnerRows:
+    """The owner table as its precompiled copy holds it (rows, not a dict)."""
+
+    domains: tuple[DomainOwner, ...]
+    noise_domains: frozenset[str]
+    noise_hosts: frozenset[str]
+
+
+def shipped_owner_data() -> ShippedData:
+    """domain_owners.yml and its precompiled copy (``make compiled``)."""
+    return ShippedData(
+        sources=(OWNERS_FILE,), compiled=OWNERS_FILE.with_suffix(".compiled.json"),
+        types=(OwnerRows, DomainOwner, Owner),
+    )
+
+
+def read_owner_rows() -> OwnerRows:
+    """The owner table read from its YAML (the compiled copy is not looked at)."""
+    import yaml  # only when the compiled copy is stale
 
     document = yaml.safe_load(OWNERS_FILE.read_text(encoding="utf-8"))
     owners = {
         name: Owner(name=name, country=facts["country"], source=facts["source"])
         for name, facts in document["owners"].items()
     }
-    return OwnerTable(
-        domains={domain: owners[owner] for domain, owner in document["domains"].items()},
+    return OwnerRows(
+        domains=tuple(
+            DomainOwner(domain=domain, owner=owners[owner])
+            for domain, owner in document["domains"].items()
+        ),
         noise_domains=frozenset(document["noise_domains"]),
         noise_hosts=frozenset(document["noise_hosts"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def shipped_owners() -> OwnerTable:
+    """The shipped owner table, from its precompiled copy while that matches the YAML."""
+    rows = load_shipped(shipped_owner_data(), read_owner_rows, OwnerRows)
+    return OwnerTable(
+        domains={row.domain: row.owner for row in rows.domains},
+        noise_domains=rows.noise_domains, noise_hosts=rows.noise_hosts,
     )
 
 

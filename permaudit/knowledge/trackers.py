@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from permaudit._infra.records import record
+from permaudit.datafiles.compiled import ShippedData, load_shipped
 from permaudit.knowledge.domains import hosts_in, owner_of, registrable_domain
 from permaudit.model.code import CodeScan, TrackerHit
 
@@ -102,10 +103,34 @@ def _supplemented(trackers: list[Tracker], path: Path) -> tuple[Tracker, ...]:
     return tuple(by_id.values())
 
 
+@record
+class TrackerTable:
+    """The merged tracker table, as its precompiled copy holds it."""
+
+    trackers: tuple[Tracker, ...]
+
+
+def shipped_data() -> ShippedData:
+    """The Exodus snapshot plus supplement, and their precompiled copy (``make compiled``)."""
+    return ShippedData(
+        sources=(EXODUS_FILE, SUPPLEMENT_FILE), compiled=DATA / "trackers.compiled.json",
+        types=(TrackerTable, Tracker),
+    )
+
+
+def read_table() -> TrackerTable:
+    """The table merged from the JSON snapshot and the YAML supplement (no compiled copy)."""
+    return TrackerTable(trackers=_supplemented(_exodus(EXODUS_FILE), SUPPLEMENT_FILE))
+
+
 @lru_cache(maxsize=1)
 def load_trackers() -> tuple[Tracker, ...]:
-    """The shipped tracker table: Exodus snapshot with the supplement applied."""
-    return _supplemented(_exodus(EXODUS_FILE), SUPPLEMENT_FILE)
+    """The shipped tracker table: Exodus snapshot with the supplement applied.
+
+    Read from the precompiled copy while it matches both sources' bytes, so a scan does not
+    import PyYAML; else merged from the sources.
+    """
+    return load_shipped(shipped_data(), read_table, TrackerTable).trackers
 
 
 def count_prefix(sorted_names: Sequence[str], prefix: str) -> int:
