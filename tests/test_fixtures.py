@@ -218,12 +218,110 @@ def test_zip_layout_is_fixed(spec: Path) -> None:
     with zipfile.ZipFile(_apk(spec)) as archive:
         infos = archive.infolist()
     names = [i.filename for i in infos]
-    assert names in (["AndroidManifest.xml"], ["AndroidManifest.xml", "resources.arsc"])
-    assert (len(names) == 2) == ("resources" in _yaml(spec)) or spec.parent.name != "edge"
+    if spec.parent.name != "edge":
+        assert names == ["AndroidManifest.xml", "resources.arsc", "classes.dex"]
+    elif "resources" in _yaml(spec):
+        assert names == ["AndroidManifest.xml", "resources.arsc"]
+    else:
+        assert names == ["AndroidManifest.xml"]
     for info in infos:
         assert info.compress_type == zipfile.ZIP_STORED
         assert info.date_time == (1980, 1, 1, 0, 0, 0)
         assert info.external_attr == build.ZIP_EXTERNAL_ATTR
+    for info in infos[1:]:
+        data_start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+        assert data_start % 4 == 0, info.filename
+
+
+# --- code facts -> classes.dex -------------------------------------------------------------
+
+CODE_FACTS = sorted((FIXTURES / "code").glob("*.yml"))
+DEXDUMP = shutil.which("dexdump")
+
+
+def _dex(apk: Path) -> bytes:
+    with zipfile.ZipFile(apk) as archive:
+        return archive.read("classes.dex")
+
+
+def _defined(dex: bytes) -> list[str]:
+    """Java names of the classes ``dex`` defines, sorted (permaudit's reader)."""
+    from permaudit.inputs.binary.dex import read_dex
+
+    parsed = read_dex(dex)
+    return sorted(parsed.types[t][1:-1].replace("/", ".") for t in parsed.class_defs)
+
+
+def test_every_messenger_profile_has_code_facts() -> None:
+    fixtures = {f for p in CODE_FACTS for f in _yaml(p)["fixtures"]}
+    assert fixtures == {_yaml(p)["fixture"] for p in PROFILES}
+
+
+@pytest.mark.parametrize("path", CODE_FACTS, ids=lambda p: p.stem)
+def test_code_facts_are_the_shared_facts(path: Path) -> None:
+    code = _yaml(path)
+    facts_path = REPO.parent / code["facts"]
+    if not facts_path.is_file():
+        pytest.skip(f"facts not found at {facts_path}")
+    facts = _yaml(facts_path)
+    if "total_classes" in facts:  # a class list: prefixes with counts, strings, API refs
+        want = [(s["prefix"], s["classes"], s["representative_class"]) for s in facts["sdks"]]
+        got = [(s["prefix"], s["classes"], s["representative_class"]) for s in code["sdks"]]
+        assert got == want
+        assert code["strings"]["urls"] == facts["urls"]
+        written = {a["api"]: a["call_sites"] for a in code["api_references"]}
+        skipped = set(code["api_references_not_written"])
+        called = {a["api"]: a["call_sites"] for a in facts["api_references"]["apis"]}
+        assert written == {k: v for k, v in called.items() if v and k not in skipped}
+    else:  # declared dependencies: one class per expected prefix, hosts as given
+        want_prefixes = {
+            p.strip()
+            for s in facts["sdks"]
+            if s["expected_dex_prefix"] not in code["sdks_not_written"]
+            for p in s["expected_dex_prefix"].split(",")
+        }
+        assert {s["prefix"] for s in code["sdks"]} == want_prefixes
+        assert code["strings"]["hosts_not_in_urls"] == [h["host"] for h in facts.get("hosts", ())]
+    texts = code["strings"]["urls"] + code["strings"]["hosts_not_in_urls"]
+    for host in facts.get("hosts", ()):  # every host the facts name is in some string
+        assert any(host["host"] in text for text in texts), host
+
+
+@pytest.mark.parametrize("path", CODE_FACTS, ids=lambda p: p.stem)
+def test_fixture_dex_holds_each_prefix_with_its_count(path: Path) -> None:
+    code = _yaml(path)
+    for fixture in code["fixtures"]:
+        defined = _defined(_dex(FIXTURES / "apk" / f"{fixture}.apk"))
+        for sdk in code["sdks"]:
+            dotted = sdk["prefix"].replace("/", ".") + "."
+            assert sum(1 for c in defined if c.startswith(dotted)) == sdk["classes"], sdk["prefix"]
+            if sdk.get("representative_class"):
+                assert sdk["representative_class"][1:-1].replace("/", ".") in defined
+
+
+def test_sdk_classes_refuses_counts_that_contradict() -> None:
+    sdks = [{"prefix": "a/b", "classes": 1}]
+    assert build.sdk_classes(sdks) == {"La/b/Fixture0001;"}
+    with pytest.raises(ValueError, match="a/b: 2 named classes but the facts count 1"):
+        build.sdk_classes(sdks, ["La/b/X;", "La/b/Y;"])
+
+
+@pytest.mark.skipif(DEXDUMP is None, reason="dexdump not installed (apt-get install dexdump)")
+@pytest.mark.parametrize("spec", PROFILES, ids=lambda p: p.stem)
+def test_dexdump_reads_the_fixture_dex_and_its_classes(spec: Path, tmp_path: Path) -> None:
+    dex = tmp_path / "classes.dex"
+    dex.write_bytes(_dex(_apk(spec)))
+    result = subprocess.run(
+        [DEXDUMP or "dexdump", "-c", str(dex)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    out = subprocess.run(
+        [DEXDUMP or "dexdump", str(dex)], capture_output=True, text=True, check=True
+    ).stdout
+    descriptors = re.findall(r"^  Class descriptor  : '(L[^']+;)'", out, re.MULTILINE)
+    assert sorted(d[1:-1].replace("/", ".") for d in descriptors) == _defined(dex.read_bytes())
+
+
 
 
 # --- profiles against the facts ------------------------------------------------------------
@@ -334,6 +432,14 @@ def test_aapt_badging_gives_package_version_and_sdk(spec: Path) -> None:
     if sdk["minSdkVersion"] is not None:
         assert f"sdkVersion:'{sdk['minSdkVersion']}'\n" in out
     assert f"targetSdkVersion:'{sdk['targetSdkVersion']}'\n" in out
+
+
+@needs_aapt
+@pytest.mark.parametrize("spec", PROFILES, ids=lambda p: p.stem)
+def test_aapt_resolves_the_label_from_resources_arsc(spec: Path) -> None:
+    profile = _yaml(spec)
+    label = profile["resources"]["strings"]["app_name"]["value"]
+    assert f"application-label:'{label}'\n" in _aapt("dump", "badging", str(_apk(spec)))
 
 
 @needs_aapt

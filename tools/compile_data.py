@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 from permaudit.android import catalog, foreground_services, implied
 from permaudit.datafiles.compiled import ShippedData, compiled_text
+from permaudit.knowledge import code_evidence, domains, trackers
 from permaudit.rules import ruleset
 
 
@@ -23,6 +24,9 @@ def shipped() -> Iterator[tuple[ShippedData, Callable[[], object]]]:
         foreground_services.TYPES_FILE
     )
     yield catalog.shipped_known_data(), lambda: catalog.read_known_permissions(catalog.KNOWN_FILE)
+    yield trackers.shipped_data(), trackers.read_table
+    yield domains.shipped_owner_data(), domains.read_owner_rows
+    yield code_evidence.shipped_data(), code_evidence.read_table
 
 
 def render_all() -> dict[ShippedData, str]:

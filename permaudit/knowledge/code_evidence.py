@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from permaudit._infra.records import record
+from permaudit.datafiles.compiled import ShippedData, load_shipped
 from permaudit.knowledge.domains import extract_hosts, host_hits
 from permaudit.knowledge.trackers import match_trackers
 from permaudit.model.code import ApiEvidence, CodeEvidence, CodeScan
@@ -30,21 +31,43 @@ class ApiRule:
     methods: tuple[str, ...]
     uris: tuple[str, ...]
     source: str
+    needs_permission: bool = True
+
+
+@record
+class ApiTable:
+    """The API -> capability table, as its precompiled copy holds it."""
+
+    rules: tuple[ApiRule, ...]
+
+
+def shipped_data() -> ShippedData:
+    """api_capabilities.yml and its precompiled copy (``make compiled``)."""
+    return ShippedData(
+        sources=(API_FILE,), compiled=API_FILE.with_suffix(".compiled.json"),
+        types=(ApiTable, ApiRule),
+    )
+
+
+def read_table() -> ApiTable:
+    """The table read from its YAML (the compiled copy is not looked at)."""
+    import yaml  # only when the compiled copy is stale
+
+    entries = yaml.safe_load(API_FILE.read_text(encoding="utf-8"))["entries"]
+    return ApiTable(rules=tuple(
+        ApiRule(
+            capability=entry["capability"], classes=tuple(entry.get("classes") or ()),
+            methods=tuple(entry.get("methods") or ()), uris=tuple(entry.get("uris") or ()),
+            source=entry["source"], needs_permission=bool(entry.get("needs_permission", True)),
+        )
+        for entry in entries
+    ))
 
 
 @lru_cache(maxsize=1)
 def load_api_rules() -> tuple[ApiRule, ...]:
-    import yaml  # only when code is matched
-
-    entries = yaml.safe_load(API_FILE.read_text(encoding="utf-8"))["entries"]
-    return tuple(
-        ApiRule(
-            capability=entry["capability"], classes=tuple(entry.get("classes") or ()),
-            methods=tuple(entry.get("methods") or ()), uris=tuple(entry.get("uris") or ()),
-            source=entry["source"],
-        )
-        for entry in entries
-    )
+    """The shipped table, from its precompiled copy while that matches the YAML."""
+    return load_shipped(shipped_data(), read_table, ApiTable).rules
 
 
 def java_name(descriptor: str) -> str:
@@ -64,13 +87,19 @@ def api_evidence(code: CodeScan, rules: Sequence[ApiRule] | None = None) -> tupl
     # URIs (content://..., tel:) have a colon: the few strings that do are searched per rule
     # instead of every string once per rule.
     uri_like = [head for text in code.strings if ":" in (head := text[:_MAX_URI_STRING])]
+    nested: dict[str, set[str]] = defaultdict(set)  # outer class -> nested classes seen
+    for name in referenced | set(methods):
+        outer, dollar, _ = name.partition("$")
+        if dollar:
+            nested[outer].add(name)
     found: dict[str, set[str]] = defaultdict(set)
     for rule in table:
-        for cls in rule.classes:
-            names = methods.get(cls, set())
-            found[rule.capability].update(f"{cls}.{name}" for name in names)
-            if not names and cls in referenced:
-                found[rule.capability].add(cls)
+        for outer in rule.classes:
+            for cls in (outer, *sorted(nested.get(outer, ()))):
+                names = methods.get(cls, set())
+                found[rule.capability].update(f"{cls}.{name}" for name in names)
+                if not names and cls in referenced:
+                    found[rule.capability].add(cls)
         for method in rule.methods:
             cls, _, name = method.rpartition(".")
             if name in methods.get(cls, ()):
@@ -79,8 +108,11 @@ def api_evidence(code: CodeScan, rules: Sequence[ApiRule] | None = None) -> tupl
             for head in uri_like:
                 if head.startswith(rule.uris):
                     found[rule.capability].add(head)
+    free = {r.capability for r in table if not r.needs_permission}
     return tuple(
-        ApiEvidence(capability=cap, references=tuple(sorted(refs)))
+        ApiEvidence(
+            capability=cap, references=tuple(sorted(refs)), needs_permission=cap not in free
+        )
         for cap, refs in sorted(found.items()) if refs
     )
 
@@ -95,4 +127,5 @@ def code_evidence(code: CodeScan) -> CodeEvidence:
     trackers, notes = match_trackers(code, tuple(sorted(host_counts)))
     return CodeEvidence(
         trackers=trackers, hosts=host_hits(host_counts), apis=api_evidence(code), notes=notes,
+        checked_capabilities=tuple(sorted({rule.capability for rule in load_api_rules()})),
     )

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from permaudit._infra.records import record
+from permaudit.datafiles.compiled import ShippedData, load_shipped
 from permaudit.model.code import HostHit
 
 DATA = Path(__file__).with_name("data")
@@ -32,6 +33,10 @@ _BARE = re.compile(r"(?:" + _LABEL + r"\.){1,10}[a-z]{2,24}", re.IGNORECASE)
 
 _REVERSE_DNS = frozenset({"com", "org", "net", "ru", "io", "me", "de", "android", "androidx",
                           "java", "javax", "kotlin", "dalvik"})
+#: Real TLDs that a bare string (no ``scheme://``) ends in far more often as a file name or a
+#: Java property than as a host: ``Foo.java`` (a DEX SourceFile), ``user.name``,
+#: ``user.country``, ``google.services``, ``a.zip``; and ``lib*.so`` native libraries.
+_FILE_LIKE_TLDS = frozenset({"java", "name", "country", "services", "zip", "mov"})
 
 
 @record
@@ -117,7 +122,9 @@ def hosts_in(text: str, suffixes: Suffixes | None = None) -> tuple[str, ...]:
         host = head.lower()
         # a bare string must end in a real TLD: "R.string" or "foo.bar" are not servers
         # and not be a reverse-DNS package or class name ("com.example.app")
-        if _known_tld(host, table) and host.split(".", 1)[0] not in _REVERSE_DNS:
+        tld = host.rsplit(".", 1)[-1]
+        file_like = tld in _FILE_LIKE_TLDS or (tld == "so" and host.startswith("lib"))
+        if not file_like and _known_tld(host, table) and host.split(".", 1)[0] not in _REVERSE_DNS:
             found.append(host)
     return tuple(h for h in found if _known_tld(h, table))
 
@@ -131,19 +138,57 @@ def extract_hosts(strings: Iterable[str]) -> dict[str, int]:
     return dict(counts)
 
 
-@lru_cache(maxsize=1)
-def shipped_owners() -> OwnerTable:
-    import yaml  # only when code is matched
+@record
+class DomainOwner:
+    """One row of the owner table: a registrable domain and who owns it."""
+
+    domain: str
+    owner: Owner
+
+
+@record
+class OwnerRows:
+    """The owner table as its precompiled copy holds it (rows, not a dict)."""
+
+    domains: tuple[DomainOwner, ...]
+    noise_domains: frozenset[str]
+    noise_hosts: frozenset[str]
+
+
+def shipped_owner_data() -> ShippedData:
+    """domain_owners.yml and its precompiled copy (``make compiled``)."""
+    return ShippedData(
+        sources=(OWNERS_FILE,), compiled=OWNERS_FILE.with_suffix(".compiled.json"),
+        types=(OwnerRows, DomainOwner, Owner),
+    )
+
+
+def read_owner_rows() -> OwnerRows:
+    """The owner table read from its YAML (the compiled copy is not looked at)."""
+    import yaml  # only when the compiled copy is stale
 
     document = yaml.safe_load(OWNERS_FILE.read_text(encoding="utf-8"))
     owners = {
         name: Owner(name=name, country=facts["country"], source=facts["source"])
         for name, facts in document["owners"].items()
     }
-    return OwnerTable(
-        domains={domain: owners[owner] for domain, owner in document["domains"].items()},
+    return OwnerRows(
+        domains=tuple(
+            DomainOwner(domain=domain, owner=owners[owner])
+            for domain, owner in document["domains"].items()
+        ),
         noise_domains=frozenset(document["noise_domains"]),
         noise_hosts=frozenset(document["noise_hosts"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def shipped_owners() -> OwnerTable:
+    """The shipped owner table, from its precompiled copy while that matches the YAML."""
+    rows = load_shipped(shipped_owner_data(), read_owner_rows, OwnerRows)
+    return OwnerTable(
+        domains={row.domain: row.owner for row in rows.domains},
+        noise_domains=rows.noise_domains, noise_hosts=rows.noise_hosts,
     )
 
 

@@ -25,6 +25,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from permaudit._infra.records import record
+from permaudit.datafiles.compiled import ShippedData, load_shipped
+from permaudit.knowledge.domains import hosts_in, owner_of, registrable_domain
 from permaudit.model.code import CodeScan, TrackerHit
 
 DATA = Path(__file__).with_name("data")
@@ -47,6 +49,8 @@ class Tracker:
     code_signatures: tuple[str, ...]
     network_signatures: tuple[str, ...]
     source: str
+    #: The SDK's web site, ``https://tracker.my.com/`` (its domain's owner is the SDK's owner).
+    website: str | None = None
 
 
 def safe_host_pattern(pattern: str) -> re.Pattern[str] | None:
@@ -66,6 +70,7 @@ def _exodus(path: Path) -> list[Tracker]:
             id=str(entry["id"]), name=entry["name"], categories=tuple(entry["categories"]),
             code_signatures=tuple(entry["code_signatures"]),
             network_signatures=tuple(entry["network_signatures"]), source="exodus",
+            website=entry.get("website") or None,
         )
         for entry in document["trackers"]
     ]
@@ -87,20 +92,45 @@ def _supplemented(trackers: list[Tracker], path: Path) -> tuple[Tracker, ...]:
                 id=base.id, name=base.name, categories=categories,
                 code_signatures=base.code_signatures + code,
                 network_signatures=base.network_signatures + hosts,
-                source="exodus+permaudit-supplement",
+                source="exodus+permaudit-supplement", website=entry.get("website") or base.website,
             )
         else:
             by_id[str(entry["id"])] = Tracker(
                 id=str(entry["id"]), name=entry["name"], categories=tuple(entry["categories"]),
                 code_signatures=code, network_signatures=hosts, source="permaudit-supplement",
+                website=entry.get("website"),
             )
     return tuple(by_id.values())
 
 
+@record
+class TrackerTable:
+    """The merged tracker table, as its precompiled copy holds it."""
+
+    trackers: tuple[Tracker, ...]
+
+
+def shipped_data() -> ShippedData:
+    """The Exodus snapshot plus supplement, and their precompiled copy (``make compiled``)."""
+    return ShippedData(
+        sources=(EXODUS_FILE, SUPPLEMENT_FILE), compiled=DATA / "trackers.compiled.json",
+        types=(TrackerTable, Tracker),
+    )
+
+
+def read_table() -> TrackerTable:
+    """The table merged from the JSON snapshot and the YAML supplement (no compiled copy)."""
+    return TrackerTable(trackers=_supplemented(_exodus(EXODUS_FILE), SUPPLEMENT_FILE))
+
+
 @lru_cache(maxsize=1)
 def load_trackers() -> tuple[Tracker, ...]:
-    """The shipped tracker table: Exodus snapshot with the supplement applied."""
-    return _supplemented(_exodus(EXODUS_FILE), SUPPLEMENT_FILE)
+    """The shipped tracker table: Exodus snapshot with the supplement applied.
+
+    Read from the precompiled copy while it matches both sources' bytes, so a scan does not
+    import PyYAML; else merged from the sources.
+    """
+    return load_shipped(shipped_data(), read_table, TrackerTable).trackers
 
 
 def count_prefix(sorted_names: Sequence[str], prefix: str) -> int:
@@ -128,6 +158,14 @@ def host_matches(patterns: Iterable[re.Pattern[str]], hosts: Sequence[str]) -> t
         for pattern in patterns if pattern.search(host)
     }
     return tuple(sorted(found))
+
+
+def _maker(website: str | None) -> dict[str, str | None]:
+    """``owner`` and ``country`` of the SDK: the owner of its web site's registrable domain."""
+    hosts = hosts_in(website) if website else ()
+    domain = registrable_domain(hosts[0]) if hosts else None
+    owner = owner_of(domain) if domain else None
+    return {"owner": owner.name if owner else None, "country": owner.country if owner else None}
 
 
 def match_trackers(
@@ -171,6 +209,7 @@ def match_trackers(
             tracker_id=tracker.id, name=tracker.name, categories=tracker.categories,
             packages=tuple(sorted(packages)), class_count=count, strength=strength,
             source=tracker.source, hosts=host_matches(patterns, hosts),
+            **_maker(tracker.website),
         ))
     hits.sort(key=lambda hit: (hit.strength != "defined", hit.name.lower(), hit.tracker_id))
     return tuple(hits), tuple(notes)

@@ -95,6 +95,10 @@ class TrackerHit:
     source: str
     #: Hosts of the code's strings that this tracker's network signatures match, sorted.
     hosts: tuple[str, ...] = ()
+    #: Who makes the SDK: the owner of its website's registrable domain in the domain-owner
+    #: table (``None`` when the table does not know it), and that owner's country.
+    owner: str | None = None
+    country: str | None = None
 
 
 @record
@@ -119,6 +123,9 @@ class ApiEvidence:
     capability: str
     #: ``Class.method`` or URI strings found, sorted.
     references: tuple[str, ...]
+    #: ``False`` when no permission gates the API (e.g. reading the clipboard), so code use
+    #: without a request is not a contradiction.
+    needs_permission: bool = True
 
 
 @record
@@ -129,3 +136,6 @@ class CodeEvidence:
     hosts: tuple[HostHit, ...] = ()
     apis: tuple[ApiEvidence, ...] = ()
     notes: tuple[str, ...] = ()
+    #: Every capability the API table can find code evidence for, sorted: for these, "no
+    #: reference found" is a finding; for the others the code was not looked at.
+    checked_capabilities: tuple[str, ...] = ()

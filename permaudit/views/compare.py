@@ -16,7 +16,6 @@ from permaudit.model import (
     IMPLIED,
     USES_PERMISSION,
     USES_PERMISSION_SDK_23,
-    App,
     CapabilityHit,
     PermissionAccess,
     Report,
@@ -24,8 +23,11 @@ from permaudit.model import (
     Severity,
 )
 from permaudit.version import __version__
+from permaudit.views.code import CodeColumn, capability_use, code_columns
+from permaudit.views.columns import AppColumn as AppColumn
+from permaudit.views.columns import app_columns as app_columns
+from permaudit.views.columns import signer_summary as signer_summary
 from permaudit.views.findings import FindingRow, finding_rows
-from permaudit.views.network import network_summary
 from permaudit.views.order import CAPABILITY_ORDER as CAPABILITY_ORDER
 from permaudit.views.order import capability_sort_key as capability_sort_key
 from permaudit.views.reach import Ask, hit_reach
@@ -41,38 +43,6 @@ OTHER_TITLE = "Other permissions"
 
 
 @record
-class AppColumn:
-    """One column: which app, labelled uniquely (by version when a package repeats)."""
-
-    #: The column header: ``MAX (ru.oneme.app)``, with the version when a package repeats.
-    label: str
-    package: str
-    version_name: str | None
-    version_code: int | None
-    path: str
-    #: Who signed it, in a few words (see :func:`signer_summary`).
-    signer: str = "-"
-    #: Its network security config in a few lines (``views.network.network_summary``).
-    network: tuple[str, ...] = ()
-    #: The app's own label (``Manifest.label``), ``None`` when none resolves.
-    app_label: str | None = None
-
-    @property
-    def title(self) -> str:
-        """``Label (package)``, or the package name when no label resolves."""
-        return f"{self.app_label} ({self.package})" if self.app_label else self.package
-
-    @property
-    def version(self) -> str:
-        """``versionName (versionCode)``, or whichever is known, or ``?``."""
-        if self.version_name and self.version_code is not None:
-            return f"{self.version_name} ({self.version_code})"
-        if self.version_name:
-            return self.version_name
-        return str(self.version_code) if self.version_code is not None else "?"
-
-
-@record
 class CapabilityCell:
     """How far one app reaches one capability; ``level`` is ``-`` when it does not."""
 
@@ -85,6 +55,9 @@ class CapabilityCell:
     reach: str = "none"
     #: What Android asks the user for each ``via`` entry, in ``via`` order.
     asks: tuple[Ask, ...] = ()
+    #: What the code shows for it (``views.code`` verdict), ``None`` when code was not read
+    #: or the API table does not cover the capability.
+    code: str | None = None
 
     @property
     def reached(self) -> bool:
@@ -221,6 +194,8 @@ class Comparison:
     #: Hardening, exported-component, signing and tamper findings (every category but
     #: ``capability``), most severe first, then by rule id.
     finding_rows: tuple[FindingRow, ...] = ()
+    #: Per app, in column order; empty when no app's code was read.
+    code: tuple[CodeColumn, ...] = ()
 
 
 def compare(
@@ -268,62 +243,11 @@ def overview(
             for report, app in zip(reports, apps, strict=True)
         ),
         capability_rows=_capability_rows(reports, titles),
+        code=code_columns(reports),
         permission_rows=_permission_rows(reports, titles),
         exclusives=_exclusives(reports),
         counts=tuple(permission_counts(r) for r in reports),
         finding_rows=finding_rows(reports),
-    )
-
-
-def signer_summary(app: App) -> str:
-    """``v2+v3 1dbb8be012293e98`` (schemes, first 16 hex digits of each signer's SHA-256),
-    ``unsigned``, or ``-`` for inputs without signatures; flags debug keys and ambiguity."""
-    signing = app.signing
-    if signing is None:
-        return "-"
-    if not signing.signers:
-        return "unsigned"
-    digests = dict.fromkeys(
-        s.certificates[0].sha256[:16] for s in signing.signers if s.certificates
-    )
-    text = "+".join(signing.schemes) + " " + ", ".join(digests)
-    if any(c.debug for s in signing.signers for c in s.certificates[:1]):
-        text += " (debug key)"
-    if signing.problems:
-        text += " (AMBIGUOUS)"
-    return text
-
-
-def app_columns(reports: Sequence[Report]) -> tuple[AppColumn, ...]:
-    """Columns labelled by label and package (``MAX (ru.oneme.app)``, the package alone
-    when no label resolves); with the version where a package repeats."""
-    packages = [r.app.manifest.package for r in reports]
-    labels = []
-    for report in reports:
-        manifest = report.app.manifest
-        label = manifest.title
-        if packages.count(manifest.package) > 1:
-            label = f"{label} {manifest.version_name or manifest.version_code or '?'}"
-        labels.append(label)
-    seen: dict[str, int] = {}
-    unique = []
-    for label in labels:
-        if labels.count(label) > 1:
-            seen[label] = seen.get(label, 0) + 1
-            label = f"{label} #{seen[label]}"
-        unique.append(label)
-    return tuple(
-        AppColumn(
-            label=label,
-            package=r.app.manifest.package,
-            version_name=r.app.manifest.version_name,
-            version_code=r.app.manifest.version_code,
-            path=r.app.input.path,
-            signer=signer_summary(r.app),
-            network=network_summary(r.app),
-            app_label=r.app.manifest.label,
-        )
-        for label, r in zip(unique, reports, strict=True)
     )
 
 
@@ -350,11 +274,12 @@ def _capability_rows(
     reports: Sequence[Report], titles: dict[str, str]
 ) -> tuple[CapabilityRow, ...]:
     by_app = [{hit.id: hit for hit in r.capabilities} for r in reports]
+    uses = [{u.capability: u.verdict for u in capability_use(r)} for r in reports]
     rows = []
     for cap in sorted(titles, key=capability_sort_key):
         cells = tuple(
-            capability_cell(report, hits.get(cap))
-            for report, hits in zip(reports, by_app, strict=True)
+            capability_cell(report, hits.get(cap), verdicts.get(cap))
+            for report, hits, verdicts in zip(reports, by_app, uses, strict=True)
         )
         severity = max(c.severity for c in cells if c.severity is not None)
         rationales = sorted({h[cap].rationale for h in by_app if cap in h and h[cap].rationale})
@@ -369,10 +294,13 @@ def _capability_rows(
     return tuple(rows)
 
 
-def capability_cell(report: Report, hit: CapabilityHit | None) -> CapabilityCell:
-    """One app's cell of a capability row (``hit`` is ``None`` when it does not reach it)."""
+def capability_cell(
+    report: Report, hit: CapabilityHit | None, code: str | None = None
+) -> CapabilityCell:
+    """One app's cell of a capability row (``hit`` is ``None`` when it does not reach it;
+    ``code``: what its code shows for the capability, see ``views.code``)."""
     if hit is None:
-        return CapabilityCell(level=NOT_REACHED)
+        return CapabilityCell(level=NOT_REACHED, code=code)
     reach, asks = hit_reach(report, hit)
     return CapabilityCell(
         level=level_text(hit),
@@ -382,6 +310,7 @@ def capability_cell(report: Report, hit: CapabilityHit | None) -> CapabilityCell
         notes=hit.notes,
         reach=reach,
         asks=asks,
+        code=code,
     )
 
 

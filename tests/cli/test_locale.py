@@ -45,7 +45,7 @@ def second_build(tmp_path: Path) -> str:
     resources = spec["resources"]
     tree = tree_from_spec(spec["manifest"], resource_ids(resources))
     path = tmp_path / "label-2.6.0.apk"
-    path.write_bytes(apk_bytes(encode(tree), table_from_spec(resources, PACKAGE)))
+    path.write_bytes(apk_bytes(encode(tree), arsc=table_from_spec(resources, PACKAGE)))
     return str(path)
 
 

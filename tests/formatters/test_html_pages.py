@@ -93,7 +93,7 @@ def test_summary_sentences_come_from_the_report() -> None:
     result = reports("max-26.19.2.apk", "whatsapp-2.24.24.78.apk")
     view = compare(result.reports)
     max_, whatsapp = view.summaries
-    assert max_[0].startswith("ru.oneme.app asks you for Microphone, Camera")
+    assert max_[0].startswith("MAX (ru.oneme.app) asks you for Microphone, Camera")
     assert max_[1] == (
         "Once allowed, it can use Microphone, Camera and Screen capture also in the background."
     )
@@ -222,7 +222,9 @@ def test_output_html_picks_the_format_and_says_so(
     )
 
 
-@pytest.mark.parametrize(("name", "start"), [("r.md", "# permaudit scan"), ("r.txt", "ru.oneme")])
+@pytest.mark.parametrize(
+    ("name", "start"), [("r.md", "# permaudit scan"), ("r.txt", "MAX (ru.oneme.app)")]
+)
 def test_output_names_pick_markdown_or_stay_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, start: str
 ) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, corpus_files
 from permaudit._infra.records import replace
 from permaudit.app import analyse, load_apps, load_rules
 from permaudit.cli import main
@@ -116,3 +116,51 @@ def test_every_profile_entry_comes_back_out_of_scan(
     if expected != listed:
         pytest.fail(f"missing {sorted(expected - listed)}; extra {sorted(listed - expected)}")
     assert app["package"] == profile["package"]
+
+
+CODE_SECTIONS = (
+    "Does the code use what it asks for?",
+    "Built-in SDKs and trackers",
+    "Servers named in the code",
+)
+
+
+@pytest.mark.parametrize("apk", MESSENGERS, ids=lambda p: p.stem)
+def test_code_sections_fit_80_columns_and_go_with_no_code(
+    apk: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(REPO)
+    text = rendered(apk, "table")
+    blocks = [b for b in text.split("\n\n") if b.startswith(CODE_SECTIONS)]
+    assert [next(s for s in CODE_SECTIONS if b.startswith(s)) for b in blocks] == list(
+        CODE_SECTIONS
+    )
+    for block in blocks:
+        assert max(len(line) for line in block.splitlines()) <= 80, block
+    assert main(["scan", "--no-code", str(apk.relative_to(REPO))]) == 0
+    out = capsys.readouterr().out
+    assert not any(section in out for section in CODE_SECTIONS)
+
+
+CORPUS_APKS = corpus_files("apk", "*.apk")
+
+
+@pytest.mark.skipif(not CORPUS_APKS, reason="corpus not found (set PERMAUDIT_CORPUS)")
+def test_code_sections_of_every_corpus_apk_fit_80_columns() -> None:
+    """Real apps name many more APIs and domains than the fixtures: still short and 80 wide."""
+    from permaudit.errors import PermauditError
+
+    seen = 0
+    for apk in CORPUS_APKS:
+        try:
+            apps = load_apps([str(apk)], recursive=False)
+        except PermauditError:
+            continue  # an unreadable corpus file is the input tests' business
+        result = analyse(apps, load_rules(()), None)
+        text = renderer(SCAN_FORMATS, "table")(result, color=False)
+        for block in text.split("\n\n"):
+            if block.startswith(CODE_SECTIONS):
+                seen += 1
+                assert max(len(line) for line in block.splitlines()) <= 80, (apk.name, block)
+                assert len(block.splitlines()) <= 60, (apk.name, block)
+    assert seen, "no corpus APK had code sections"

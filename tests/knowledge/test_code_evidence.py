@@ -87,3 +87,14 @@ def test_scan_json_has_a_code_object_only_with_code() -> None:
     assert data["code"]["trackers"][0]["name"] == "OK Tracer"
     assert data["code"]["trackers"][0]["hosts"] == ["sdk-api.apptracer.ru"]
     assert data["code"]["servers"][0]["country"] == "RU"
+
+
+def test_compiled_knowledge_tables_equal_their_sources() -> None:
+    """A scan reads the precompiled copies (no PyYAML import); they hold what the sources say."""
+    from permaudit.knowledge import code_evidence, domains, trackers
+
+    assert trackers.load_trackers() == trackers.read_table().trackers
+    assert code_evidence.load_api_rules() == code_evidence.read_table().rules
+    rows = domains.read_owner_rows()
+    assert domains.shipped_owners().domains == {r.domain: r.owner for r in rows.domains}
+    assert domains.shipped_owners().noise_hosts == rows.noise_hosts

@@ -88,3 +88,13 @@ def test_every_owner_has_a_source_and_every_domain_an_owner() -> None:
                    "mycdn.me", "whatsapp.net", "whatsapp.com", "facebook.com", "fbcdn.net",
                    "telegram.org", "t.me", "signal.org", "yandex.ru", "google.com"):
         assert domain in table.domains, domain
+
+
+def test_file_names_and_java_properties_are_not_bare_hosts() -> None:
+    # .java, .name, .country and .services are real gTLDs; as bare strings in a DEX they are
+    # SourceFile names and system properties (seen on corpus APKs: thousands of "Foo.java").
+    for text in ("MainActivity.java", "user.name", "user.country", "google.services",
+                 "libfoo.so", "archive.zip"):
+        assert hosts_in(text) == (), text
+    assert hosts_in("https://nic.java/x") == ("nic.java",)  # a URL still names its host
+    assert hosts_in("notion.so") == ("notion.so",)

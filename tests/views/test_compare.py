@@ -533,8 +533,8 @@ def test_cli_two_versions_of_one_package_are_labelled_by_version(
     assert (code, err) == (0, "")
     document = json.loads(out)
     assert [a["column"]["label"] for a in document["apps"]] == [
-        "ru.oneme.app 25.8.1",
-        "ru.oneme.app 26.19.2",
+        "MAX (ru.oneme.app) 25.8.1",
+        "MAX (ru.oneme.app) 26.19.2",
     ]
     assert document["apps"][0]["input"]["path"].endswith("max-25.8.1.apk")
 
@@ -557,7 +557,7 @@ def test_cli_output_file_holds_the_report(
     assert (code, out, err) == (0, "", "")
     text = output.read_text(encoding="utf-8")
     assert text.startswith("## permaudit compare: 2 apps")
-    assert "| com.whatsapp<br>2.24.24.78" in text
+    assert "| WhatsApp Messenger (com.whatsapp)<br>2.24.24.78" in text
 
 
 def test_capability_order_follows_the_default_ruleset() -> None:

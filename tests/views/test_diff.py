@@ -466,7 +466,7 @@ def test_cli_diff_of_two_packages_warns_on_stderr(capsys: pytest.CaptureFixture[
         f"permaudit: warning: {old} is com.whatsapp but {new} is org.telegram.messenger; "
         "diffing two different apps\n"
     )
-    assert out.startswith("permaudit diff: com.whatsapp")
+    assert out.startswith("permaudit diff: WhatsApp Messenger (com.whatsapp)")
 
 
 @needs_engine

@@ -19,6 +19,7 @@ def code_json(evidence: CodeEvidence) -> dict[str, Any]:
                 "id": t.tracker_id, "name": t.name, "categories": list(t.categories),
                 "packages": list(t.packages), "class_count": t.class_count,
                 "strength": t.strength, "source": t.source, "hosts": list(t.hosts),
+                "owner": t.owner, "country": t.country,
             }
             for t in evidence.trackers
         ],
@@ -30,8 +31,12 @@ def code_json(evidence: CodeEvidence) -> dict[str, Any]:
             for h in evidence.hosts
         ],
         "api_references": [
-            {"capability": a.capability, "references": list(a.references)}
+            {
+                "capability": a.capability, "references": list(a.references),
+                "needs_permission": a.needs_permission,
+            }
             for a in evidence.apis
         ],
+        "checked_capabilities": list(evidence.checked_capabilities),
         "notes": list(evidence.notes),
     }

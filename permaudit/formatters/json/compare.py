@@ -15,6 +15,7 @@ from typing import Any
 
 from permaudit.formatters.json.scan import finding_json, report_json
 from permaudit.model import RulesetInfo
+from permaudit.views.code import CodeColumn
 from permaudit.views.compare import (
     AppColumn,
     CapabilityCell,
@@ -57,6 +58,37 @@ def _capability_cell(cell: CapabilityCell) -> dict[str, Any]:
         "severity": None if cell.severity is None else cell.severity.label,
         "via": list(cell.via),
         "notes": list(cell.notes),
+        "code": cell.code,
+    }
+
+
+def _code_column(app: AppColumn, column: CodeColumn) -> dict[str, Any]:
+    return {
+        "app": app.label,
+        "read": column.read,
+        "trackers": [
+            {
+                "name": t.name, "maker": t.maker, "categories": list(t.categories),
+                "strength": t.strength,
+            }
+            for t in column.trackers
+        ],
+        "server_owners": [
+            {
+                "owner": g.owner, "country": g.country,
+                "domains": [d.domain for d in g.domains],
+                "strings": sum(d.strings for d in g.domains),
+            }
+            for g in column.servers
+        ],
+        "capability_use": [
+            {
+                "capability": u.capability, "asks": u.asks, "verdict": u.verdict,
+                "references": list(u.references),
+            }
+            for u in column.uses
+        ],
+        "notes": list(column.notes),
     }
 
 
@@ -132,6 +164,11 @@ def comparison_document(result: Comparison) -> dict[str, Any]:
         }
         for app, only in zip(result.apps, result.exclusives, strict=True)
     ]
+    # Empty when no app's code was read (``--no-code``), else one entry per app.
+    document["code"] = [
+        _code_column(app, column)
+        for app, column in zip(result.apps, result.code, strict=True)
+    ] if result.code else []
     document["counts"] = [
         {"app": app.label, **_counts(counts)}
         for app, counts in zip(result.apps, result.counts, strict=True)

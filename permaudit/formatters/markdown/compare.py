@@ -15,6 +15,7 @@ from permaudit.formatters.compare_rows import (
 )
 from permaudit.formatters.labels import short_permission
 from permaudit.model import sdk_text
+from permaudit.views.code import CodeColumn
 from permaudit.views.compare import CapabilityCell, Comparison
 
 
@@ -50,7 +51,37 @@ def _capability_cell(cell: CapabilityCell) -> str:
     if cell.via:
         lines.append("via " + ", ".join(md_code(short_permission(v)) for v in cell.via))
     lines.extend(f"_{md_escape(note)}_" for note in cell.notes)
+    if cell.code is not None:
+        lines.append(f"code: {md_escape(cell.code)}")
     return "<br>".join(lines)
+
+
+def _code_cell(column: CodeColumn, texts: tuple[str, ...], none: str) -> str:
+    if not column.read:
+        return "code not read"
+    return "<br>".join(md_escape(t) for t in texts) if texts else none
+
+
+def _code(comparison: Comparison) -> list[str]:
+    """Trackers and server owners per app; empty when no app's code was read."""
+    if not comparison.code:
+        return []
+    trackers = [
+        _code_cell(c, tuple(t.text for t in c.trackers), "none found") for c in comparison.code
+    ]
+    servers = [_code_cell(c, c.owners_text, "none named") for c in comparison.code]
+    return [
+        "### Trackers and servers in the code",
+        "",
+        "Tracker SDKs by class prefix (maker and country in brackets), and the owners of the "
+        "servers the code's strings name: static evidence, not proof they run.",
+        "",
+        *md_table(
+            ["in the code", *_app_headers(comparison)],
+            [["trackers", *trackers], ["servers of", *servers]],
+        ),
+        "",
+    ]
 
 
 def _capabilities(comparison: Comparison) -> list[str]:
@@ -139,6 +170,7 @@ def render(result: Comparison, *, color: bool = False) -> str:
         "",
         *_findings(result),
         "",
+        *_code(result),
         "### Permissions by capability",
         "",
         "`sdk-23`: requested only through `uses-permission-sdk-23`; `max API N`: only up to "

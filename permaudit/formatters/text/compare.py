@@ -31,6 +31,7 @@ from permaudit.formatters.text.layout import (
     wrap,
 )
 from permaudit.model import Severity, sdk_text
+from permaudit.views.code import CodeColumn
 from permaudit.views.compare import Comparison
 
 Row = tuple[Sequence[CellLike], Sequence[CellLike]]
@@ -78,7 +79,9 @@ def _capability_block(comparison: Comparison, width: int, *, color: bool) -> lis
             f"{row.title}\n({row.id}, {row.severity.label})", _painter(row.severity, color)
         )
         cells = [
-            Cell("\n".join(capability_lines(c)), _painter(c.severity, color)) for c in row.cells
+            Cell("\n".join([*capability_lines(c), *([f"code: {c.code}"] if c.code else [])]),
+                 _painter(c.severity, color))
+            for c in row.cells
         ]
         rows.append(([title], cells))
     risk = [
@@ -106,6 +109,28 @@ def _findings_block(comparison: Comparison, width: int, *, color: bool) -> list[
         ]
         rows.append(([title], cells))
     return matrix(["finding"], _columns(comparison), rows, width, grid=True,
+                  names=_names(comparison))
+
+
+def _code_cell(column: CodeColumn, texts: tuple[str, ...], none: str) -> str:
+    if not column.read:
+        return "code not read"
+    return "\n".join(texts) if texts else none
+
+
+def _code_block(comparison: Comparison, width: int) -> list[str]:
+    """Trackers and server owners per app; empty when no app's code was read."""
+    if not comparison.code:
+        return []
+    trackers = [
+        _code_cell(c, tuple(t.text for t in c.trackers), "none found") for c in comparison.code
+    ]
+    servers = [_code_cell(c, c.owners_text, "none named") for c in comparison.code]
+    rows: list[Row] = [
+        ([Cell("trackers")], [Cell(t) for t in trackers]),
+        ([Cell("servers of")], [Cell(s) for s in servers]),
+    ]
+    return matrix(["in the code"], _columns(comparison), rows, width, grid=True,
                   names=_names(comparison))
 
 
@@ -161,6 +186,12 @@ def render(result: Comparison, *, color: bool = False, width: int = DEFAULT_WIDT
             _capability_block(result, width, color=color),
         ),
         (
+            [bold(line, color=color) for line in wrap(
+                "Trackers and servers in the code (classes and strings in the DEX, not proof "
+                "they run; servers by owner and country)", width, subsequent="")],
+            _code_block(result, width),
+        ),
+        (
             [bold("Findings: hardening, exported components, signing", color=color)],
             _findings_block(result, width, color=color),
         ),
@@ -176,5 +207,7 @@ def render(result: Comparison, *, color: bool = False, width: int = DEFAULT_WIDT
     ]
     blocks = []
     for heading, body in sections:
+        if not body:  # e.g. no app's code was read
+            continue
         blocks.append("\n".join([*heading, *body]))
     return "\n\n".join(blocks) + "\n"

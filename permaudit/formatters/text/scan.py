@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from permaudit.android.effective import describe_device
 from permaudit.formatters.labels import LEVEL_SEVERITY, bold, paint, short_permission
+from permaudit.formatters.text.code import code_blocks
 from permaudit.formatters.text.layout import DEFAULT_WIDTH
 from permaudit.formatters.text.layout import table as fitted_table
 from permaudit.formatters.text.layout import wrap as wrap_lines
@@ -384,6 +385,7 @@ def render_report(report: Report, device_sdk: int, color: bool, width: int = WID
         header_block(report, device_sdk, paint),
         provenance_block(report.app, paint),
         capabilities_block(report, paint),
+        *code_blocks(report, width),
         permissions_block(report, width),
         network_block(report, width),
         findings_block(report, paint),
