@@ -137,6 +137,15 @@ def tools(apk: Path, bin_dir: Path) -> dict[str, list[str]]:
             "json",
             str(apk),
         ],
+        # Manifest, resources and signing only: the workload androguard and aapt do here.
+        "permaudit scan --format json --no-code": [
+            str(bin_dir / "permaudit"),
+            "scan",
+            "--format",
+            "json",
+            "--no-code",
+            str(apk),
+        ],
         "permaudit scan --format json --hash": [
             str(bin_dir / "permaudit"),
             "scan",
@@ -171,20 +180,24 @@ def main() -> None:
     bin_dir = install_wheel()
     print(f"permaudit installed from a wheel into {bin_dir.parent}; {args.runs} interleaved rounds")
     heading = f"{'apk':<24} {'tool':<38} {'median ms':>10} {'peak MiB':>9}"
-    print(f"{heading} {'x permaudit (paired)':>22}", flush=True)
+    print(f"{heading} {'x permaudit (paired)':>22} {'x --no-code (paired)':>22}", flush=True)
     for pair in args.sizes.split(","):
         size_mb, entries = (int(x) for x in pair.split(":"))
         apk = make_apk(size_mb, entries)
         label = f"{apk.stat().st_size / 2**20:.0f} MiB, {entries} entries"
         samples = measure(tools(apk, bin_dir), args.runs)
         mine = samples["permaudit scan --format json"]
+        manifest_only = samples["permaudit scan --format json --no-code"]
         for name, runs_ in samples.items():
             wall = statistics.median(r[0] for r in runs_) * 1000
             rss = max(r[1] for r in runs_)
-            ratios = paired_ratios(mine, runs_)
-            paired = (f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
-                      if runs_ is not mine else "1")
-            print(f"{label:<24} {name:<38} {wall:>10.1f} {rss:>9.1f} {paired:>22}", flush=True)
+            columns = []
+            for base in (mine, manifest_only):
+                ratios = paired_ratios(base, runs_)
+                columns.append(f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+                               if runs_ is not base else "1")
+            print(f"{label:<24} {name:<38} {wall:>10.1f} {rss:>9.1f} "
+                  f"{columns[0]:>22} {columns[1]:>22}", flush=True)
 
 
 if __name__ == "__main__":
