@@ -90,12 +90,15 @@ def _code_sentences(report: Report) -> list[str]:
     else:
         sentences.append("Its code contains no known tracker SDK.")
     owners: dict[str, str] = {}
+    weight: dict[str, int] = {}
     for host in evidence.hosts:
         if host.owner:
             country = f" ({host.country})" if host.country else ""
             owners.setdefault(host.owner, host.owner + country)
+            weight[host.owner] = weight.get(host.owner, 0) + host.strings
     if owners:
-        named = [owners[k] for k in sorted(owners)]
+        # The owners the code names most first (by strings naming their domains), then by name.
+        named = [owners[k] for k in sorted(owners, key=lambda k: (-weight[k], k))]
         shown = named[:SUMMARY_OWNERS]
         if len(named) > len(shown):
             shown.append(f"{len(named) - len(shown)} more")
