@@ -5,6 +5,7 @@ links; 10 copies of the 108 corpus APKs are the issue's 1,080), then runs every 
 a fresh process, taking turns within each round (the order rotates from round to round):
 
 - ``jobs1``, ``jobs2``: ``permaudit batch --jobs N`` (manifest, signing, code);
+- ``jobs1-nocode``, ``jobs2-nocode``: the same with ``--no-code`` (the peers' workload);
 - ``dask2``: ``permaudit batch --scheduler`` to a 2-worker ``LocalCluster`` (processes)
   started once before the rounds, as a user's cluster would be (needs ``permaudit[dask]``);
 - ``aapt``: a shell loop of ``aapt dump permissions`` (Debian's aapt; skipped if missing);
@@ -80,6 +81,9 @@ def settings_for(inputs: Path, files: list[Path], work: Path,
     settings = {
         "jobs1": [*batch, "--jobs", "1", "-o", str(work / "jobs1.jsonl")],
         "jobs2": [*batch, "--jobs", "2", "-o", str(work / "jobs2.jsonl")],
+        # manifest, resources and signing only: the workload aapt and androguard do here
+        "jobs1-nocode": [*batch, "--no-code", "--jobs", "1", "-o", str(work / "n1.jsonl")],
+        "jobs2-nocode": [*batch, "--no-code", "--jobs", "2", "-o", str(work / "n2.jsonl")],
     }
     if scheduler is not None:
         settings["dask2"] = [*batch, "--scheduler", scheduler, "-o", str(work / "dask2.jsonl")]
@@ -139,6 +143,13 @@ def report(times: dict[str, list[float]], rss: dict[str, list[float]],
             ratios = [mine / two for mine, two in zip(walls, times["jobs2"], strict=True)]
             print(f"{name}/jobs2: median {statistics.median(ratios):.2f}x "
                   f"(range {min(ratios):.2f}-{max(ratios):.2f})")
+    if "jobs2-nocode" in times:
+        for name in ("jobs1-nocode", "aapt", "androguard"):
+            if name in times:
+                ratios = [mine / two for mine, two
+                          in zip(times[name], times["jobs2-nocode"], strict=True)]
+                print(f"{name}/jobs2-nocode: median {statistics.median(ratios):.2f}x "
+                      f"(range {min(ratios):.2f}-{max(ratios):.2f})")
     if "jobs1" in times:
         per_apk = statistics.median(times["jobs1"]) / count
         print(f"projected: 1M APKs of this corpus's size = {per_apk * 1e6 / 3600:.1f} core-hours "
