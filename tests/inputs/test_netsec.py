@@ -37,8 +37,7 @@ def _apk(tmp_path: Path, name: str = "edge.apk", **kwargs: object) -> Path:
 
 def _scan(path: Path) -> dict[str, object]:
     out = subprocess.run(
-        [str(Path(__file__).resolve().parents[2] / ".venv/bin/python"), "-m", "permaudit",
-         "scan", "--format", "json", str(path)],
+        [sys.executable, "-m", "permaudit", "scan", "--format", "json", str(path)],
         capture_output=True, text=True, check=False,
     )
     assert out.returncode in (0, 1), out.stderr
