@@ -101,9 +101,11 @@ class _Collector:
         defined = self.defined
         classes = {n for n in map(java_name, defined) if n is not None}
         referenced = {n for n in map(java_name, self.types - defined) if n is not None}
+        # Filtered before sorting: most method ids are the app's own (11.8k of the 457k read
+        # from a 71 MB multi-DEX APK are external); sorting them all took ~0.7 s of 5 s.
         external = [
             MethodRef(class_descriptor=c, name=n)
-            for c, n in sorted(self.methods) if c not in defined
+            for c, n in sorted(m for m in self.methods if m[0] not in defined)
         ]
         return CodeScan(
             dex=tuple(self.dex),
