@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from permaudit.formatters.text.layout import DEFAULT_WIDTH as WIDTH
+from permaudit.formatters.text.layout import indented as wrap
 from permaudit.formatters.text.layout import wrap as wrap_lines
 from permaudit.model import Report
 from permaudit.model.code import CodeEvidence
 from permaudit.views.code import capability_use, servers_by_owner, short_api, tracker_maker
-
-
-def wrap(text: str, *, indent: int, width: int = WIDTH) -> str:
-    """``text`` wrapped to ``width`` columns, every line indented by ``indent`` spaces."""
-    pad = " " * indent
-    return "\n".join(wrap_lines(text, width, indent=pad, subsequent=pad + "  "))
-
 
 #: API references named per capability in the text report; the JSON report lists them all.
 CODE_REFERENCES_SHOWN = 3

@@ -341,3 +341,10 @@ def matrix(
             for paragraph in paragraphs[1:]:
                 out.extend(wrap(paragraph, width, indent="      ", subsequent="        "))
     return out
+
+
+def indented(text: str, *, indent: int, width: int = DEFAULT_WIDTH) -> str:
+    """``text`` wrapped to ``width`` columns as one string, every line indented by
+    ``indent`` spaces (continuation lines two more)."""
+    pad = " " * indent
+    return "\n".join(wrap(text, width, indent=pad, subsequent=pad + "  "))

@@ -8,6 +8,7 @@ from permaudit.android.effective import describe_device
 from permaudit.formatters.labels import LEVEL_SEVERITY, bold, paint, short_permission
 from permaudit.formatters.text.code import code_blocks
 from permaudit.formatters.text.layout import DEFAULT_WIDTH
+from permaudit.formatters.text.layout import indented as wrap
 from permaudit.formatters.text.layout import table as fitted_table
 from permaudit.formatters.text.layout import wrap as wrap_lines
 from permaudit.model import (
@@ -45,12 +46,6 @@ class Painter:
     def bold(self, text: str) -> str:
         """``text`` in bold."""
         return bold(text, color=self.color)
-
-
-def wrap(text: str, *, indent: int, width: int = WIDTH) -> str:
-    """``text`` wrapped to ``width`` columns, every line indented by ``indent`` spaces."""
-    pad = " " * indent
-    return "\n".join(wrap_lines(text, width, indent=pad, subsequent=pad + "  "))
 
 
 def labelled(label: str, text: str, *, width_used: int = 12, width: int = WIDTH) -> str:
