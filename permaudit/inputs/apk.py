@@ -80,7 +80,8 @@ def load(
         input=InputInfo(path=path, sha256=sha256, kind=kind, size=size),
         manifest=manifest,
         signing=contents.signing,
-        tamper=contents.evidence,
+        # The DEX reader's evidence (unreadable DEX, checksum) is the app's tamper evidence too.
+        tamper=(*contents.evidence, *(scan.tamper if scan is not None else ())),
         notes=contents.notes,
         code=scan,
         network_security=network,

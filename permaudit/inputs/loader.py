@@ -319,15 +319,19 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
     # The base's own evidence is already in app.tamper (it was loaded as an APK).
     base = SplitApk(path=base_path, root=base_root, signing=app.signing)
     result = with_integrity(result, base, splits)
+    code = _split_set_code(base_path, split_paths) if app.code is not None else None
+    # The base's code evidence is re-read with its splits': keep one copy of it.
+    base_code = frozenset(app.code.tamper) if app.code is not None else frozenset()
+    own = tuple(t for t in app.tamper if t not in base_code)
     return replace(
         app,
         input=replace(app.input, kind=KIND_SPLITS),
         manifest=result.manifest,
         splits=result.splits,
         signing=result.signing,
-        tamper=(*app.tamper, *result.tamper),
+        tamper=(*own, *result.tamper, *(code.tamper if code is not None else ())),
         notes=(*app.notes, *result.notes),
-        code=_split_set_code(base_path, split_paths) if app.code is not None else None,
+        code=code,
     )
 
 

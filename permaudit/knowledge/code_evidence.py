@@ -121,7 +121,12 @@ def code_evidence(code: CodeScan) -> CodeEvidence:
     """Trackers, hosts by owner and API evidence of one app's code."""
     if not (code.defined_classes or code.referenced_classes or code.strings):
         # Nothing to match, and no table worth loading.
-        why = "the DEX files hold no classes or strings" if code.dex else "no classes*.dex read"
+        if code.dex:
+            why = "the DEX files hold no classes or strings"
+        elif code.tamper:
+            why = "no classes*.dex could be read (see the tamper evidence)"
+        else:
+            why = "no classes*.dex read"
         return CodeEvidence(notes=(f"no code evidence: {why}",))
     host_counts = extract_hosts(code.strings)
     trackers, notes = match_trackers(code, tuple(sorted(host_counts)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 from fixtures.dex_writer import build_dex
 from permaudit.inputs import code as codemod
@@ -92,3 +93,33 @@ def test_split_set_order_and_member_names() -> None:
                       ("split_f.apk", io.BytesIO(split), len(split))])
     assert scan.defined_classes == ("a.A", "f.F")
     assert [d.path for d in scan.dex] == ["classes.dex", "split_f.apk!classes.dex"]
+
+
+def test_an_unreadable_dex_is_the_apps_tamper_evidence_and_fires_tamper_code(
+    tmp_path: Path,
+) -> None:
+    """A DEX declaring 2^31 strings in 10 KB: refused in O(1), reported, the rest read."""
+    import struct
+
+    from permaudit.android.platform import platform_for
+    from permaudit.engine import evaluate
+    from permaudit.inputs.loader import load
+    from permaudit.rules.ruleset import load_ruleset
+
+    fake = bytearray(0x70 + 10_000)
+    fake[0:8] = b"dex\n035\0"
+    struct.pack_into("<III", fake, 32, len(fake), 0x70, 0x12345678)
+    struct.pack_into("<II", fake, 0x38, 0x7FFFFFFF, 0x70)
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "apk" / "max-25.8.1.apk"
+    apk = tmp_path / "fake-dex.apk"
+    with zipfile.ZipFile(fixture) as source, zipfile.ZipFile(apk, "w") as out:
+        for info in source.infolist():
+            data = bytes(fake) if info.filename == "classes.dex" else source.read(info)
+            out.writestr(info.filename, data)
+    app = load(str(apk))
+    assert [t.id for t in app.tamper if t.id.startswith("dex.")] == ["dex.unreadable"]
+    assert app.manifest.package == "ru.oneme.app"  # the rest of the report still comes out
+    report = evaluate(app, load_ruleset([]), platform_for(36))
+    assert "tamper.code" in {f.rule for f in report.findings}
+    assert report.code_evidence is not None
+    assert "could be read" in report.code_evidence.notes[0]
