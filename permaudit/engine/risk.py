@@ -11,6 +11,8 @@ from permaudit.model import (
     Finding,
     Risk,
     ScoreContribution,
+    ScoreGroup,
+    ScorePool,
     Severity,
 )
 
@@ -45,8 +47,13 @@ def is_surface(finding: Finding) -> bool:
     return finding.category in SURFACE_CATEGORIES and finding.severity is not Severity.CRITICAL
 
 
+def pool_of(finding: Finding) -> ScorePool:
+    """The pool ``finding`` counts in: attack surface (capped) or what the app reaches."""
+    return ScorePool.SURFACE if is_surface(finding) else ScorePool.REACH
+
+
 def risk(findings: Sequence[Finding]) -> Risk:
-    """The 0..100 risk score of ``findings``, its level and each finding's points.
+    """The 0..100 risk score of ``findings``, its level and how the points divide.
 
     Each finding takes a share of what is left, by severity: critical 50 %, high 25 %,
     medium 8 %, low 2 %, info nothing. Attack-surface findings (``SURFACE_CATEGORIES``,
@@ -62,30 +69,92 @@ def risk(findings: Sequence[Finding]) -> Risk:
     finding reaches the critical band; below it, every further finding still moves the
     score (with diminishing steps), so apps with many capabilities stay comparable
     instead of all stopping at one cap. Adding a finding never lowers the score.
-    ``contributions`` gives each finding, most severe first, the points it added, so
-    they sum to the score (findings that added nothing are left out).
+
+    How the points divide does not depend on the order of the findings (see
+    :func:`_shares`): alike findings (one severity, one pool) get equal shares
+    (``contributions``, two decimals), and ``groups`` gives each set of alike findings
+    whole points that add up to the score exactly (info findings are in no group).
     """
     ordered = sorted(findings, key=finding_order)
-    contributions = []
-    total = 0
-    remaining = surface_left = 1.0
-    critical = False
-    # One pass: the score of each prefix from the running products (linear in the findings).
+    counts: dict[tuple[Severity, ScorePool], int] = {}
     for finding in ordered:
-        if is_surface(finding):
-            surface_left *= 1.0 - WEIGHTS[finding.severity]
+        if WEIGHTS[finding.severity] > 0:  # info findings add nothing: in no group
+            key = (finding.severity, pool_of(finding))
+            counts[key] = counts.get(key, 0) + 1
+    remaining = math.prod(
+        (1.0 - WEIGHTS[s]) ** n for (s, pool), n in counts.items() if pool is ScorePool.REACH
+    )
+    surface_left = math.prod(
+        (1.0 - WEIGHTS[s]) ** n for (s, pool), n in counts.items() if pool is ScorePool.SURFACE
+    )
+    critical = (Severity.CRITICAL, ScorePool.REACH) in counts
+    score = _score(remaining, surface_left, critical)
+    exact = _shares(counts, remaining, surface_left, critical, score)
+    whole = _apportion(exact, score)
+    groups = tuple(
+        ScoreGroup(severity=s, pool=pool, findings=counts[s, pool], points=whole[s, pool])
+        for s, pool in counts
+    )
+    contributions = tuple(
+        ScoreContribution(rule=f.rule, subject=f.subject, points=round(share, 2))
+        for f in ordered
+        if WEIGHTS[f.severity] > 0 and (share := _per_finding(f, exact, counts)) > 0
+    )
+    level = next(name for floor, name in LEVELS if score >= floor)
+    return Risk(score=score, level=level, contributions=contributions, groups=groups)
+
+
+def _per_finding(
+    finding: Finding, exact: dict[tuple[Severity, ScorePool], float],
+    counts: dict[tuple[Severity, ScorePool], int],
+) -> float:
+    key = (finding.severity, pool_of(finding))
+    return exact[key] / counts[key]
+
+
+def _shares(
+    counts: dict[tuple[Severity, ScorePool], int], remaining: float, surface_left: float,
+    critical: bool, score: int,
+) -> dict[tuple[Severity, ScorePool], float]:
+    """Each group's exact share of ``score``, independent of the findings' order.
+
+    The headroom left is a product, ``remaining * (1 - SURFACE_SHARE * surface)``, so its
+    logarithm is a sum with one term per factor: each group gets the part of ``score``
+    (above 75 for a critical app, whose base 75 goes to the critical findings) that its
+    term is of the whole; the surface term divides among the surface groups by their own
+    logarithms. Marginal points (what each finding adds after the ones before it) would
+    give two alike findings different points only because one is listed first.
+    """
+    mass = {key: -n * math.log1p(-WEIGHTS[key[0]]) for key, n in counts.items()}
+    surface_mass = sum(m for (_, pool), m in mass.items() if pool is ScorePool.SURFACE)
+    surface_term = -math.log1p(-SURFACE_SHARE * (1.0 - surface_left))
+    reach_terms = -math.log(remaining) if remaining > 0 else math.inf
+    base = 75.0 if critical else 0.0
+    total_log = reach_terms + surface_term
+    shares: dict[tuple[Severity, ScorePool], float] = {}
+    for key, m in mass.items():
+        if total_log <= 0 or m <= 0:
+            part = 0.0
+        elif key[1] is ScorePool.SURFACE:
+            part = surface_term / total_log * (m / surface_mass)
         else:
-            remaining *= 1.0 - WEIGHTS[finding.severity]
-        critical = critical or finding.severity is Severity.CRITICAL
-        score = _score(remaining, surface_left, critical)
-        if score > total:
-            contributions.append(
-                ScoreContribution(rule=finding.rule, subject=finding.subject, points=score - total)
-            )
-            total = score
-    level = next(name for floor, name in LEVELS if total >= floor)
-    return Risk(score=total, level=level, contributions=tuple(contributions))
+            part = m / total_log
+        shares[key] = part * (score - base)
+    if critical:
+        shares[Severity.CRITICAL, ScorePool.REACH] += base
+    return shares
 
 
-
-
+def _apportion(exact: dict[tuple[Severity, ScorePool], float], total: int) -> dict[
+    tuple[Severity, ScorePool], int
+]:
+    """Whole points per group adding up to ``total``: largest remainders (Hamilton's
+    method); ties go to the more severe group, then to the reach pool."""
+    floors = {key: math.floor(value) for key, value in exact.items()}
+    left = total - sum(floors.values())
+    by_remainder = sorted(
+        exact, key=lambda k: (-(exact[k] - floors[k]), -int(k[0]), k[1] is ScorePool.SURFACE)
+    )
+    for key in by_remainder[:max(left, 0)]:
+        floors[key] += 1
+    return floors

@@ -382,12 +382,33 @@ class Finding:
     line: int | None = None
 
 
+class ScorePool(TextEnum):
+    """Which share of the risk score a finding counts in (see ``engine.risk``)."""
+
+    #: What the app itself can reach: capabilities, combinations, tampering, code evidence.
+    REACH = "reach"
+    #: How others could get at it (exported components, hardening, signing, ...): capped.
+    SURFACE = "surface"
+
+
 @record
 class ScoreContribution:
-    """How many points one finding added to the risk score."""
+    """One finding's share of the risk score: equal for findings of one ``ScoreGroup``."""
 
     rule: str
     subject: str
+    #: Points, to two decimals; the exact shares add up to the score.
+    points: float
+
+
+@record
+class ScoreGroup:
+    """Alike findings (one severity, one pool) and the whole points they add together."""
+
+    severity: Severity
+    pool: ScorePool
+    findings: int
+    #: Whole points; the groups of a ``Risk`` add up to its score exactly.
     points: int
 
 
@@ -398,6 +419,7 @@ class Risk:
     score: int
     level: str
     contributions: tuple[ScoreContribution, ...] = ()
+    groups: tuple[ScoreGroup, ...] = ()
 
 
 @record

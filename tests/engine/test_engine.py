@@ -503,14 +503,35 @@ def findings_of(*severities: Severity) -> list[Finding]:
 def test_risk_examples(severities: tuple[Severity, ...], score: int, level: str) -> None:
     result = risk(findings_of(*severities))
     assert (result.score, result.level) == (score, level)
-    assert sum(c.points for c in result.contributions) == score
+    assert sum(g.points for g in result.groups) == score
 
 
 def test_contributions_name_each_finding_in_report_order() -> None:
+    # 91 = 75 (the critical base, all the critical finding's) + 16, divided by the
+    # logarithms of the three factors: 16 * (0.6931, 0.2877, 0.0202) / 1.0010.
     result = risk(findings_of(Severity.LOW, Severity.CRITICAL, Severity.HIGH))
+    assert result.score == 91
     assert [(c.rule, c.points) for c in result.contributions] == [
-        ("test.rule001", 88), ("test.rule002", 3),
+        ("test.rule001", 86.08), ("test.rule002", 4.60), ("test.rule000", 0.32),
     ]
+    assert [(g.severity, g.points) for g in result.groups] == [
+        (Severity.CRITICAL, 86), (Severity.HIGH, 5), (Severity.LOW, 0),
+    ]
+
+
+def test_alike_findings_get_equal_points_whatever_their_order() -> None:
+    """Issue 14: marginal points gave alike findings [+1], nothing, [+1]."""
+    severities = (Severity.HIGH,) * 8 + (Severity.MEDIUM,) * 3 + (Severity.LOW,) * 3
+    forward = risk(findings_of(*severities))
+    backward = risk(list(reversed(findings_of(*severities))))
+    assert forward.groups == backward.groups
+    severity_of = {f.rule: f.severity for f in findings_of(*severities)}
+    by_severity: dict[Severity, set[float]] = {}
+    for c in forward.contributions:
+        by_severity.setdefault(severity_of[c.rule], set()).add(c.points)
+    assert all(len(points) == 1 for points in by_severity.values())
+    # 69 = 74 * (1 - .75**8 * .92**3 * .98**3), rounded
+    assert sum(g.points for g in forward.groups) == forward.score == 69
 
 
 severity_lists = st.lists(st.sampled_from(list(Severity)), max_size=40)
@@ -523,8 +544,11 @@ def test_adding_a_finding_never_lowers_the_score(
     before = risk(findings_of(*severities))
     after = risk(findings_of(*severities, extra))
     assert 0 <= before.score <= after.score <= 100
-    assert sum(c.points for c in after.contributions) == after.score
+    assert sum(g.points for g in after.groups) == after.score
+    assert abs(sum(c.points for c in after.contributions) - after.score) <= 0.005 * len(
+        after.contributions) + 1e-9
     assert all(c.points > 0 for c in after.contributions)
+    assert all(g.points >= 0 for g in after.groups)
 
 
 @given(severity_lists)

@@ -108,7 +108,7 @@ def test_attack_surface_alone_stays_in_the_low_band(
 ) -> None:
     result = risk([_finding(i, s, category) for i, s in enumerate(severities)])
     assert result.score <= round(NON_CRITICAL_CEILING * SURFACE_SHARE) < 25
-    assert sum(c.points for c in result.contributions) == result.score
+    assert sum(g.points for g in result.groups) == result.score
 
 
 def test_capabilities_are_not_capped_and_surface_still_adds() -> None:

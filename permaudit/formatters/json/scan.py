@@ -221,6 +221,11 @@ def report_json(report: Report) -> dict[str, Any]:
                 {"rule": c.rule, "subject": c.subject, "points": c.points}
                 for c in report.risk.contributions
             ],
+            "groups": [
+                {"severity": g.severity.label, "pool": g.pool.value, "findings": g.findings,
+                 "points": g.points}
+                for g in report.risk.groups
+            ],
         },
     }
     data.update(manifest_extras_json(manifest))

@@ -26,6 +26,7 @@ from permaudit.model import (
     UnresolvedReference,
     sdk_text,
 )
+from permaudit.views.score import finding_groups
 
 WIDTH = DEFAULT_WIDTH
 ELEMENT_SHORT = {USES_PERMISSION_SDK_23: "sdk-23", IMPLIED: "implied"}
@@ -307,23 +308,28 @@ def finding_text(finding: Finding) -> str:
 
 
 def findings_block(report: Report, paint: Painter) -> list[str]:
-    """Findings, most severe first, with the points each added to the risk score."""
+    """Findings, most severe first, in groups of alike findings with the points each group
+    adds to the risk score (the groups add up to it; alike findings count alike)."""
     if not report.findings:
         return ["Findings: none"]
-    points = {(c.rule, c.subject): c.points for c in report.risk.contributions}
     reached = {hit.id: hit for hit in report.capabilities}
-    lines = ["Findings (points added to the risk score in brackets)"]
-    for finding in report.findings:
-        added = points.get((finding.rule, finding.subject))
-        score = f"[+{added}]" if added else ""
-        label = paint.severity(finding.severity, f"{finding.severity.label:<8}") + f" {score:>6}"
-        where = f" (line {finding.line})" if finding.line is not None else ""
-        hit = reached.get(finding.subject) if finding.category == "capability" else None
-        # A capability's message repeats "What it can reach" above: how far is enough here.
-        text = finding_text(finding) if hit is None else (
-            f"{hit.title} ({', '.join(hit.access)})" if hit.access else hit.title
-        )
-        lines.append(labelled(label, text + where, width_used=19, width=paint.width))
+    lines = [f"Findings, and the points each group adds to the risk score {report.risk.score}"]
+    for entry in finding_groups(report):
+        count = f"{len(entry.findings)} finding" + ("s" if len(entry.findings) != 1 else "")
+        if entry.points is None:
+            points = "no points"
+        else:
+            points = f"+{entry.points}" if entry.points else "less than a point"
+        lines.append(wrap(f"{entry.title}: {count}, {points}", indent=2, width=paint.width)
+                     .replace(entry.title, paint.severity(entry.severity, entry.title), 1))
+        for finding in entry.findings:
+            where = f" (line {finding.line})" if finding.line is not None else ""
+            hit = reached.get(finding.subject) if finding.category == "capability" else None
+            # A capability's message repeats "What it can reach" above: how far is enough.
+            text = finding_text(finding) if hit is None else (
+                f"{hit.title} ({', '.join(hit.access)})" if hit.access else hit.title
+            )
+            lines.append(wrap(text + where, indent=4, width=paint.width))
     return lines
 
 
