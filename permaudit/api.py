@@ -158,7 +158,7 @@ def check(
 
 def to_dict(value: Report | ScanResult) -> dict[str, Any]:
     """The JSON contract: a whole scan document, or one report's ``apps[]`` object."""
-    from permaudit.formatters.json.scan import report_json, scan_document
+    from permaudit.formatters.json.report import report_json, scan_document
 
     return report_json(value) if isinstance(value, Report) else scan_document(value)
 

@@ -233,3 +233,20 @@ def test_no_module_is_long_without_a_reason() -> None:
     )
     assert sorted(set(long) - SPLIT_PENDING) == []
     assert sorted(SPLIT_PENDING - set(long)) == [], "split now: remove it from SPLIT_PENDING"
+
+
+def test_no_formatter_imports_another_commands_formatter() -> None:
+    """Issue 9: check's text reused scan's module; shared parts live in family modules
+    (``text/report.py``, ``text/layout.py``, ``html/common.py``), not in a command's."""
+    commands = ("scan", "compare", "diff", "check", "rules", "jsonl")
+    crossing = sorted(
+        f"{source} imports {target}"
+        for source, targets in graph().items()
+        if source.startswith("permaudit.formatters.")
+        for target in targets
+        if target.startswith("permaudit.formatters.")
+        and target.rsplit(".", 1)[-1] in commands
+        and target.rsplit(".", 1)[-1] != source.rsplit(".", 1)[-1]
+        and target.rsplit(".", 2)[-2] == source.rsplit(".", 2)[-2]
+    )
+    assert crossing == []

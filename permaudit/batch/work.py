@@ -64,7 +64,7 @@ def _platform(device_sdk: int | None) -> Platform:
 def scan_file(path: str, settings: Settings) -> dict[str, Any]:
     """The per-app object of the JSON contract for ``path``, or its error entry."""
     from permaudit.engine import evaluate
-    from permaudit.formatters.json.scan import failure_json, report_json
+    from permaudit.formatters.json.report import failure_json, report_json
     from permaudit.inputs.loader import failure_of, load, lone_split_note
 
     try:

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import FIXTURES
 from permaudit.cli import main
+from permaudit.formatters.json.report import SCHEMA_VERSION
 
 MAX_APK = FIXTURES / "apk" / "max-25.8.1.apk"
 
@@ -28,7 +29,7 @@ def test_scan_json_goes_to_stdout_only(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 0
     assert err == ""
     document = json.loads(out)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == SCHEMA_VERSION == 2
     assert [app["package"] for app in document["apps"]] == ["ru.oneme.app"]
 
 

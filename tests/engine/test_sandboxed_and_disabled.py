@@ -30,7 +30,7 @@ from permaudit.android.platform import platform_for
 from permaudit.app import analyse, load_rules
 from permaudit.engine import evaluate
 from permaudit.engine.risk import NON_CRITICAL_CEILING, SURFACE_SHARE, risk
-from permaudit.formatters.json.scan import report_json
+from permaudit.formatters.json.report import report_json
 from permaudit.inputs.loader import load
 from permaudit.inputs.text_manifest import read_text_manifest
 from permaudit.model import App, Finding, InputInfo, Report, Severity

@@ -17,6 +17,7 @@ from permaudit.ci import gate, rule_docs
 from permaudit.ci.policy import parse_policy
 from permaudit.formatters import CHECK_FORMATS, renderer
 from permaudit.formatters.github import command, escape_data, escape_property
+from permaudit.formatters.json.report import SCHEMA_VERSION
 from permaudit.model import Severity
 from tests.ci.test_gate import CAMERA, MIC, SMS, check_result, finding, make_report, perm
 
@@ -215,7 +216,7 @@ def test_github_warns_about_medium_and_higher_findings_below_the_threshold() -> 
 
 def test_json_keeps_the_scan_contract_and_adds_the_verdict() -> None:
     document = json.loads(render("json", mixed_result()))
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == SCHEMA_VERSION == 2
     (app,) = document["apps"]
     assert app["package"] == "com.example.app"
     assert "permissions" in app and "findings" in app

@@ -18,6 +18,7 @@ import pytest
 
 from conftest import FIXTURES, REPO, TESTS
 from permaudit.formatters import COMPARE_FORMATS, DIFF_FORMATS, renderer
+from permaudit.formatters.json.report import SCHEMA_VERSION
 from permaudit.model import Application, Component, RulesetInfo, Severity
 from permaudit.views.changes import CAPABILITY_KINDS
 from permaudit.views.compare import Comparison, compare
@@ -231,7 +232,7 @@ def test_compare_json_contract() -> None:
     text = renderer(COMPARE_FORMATS, "json")(result, color=False)
     assert text == renderer(COMPARE_FORMATS, "json")(result, color=False)
     document = json.loads(text)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == SCHEMA_VERSION == 2
     assert document["tool"] == {"name": "permaudit", "version": VERSION}
     assert document["ruleset"] == {"id": "test-rules", "sha256": "ab" * 32}
     assert [a["package"] for a in document["apps"]] == [
@@ -268,7 +269,7 @@ def test_compare_json_contract() -> None:
 
 def test_diff_json_contract() -> None:
     document = json.loads(renderer(DIFF_FORMATS, "json")(hand_diff(), color=False))
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == SCHEMA_VERSION == 2
     assert document["old"]["version_name"] == "1.0"
     assert document["new"]["version_name"] == "2.0"
     changes = document["changes"]

@@ -72,7 +72,7 @@ def test_engine_carries_code_evidence_only_when_code_was_read() -> None:
 def test_scan_json_has_a_code_object_only_with_code() -> None:
     from permaudit.android.platform import platform_for
     from permaudit.engine import evaluate
-    from permaudit.formatters.json.scan import report_json
+    from permaudit.formatters.json.report import report_json
     from permaudit.model import App, InputInfo, Manifest
     from permaudit.rules.ruleset import load_ruleset
 

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from permaudit.ci.gate import CheckResult, Item, Verdict
-from permaudit.formatters.json.scan import scan_document
+from permaudit.formatters.json.report import scan_document
 from permaudit.formatters.summary import summary_line
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from permaudit.formatters.json.scan import finding_json, report_json
-from permaudit.model import RulesetInfo
+from permaudit.formatters.json.report import column_json, finding_json, provenance, report_json
 from permaudit.views.code import CodeColumn
 from permaudit.views.compare import (
     AppColumn,
@@ -23,32 +22,6 @@ from permaudit.views.compare import (
     PermissionCell,
     PermissionCounts,
 )
-
-#: Bumped on any change that removes or retypes a field (adding one does not). Each entry
-#: of ``apps`` follows the scan contract of ``scan_json.SCHEMA_VERSION``.
-SCHEMA_VERSION = 1
-
-
-def provenance(tool_version: str, ruleset: RulesetInfo | None, device_sdk: int) -> dict[str, Any]:
-    """The header every compare/diff document shares with the scan contract."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "permaudit", "version": tool_version},
-        "ruleset": None if ruleset is None else {"id": ruleset.id, "sha256": ruleset.sha256},
-        "device_sdk": device_sdk,
-    }
-
-
-def column_json(app: AppColumn) -> dict[str, Any]:
-    """How a column is labelled."""
-    return {
-        "label": app.label,
-        "app_label": app.app_label,
-        "package": app.package,
-        "version_name": app.version_name,
-        "version_code": app.version_code,
-        "network_security": list(app.network),
-    }
 
 
 def _capability_cell(cell: CapabilityCell) -> dict[str, Any]:

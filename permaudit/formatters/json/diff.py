@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from permaudit.formatters.json.compare import SCHEMA_VERSION, column_json, provenance
-from permaudit.formatters.json.scan import report_json
+from permaudit.formatters.json.report import SCHEMA_VERSION, column_json, provenance, report_json
 from permaudit.views.diff import Change, Diff
 
 __all__ = ["SCHEMA_VERSION", "change_json", "diff_document", "render"]

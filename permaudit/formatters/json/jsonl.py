@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from permaudit.formatters.json.scan import failure_json, report_json
+from permaudit.formatters.json.report import failure_json, report_json
 from permaudit.model import InputFailure, Report, ScanResult
 
 

@@ -18,7 +18,7 @@ from permaudit.ci.gate import (
 from permaudit.formatters.labels import short_permission
 from permaudit.formatters.summary import summary_line
 from permaudit.formatters.text.layout import DEFAULT_WIDTH
-from permaudit.formatters.text.scan import Painter, render_report
+from permaudit.formatters.text.report import Painter, render_report
 
 #: Order of the verdict rows: what failed first, then what passed and why.
 STATUS_ORDER = (FAIL, ACCEPTED, BASELINED, UNCHANGED, DISABLED)

@@ -1,4 +1,4 @@
-"""The code-evidence sections of the text scan: API use per capability, trackers, servers."""
+"""The code-evidence sections of the one-app text report: API use, trackers, servers."""
 
 from __future__ import annotations
 
