@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from permaudit.errors import InputError, PermauditError
 from permaudit.inputs.binary.protoxml import MAX_PROTO_SIZE, parse_proto_xml
@@ -30,6 +30,9 @@ from permaudit.inputs.resources import mark_unresolved
 from permaudit.inputs.split_rules import SplitApk, SplitSet, dist_attribute, merge_splits
 from permaudit.model import TamperEvidence
 
+if TYPE_CHECKING:
+    from permaudit.model.code import CodeScan
+
 KIND_AAB = "aab"
 BASE_MANIFEST = "base/manifest/AndroidManifest.xml"
 #: Top-level directories of a bundle that are not modules.
@@ -41,10 +44,12 @@ def is_bundle(names: Collection[str]) -> bool:
     return BASE_MANIFEST in names
 
 
-def read_aab(stream: BinaryIO, size: int | None = None) -> SplitSet:
+def read_aab(stream: BinaryIO, size: int | None = None, *, code: bool = False) -> SplitSet:
     """Decode the base and every module manifest of the bundle in ``stream`` (``size``
     bytes; the stream's length when not given), read by the one zip reader with its
-    checks and tamper evidence."""
+    checks and tamper evidence. ``code``: also read every module's DEX files, native
+    libraries and nested archives (``SplitSet.code``, see ``inputs.bundle_code``) through
+    the same central directory."""
     if size is None:
         size = stream.seek(0, os.SEEK_END)
     directory = read_directory(stream, size, prefix="")
@@ -78,7 +83,16 @@ def read_aab(stream: BinaryIO, size: int | None = None) -> SplitSet:
     return SplitSet(
         manifest=merged.manifest, splits=merged.splits, notes=tuple(notes),
         base_path=BASE_MANIFEST, tamper=tuple(evidence),
+        code=_bundle_code(stream, directory) if code else None,
     )
+
+
+def _bundle_code(stream: BinaryIO, directory: CentralDirectory) -> CodeScan:
+    from permaudit.inputs.code import CodeReader
+
+    reader = CodeReader("app bundle")
+    reader.add_bundle(stream, directory)
+    return reader.result()
 
 
 def _module_of(name: str) -> str | None:

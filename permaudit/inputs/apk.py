@@ -82,7 +82,8 @@ def load(
         signing=contents.signing,
         # The DEX reader's evidence (unreadable DEX, checksum) is the app's tamper evidence too.
         tamper=(*contents.evidence, *(scan.tamper if scan is not None else ())),
-        notes=contents.notes,
+        # The code reader's notes (DEX Android does not load, bounds reached) too.
+        notes=(*contents.notes, *(scan.notes if scan is not None else ())),
         code=scan,
         network_security=network,
         backup=backup,

@@ -18,19 +18,20 @@ stops at the first missing number; other ``classes*.dex`` names are read but not
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from permaudit.errors import InputError
 from permaudit.inputs.binary.dex import java_name, read_dex
 from permaudit.inputs.binary.ziparchive import (
     CentralDirectory,
     ZipEntry,
+    copy_member,
     read_directory,
     read_member,
 )
+from permaudit.inputs.bundle_code import bundle_layout
 from permaudit.model.code import CodeScan, DexSummary, MethodRef, NativeLibrary
 from permaudit.model.evidence import TamperEvidence
 
@@ -119,82 +120,211 @@ class _Collector:
         )
 
 
+# --- containers: which DEX entries an app has, fed one at a time to the collector --------
+
+#: Nested archives read per app, and their inflated bytes in total: a small input cannot
+#: make the reader inflate more than this (nested archives can point at shared data).
+MAX_NESTED_ARCHIVES = 64
+MAX_NESTED_BYTES = 1024 * 1024 * 1024
+#: A nested archive inflates in memory up to this size, then into a temporary file.
+SPOOL_IN_MEMORY = 16 * 1024 * 1024
+#: Entry names listed in one note or tamper record; the rest are counted.
+NAMES_SHOWN = 5
+
+
 def scan_code(apks: Iterable[tuple[str, BinaryIO, int]]) -> CodeScan:
     """The code of one app from its APKs: ``(member name or "", stream, size)`` each."""
-    collector = _Collector()
+    reader = CodeReader("split set")
     for name, stream, size in apks:
-        _scan_apk(collector, stream, size, prefix=f"{name}!" if name else "",
-                  member=name or None, depth=0)
-    return collector.result()
+        reader.add_apk(stream, size, member=name or None)
+    return reader.result()
 
 
-def _scan_apk(
-    collector: _Collector, stream: BinaryIO, size: int, *, prefix: str, member: str | None,
-    depth: int,
-) -> None:
-    try:
-        directory = read_directory(stream, size, prefix="")
-    except InputError as exc:
-        collector.notes.append(f"{prefix or 'the APK'}: not read for code ({exc.detail})")
-        return
-    loaded = {"classes.dex"}
-    numbers = set()
-    for entry in directory.entries:
-        path = prefix + entry.name
-        dex = _DEX_NAME.fullmatch(entry.name)
-        if dex is not None:
-            numbers.add(dex.group(1))
-            if len(collector.dex) >= MAX_DEX_FILES:
-                collector.notes.append(f"{path}: not read, more than {MAX_DEX_FILES} DEX files")
+class CodeReader:
+    """Feeds the DEX entries of one app's containers (APKs, split-set members, App Bundle
+    modules, nested archives), one at a time, to one collector; the caller opens each
+    container once and hands it over while it is open, so memory holds one DEX (and at
+    most one spooled nested archive per nesting level), never all of them.
+
+    ``container`` names what the members are part of, for the note saying which were read.
+    """
+
+    def __init__(self, container: str = "split set") -> None:
+        self._collector = _Collector()
+        self._container = container
+        self._entries = 0
+        self._skipped: list[str] = []
+        self._nested = 0
+        self._nested_bytes = 0
+        #: Member or module name -> DEX files read from it (in the order read).
+        self._sources: dict[str, int] = {}
+
+    # APKs ------------------------------------------------------------------------------
+
+    def add_apk(
+        self, stream: BinaryIO, size: int, *, member: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Every root ``classes*.dex`` of one APK and of archives nested under its
+        ``assets/``; ``member``: its name in a split set (``None``: the app itself, whose
+        DEX paths are not prefixed); ``source``: its name in the note on what was read
+        (default ``member``; none for a lone APK)."""
+        before = len(self._collector.dex)
+        self._apk(stream, size, prefix=f"{member}!" if member else "", member=member, depth=0)
+        source = source or member
+        if source is not None:
+            self._sources[source] = len(self._collector.dex) - before
+
+    def _apk(
+        self, stream: BinaryIO, size: int, *, prefix: str, member: str | None, depth: int
+    ) -> None:
+        collector = self._collector
+        try:
+            directory = read_directory(stream, size, prefix="")
+        except InputError as exc:
+            collector.notes.append(f"{prefix or 'the APK'}: not read for code ({exc.detail})")
+            return
+        numbers = set()
+        for entry in directory.entries:
+            path = prefix + entry.name
+            dex = _DEX_NAME.fullmatch(entry.name)
+            if dex is not None:
+                numbers.add(dex.group(1))
+                self._dex(stream, directory, entry, path, member)
                 continue
-            if collector.dex_bytes + entry.uncompressed_size > MAX_DEX_BYTES:
-                collector.notes.append(f"{path}: not read, DEX total beyond {MAX_DEX_BYTES} bytes")
+            lib = _LIB_NAME.fullmatch(entry.name)
+            if lib is not None and depth == 0:
+                collector.native.append(
+                    NativeLibrary(path=path, abi=lib.group(1), size=entry.uncompressed_size)
+                )
                 continue
-            collector.dex_bytes += entry.uncompressed_size
-            try:
-                data = read_member(stream, directory, entry, limit=MAX_DEX_SIZE).data
-            except InputError as exc:
-                collector.tamper.append(TamperEvidence(
-                    id="dex.unreadable", detail=f"{path} cannot be read ({exc.detail})",
-                    member=member,
-                ))
-                continue
-            collector.add_dex(path, data, member)
-            del data
-            continue
-        lib = _LIB_NAME.fullmatch(entry.name)
-        if lib is not None and depth == 0:
-            collector.native.append(
-                NativeLibrary(path=path, abi=lib.group(1), size=entry.uncompressed_size)
+            if _NESTED.fullmatch(entry.name):
+                self._nested_archive(stream, directory, entry, path, member, depth)
+        odd = _unloaded(numbers)
+        if odd:
+            collector.notes.append(
+                f"{prefix}{', '.join(odd)}: read, but Android's class loader does not load them "
+                "(the classesN.dex numbering stops before)"
             )
-            continue
-        if _NESTED.fullmatch(entry.name):
-            _scan_nested(collector, stream, directory, entry, path, member, depth)
+
+    def _dex(
+        self, stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry, path: str,
+        member: str | None,
+    ) -> None:
+        """One DEX entry, within the per-app budgets: its bytes go to the collector."""
+        collector = self._collector
+        self._entries += 1
+        if (self._entries > MAX_DEX_FILES
+                or collector.dex_bytes + entry.uncompressed_size > MAX_DEX_BYTES):
+            self._skipped.append(path)
+            return
+        collector.dex_bytes += entry.uncompressed_size
+        try:
+            data = read_member(stream, directory, entry, limit=MAX_DEX_SIZE).data
+        except InputError as exc:
+            collector.tamper.append(TamperEvidence(
+                id="dex.unreadable", detail=f"{path} cannot be read ({exc.detail})",
+                member=member,
+            ))
+            return
+        collector.add_dex(path, data, member)
+        del data
+
+    def _nested_archive(
+        self, stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry, path: str,
+        member: str | None, depth: int,
+    ) -> None:
+        """An archive under ``assets/``: spooled (memory, then disk) and read like an APK."""
+        notes = self._collector.notes
+        if depth + 1 > MAX_DEPTH:
+            notes.append(f"{path}: nested APK not read (deeper than {MAX_DEPTH} levels)")
+            return
+        if self._nested >= MAX_NESTED_ARCHIVES:
+            notes.append(f"{path}: nested archive not read (more than {MAX_NESTED_ARCHIVES})")
+            return
+        size = entry.uncompressed_size
+        if size > MAX_NESTED_APK_SIZE or self._nested_bytes + size > MAX_NESTED_BYTES:
+            notes.append(f"{path}: nested archive not read ({size} bytes, beyond the bound)")
+            return
+        import tempfile  # only for nested archives: a plain APK scan never imports it
+
+        self._nested += 1
+        self._nested_bytes += size
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            try:
+                copy_member(stream, directory, entry, spool.write, MAX_NESTED_APK_SIZE)
+            except InputError as exc:
+                notes.append(f"{path}: nested archive not read ({exc.detail})")
+                return
+            length = spool.tell()
+            spool.seek(0)
+            if spool.read(2) != b"PK":
+                return
+            self._apk(cast(BinaryIO, spool), length, prefix=f"{path}!", member=member,
+                      depth=depth + 1)
+
+    # App Bundles -------------------------------------------------------------------------
+
+    def add_bundle(self, stream: BinaryIO, directory: CentralDirectory) -> None:
+        """Every module's ``<module>/dex/classes*.dex``, ``<module>/lib/<abi>/*.so`` and the
+        archives under ``<module>/assets/``, as bundletool takes them (see ``bundle_layout``)."""
+        layout = bundle_layout(directory.entries)
+        collector = self._collector
+        collector.tamper.extend(layout.tamper)
+        collector.notes.extend(layout.notes)
+        for module, entries in layout.modules:
+            before = len(collector.dex)
+            for kind, entry in entries:
+                if kind == "dex":
+                    self._dex(stream, directory, entry, entry.name, module)
+                elif kind == "nested":
+                    self._nested_archive(stream, directory, entry, entry.name, module, 0)
+                else:
+                    collector.native.append(NativeLibrary(
+                        path=entry.name, abi=kind, size=entry.uncompressed_size,
+                    ))
+            self._sources[module] = len(collector.dex) - before
+
+    # the result --------------------------------------------------------------------------
+
+    def result(self) -> CodeScan:
+        """The merged code evidence, with the notes on what was read and what was not."""
+        collector = self._collector
+        if self._skipped:
+            shown = ", ".join(self._skipped[:NAMES_SHOWN])
+            more = len(self._skipped) - NAMES_SHOWN
+            collector.tamper.append(TamperEvidence(
+                id="dex.too_many",
+                detail=f"{len(self._skipped)} classes*.dex entries not read, beyond "
+                       f"{MAX_DEX_FILES} DEX files or {MAX_DEX_BYTES} DEX bytes per app "
+                       f"({shown}{f' and {more} more' if more > 0 else ''}): no real app "
+                       "has that many; their code is not in this report",
+            ))
+        if self._sources:
+            collector.notes.append(self._sources_note())
+        return collector.result()
+
+    def _sources_note(self) -> str:
+        """Which members (or modules) were read, those without DEX counted."""
+        sources = self._sources
+        read = ", ".join(f"{name} ({count} DEX)" for name, count in sources.items() if count)
+        empty = sum(1 for count in sources.values() if not count)
+        text = (
+            f"DEX read from the app bundle's modules with code entries ({len(sources)}): "
+            if self._container == "app bundle"
+            else f"DEX read from every APK of the {self._container} ({len(sources)}): "
+        )
+        text += read or "none holds a DEX file"
+        if read and empty:
+            text += f"; {empty} other{'s' if empty > 1 else ''} without DEX"
+        return text
+
+
+def _unloaded(numbers: set[str]) -> list[str]:
+    """The ``classes<N>.dex`` names Android's class loader skips: past the first gap."""
+    loaded = {""}
     number = 2
     while str(number) in numbers:
-        loaded.add(f"classes{number}.dex")
+        loaded.add(str(number))
         number += 1
-    odd = sorted(f"classes{n}.dex" for n in numbers if f"classes{n}.dex" not in loaded)
-    if odd:
-        collector.notes.append(
-            f"{prefix}{', '.join(odd)}: read, but Android's class loader does not load them "
-            "(the classesN.dex numbering stops before)"
-        )
-
-
-def _scan_nested(
-    collector: _Collector, stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry,
-    path: str, member: str | None, depth: int,
-) -> None:
-    if depth + 1 > MAX_DEPTH:
-        collector.notes.append(f"{path}: nested APK not read (deeper than {MAX_DEPTH} levels)")
-        return
-    try:
-        data = read_member(stream, directory, entry, limit=MAX_NESTED_APK_SIZE).data
-    except InputError as exc:
-        collector.notes.append(f"{path}: nested archive not read ({exc.detail})")
-        return
-    if not data.startswith(b"PK"):
-        return
-    _scan_apk(collector, io.BytesIO(data), len(data), prefix=f"{path}!", member=member,
-              depth=depth + 1)
+    return sorted(f"classes{n}.dex" for n in numbers if n not in loaded)

@@ -54,13 +54,13 @@ def load(
     ``digest``: also compute the SHA-256 of the whole file (``InputInfo.sha256``). It is
     off by default because it reads every byte, while the report needs only the central
     directory, the manifest and the signing block: ~0.7 ms per MB, the only cost of a scan
-    that grows with the size of the APK. ``code``: also read the DEX files of an APK
-    (``App.code``, see ``permaudit.inputs.code``); split sets in one archive and bundles
-    are not read for code yet (``App.code`` stays ``None``). ``sdk``: levels the user gives
-    (``--min-sdk``/``--target-sdk``) for a source manifest that declares none; an input
-    that declares its levels keeps them, with a note. ``locale``: resolve resource
-    references (the label above all) for that locale (``ru``, ``ru-rRU``), with Android's
-    fallback to the language and then the default configuration.
+    that grows with the size of the APK. ``code``: also read the DEX files of an APK, of
+    every member of a split set and of every module of an App Bundle (``App.code``, see
+    ``permaudit.inputs.code``); the code reader's notes and tamper records join the app's.
+    ``sdk``: levels the user gives (``--min-sdk``/``--target-sdk``) for a source manifest
+    that declares none; an input that declares its levels keeps them, with a note.
+    ``locale``: resolve resource references (the label above all) for that locale (``ru``,
+    ``ru-rRU``), with Android's fallback to the language and then the default configuration.
     """
     with reading(path):
         kind = sniff(path)
@@ -154,7 +154,7 @@ def _load_zip(path: str, digest: bool, code: bool, locale: str | None) -> App:
         kind = _bundle_kind(path)
         if kind is None:
             raise
-    return _load_bundle(path, kind, digest, locale)
+    return _load_bundle(path, kind, digest, locale, code)
 
 
 def _bundle_kind(path: str) -> str | None:
@@ -168,25 +168,31 @@ def _bundle_kind(path: str) -> str | None:
     return KIND_AAB if is_bundle(names) else archive_kind(names)
 
 
-def _load_bundle(path: str, kind: str, digest: bool, locale: str | None) -> App:
+def _load_bundle(
+    path: str, kind: str, digest: bool, locale: str | None, code: bool = True
+) -> App:
+    """A split-set archive or an App Bundle; ``code``: with the code of every member or
+    module (``App.code``), its tamper records and notes joining the app's as an APK's do."""
     from permaudit.inputs.aab import KIND_AAB, read_aab
     from permaudit.inputs.splits import read_archive
 
     with open_regular(path) as stream:
         size = os.fstat(stream.fileno()).st_size
         result = (
-            read_aab(stream, size)
+            read_aab(stream, size, code=code)
             if kind == KIND_AAB
-            else read_archive(stream, size, kind, locale=locale)
+            else read_archive(stream, size, kind, locale=locale, code=code)
         )
         sha256 = stream_sha256(stream) if digest else None
+    scan = result.code
     return App(
         input=InputInfo(path=path, sha256=sha256, kind=kind, size=size),
         manifest=result.manifest,
         splits=result.splits,
         signing=result.signing,
-        tamper=result.tamper,
-        notes=result.notes,
+        tamper=(*result.tamper, *(scan.tamper if scan is not None else ())),
+        notes=(*result.notes, *(scan.notes if scan is not None else ())),
+        code=scan,
         network_security=result.network_security,
         backup=result.backup,
     )

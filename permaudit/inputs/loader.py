@@ -8,8 +8,8 @@ joins loose split APKs to their base APK as one ``splits`` app.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from permaudit._infra.records import replace
 from permaudit.errors import InputError, PermauditError
@@ -323,6 +323,8 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
     # The base's code evidence is re-read with its splits': keep one copy of it.
     base_code = frozenset(app.code.tamper) if app.code is not None else frozenset()
     own = tuple(t for t in app.tamper if t not in base_code)
+    base_notes = set(app.code.notes) if app.code is not None else set()
+    own_notes = tuple(n for n in app.notes if n not in base_notes)
     return replace(
         app,
         input=replace(app.input, kind=KIND_SPLITS),
@@ -330,22 +332,22 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
         splits=result.splits,
         signing=result.signing,
         tamper=(*own, *result.tamper, *(code.tamper if code is not None else ())),
-        notes=(*app.notes, *result.notes),
+        notes=(*own_notes, *result.notes, *(code.notes if code is not None else ())),
         code=code,
     )
 
 
 def _split_set_code(base_path: str, split_paths: list[str]) -> CodeScan:
     """The code of a base APK and its loose splits, read one file (and one DEX) at a time."""
-    from permaudit.inputs.code import scan_code
+    from permaudit.inputs.code import CodeReader
 
-    def apks() -> Iterator[tuple[str, BinaryIO, int]]:
-        for path in (base_path, *split_paths):
-            with reading(path), open(path, "rb") as stream:
-                yield ("" if path == base_path else os.path.basename(path), stream,
-                       regular_size(stream))
-
-    return scan_code(apks())
+    reader = CodeReader("set of split APKs")
+    for path in (base_path, *split_paths):
+        with reading(path), open_regular(path) as stream:
+            name = os.path.basename(path)
+            reader.add_apk(stream, regular_size(stream),
+                           member=None if path == base_path else name, source=name)
+    return reader.result()
 
 
 def _loose_split(path: str) -> SplitApk:

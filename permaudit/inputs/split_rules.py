@@ -40,6 +40,7 @@ from permaudit.model import (
 if TYPE_CHECKING:
     from permaudit.inputs.binary.arsc import ResourceTable
     from permaudit.inputs.resource_xml import XmlFile
+    from permaudit.model.code import CodeScan
     from permaudit.model.netsec import BackupRules, NetworkSecurity
 
 
@@ -73,6 +74,9 @@ class SplitSet:
     #: The base APK's network security config and backup rules (``None``: not read).
     network_security: NetworkSecurity | None = None
     backup: tuple[BackupRules, ...] = ()
+    #: The code of every member (``inputs.code``), read while each member was open;
+    #: ``None`` when code was not asked for. Its tamper records are not in ``tamper``.
+    code: CodeScan | None = None
 
 
 def _signer_digests(signing: SigningInfo | None) -> frozenset[str]:

@@ -44,6 +44,7 @@ from permaudit.model import TamperEvidence
 
 if TYPE_CHECKING:
     from permaudit.inputs.apk import ApkContents
+    from permaudit.inputs.code import CodeReader
 
 KIND_APKS = "apks"
 KIND_XAPK = "xapk"
@@ -104,11 +105,13 @@ def archive_kind(names: Collection[str]) -> str | None:
 
 
 def read_archive(
-    stream: BinaryIO, size: int, kind: str, *, locale: str | None = None
+    stream: BinaryIO, size: int, kind: str, *, locale: str | None = None, code: bool = False
 ) -> SplitSet:
     """Read every member APK of an ``.apks``/``.xapk``/``.apkm`` archive as one split set.
 
     The archive's own tamper evidence (``member`` unset) comes before its members'.
+    ``code``: also read each member's DEX files while it is open (``SplitSet.code``), so
+    every member is inflated once and only one is held at a time.
     """
     directory = read_directory(stream, size, prefix="")
     entries = {entry.name: entry for entry in directory.entries}
@@ -116,13 +119,22 @@ def read_archive(
     members = _member_names(stream, directory, entries, kind, evidence)
     if len(members) > MAX_MEMBERS:
         raise InputError(f"{len(members)} APKs in one archive (limit {MAX_MEMBERS})")
+    if code:
+        from permaudit.inputs.code import CodeReader
+
+        reader: CodeReader | None = CodeReader(f".{kind} archive")
+    else:
+        reader = None
     apks = []
     for name in members:
         with _open_member(stream, directory, entries[name]) as (member, length, found):
             evidence.extend(found)
             apks.append(read_split_apk(member, length, name, locale=locale))
+            if reader is not None:
+                reader.add_apk(member, length, member=name)
     result = merge_split_set(apks, container=f".{kind} archive")
-    return replace(result, tamper=(*evidence, *result.tamper))
+    return replace(result, tamper=(*evidence, *result.tamper),
+                   code=reader.result() if reader is not None else None)
 
 
 def _member_names(
