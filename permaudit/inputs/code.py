@@ -1,14 +1,18 @@
 """Read the code evidence of an app (its DEX files and native libraries) into a ``CodeScan``.
 
-Which DEX files: every root ``classes*.dex`` of the APK, of every APK of a split set, and of
-APKs nested under ``assets/`` (packers and plugin frameworks load those at run time) down to
-``MAX_DEPTH`` levels (exodus-core goes to 10; four levels is more than any real app uses, and
-each level holds one nested APK in memory, so the bound is also a memory bound). DEX files
-are read one at a time through the project's zip reader and dropped once their id tables are
-merged: memory is the largest DEX plus the merged sets, never all DEX files at once.
+Which DEX files (``CodeReader``, the container walk): every root ``classes*.dex`` of the APK,
+of every APK of a split set (each member handed over while the split-set reader has it open),
+every module's ``dex/classes*.dex`` of an App Bundle (``bundle_code``: as bundletool takes
+them), and of archives nested under ``assets/`` (packers and plugin frameworks load those at
+run time) down to ``MAX_DEPTH`` levels (exodus-core goes to 10; four is more than any real app
+uses). A nested archive is spooled (memory up to ``SPOOL_IN_MEMORY``, then a temporary file),
+at most ``MAX_NESTED_ARCHIVES`` and ``MAX_NESTED_BYTES`` per app. DEX files are read one at a
+time through the project's zip reader and dropped once their id tables are merged: memory is
+the largest DEX plus the merged sets, never all DEX files at once.
 
-Bounds (a hostile archive ends in a note, never in unbounded work): ``MAX_DEX_SIZE`` per
-DEX, ``MAX_DEX_FILES`` DEX files and ``MAX_DEX_BYTES`` inflated DEX bytes per app,
+Bounds (a hostile archive ends in a note or tamper record, never in unbounded work):
+``MAX_DEX_SIZE`` per DEX, ``MAX_DEX_FILES`` DEX entries and ``MAX_DEX_BYTES`` inflated DEX
+bytes per app (the rest is one ``dex.too_many`` record),
 ``MAX_STRINGS`` distinct strings kept (past it the remaining strings are dropped, with a
 note). A DEX that cannot be read is one ``dex.unreadable`` tamper record naming the entry
 (Android would refuse to run it, tools that skip it see less code); a checksum mismatch is
