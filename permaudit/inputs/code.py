@@ -320,7 +320,7 @@ class CodeReader:
         )
         text += read or "none holds a DEX file"
         if read and empty:
-            text += f"; {empty} other{'s' if empty > 1 else ''} without DEX"
+            text += f"; {empty} other{'s' if empty > 1 else ''} with no DEX read"
         return text
 
 

@@ -142,7 +142,30 @@ def _zip64(directory: Path, *, hostile: bool) -> list[str]:
     return [str(path)]
 
 
+def _hostile_bundle_code(directory: Path) -> list[str]:
+    """An App Bundle with a misplaced DEX and a duplicate named with escapes, and an .apks
+    whose split holds a broken DEX in a nested APK in a nested APK: tamper records carrying
+    the hostile names reach every format."""
+    from fixtures.bundle_writer import aab, archive, split_apk, zip_bytes
+    from fixtures.dex_writer import build_dex
+
+    dex = build_dex(["Lcom/evil/A;"], ["https://evil.example.ru/" + EVIL])
+    bundle = directory / "code.aab"
+    bundle.write_bytes(aab(
+        {"base": {"dex/classes.dex": dex, "dex/classes01.dex": dex},
+         "f\x1b[2J\u202e": {"dex/classes.dex": dex}},
+        extra={"base/x\x1b[2J\u202e/classes.dex": dex, "classes.dex": b"dex\n035\0"},
+    ))
+    nested = zip_bytes({"assets/in\x1b[2J.apk": zip_bytes({"classes.dex": b"dex\n039\0" * 9})})
+    split = split_apk("evil\x1b[2J", {"assets/outer.apk": nested})
+    apks = directory / "code.apks"
+    apks.write_bytes(archive({"base.apk": split_apk(entries={"classes.dex": dex}),
+                              "split\u202e.apk": split}))
+    return [str(bundle), str(apks)]
+
+
 BUILDERS: list[Hostile] = [
+    Hostile("hostile-bundle-code", _hostile_bundle_code),
     Hostile("wrong-crc-split-set", _wrong_crc_in_a_split_set),
     Hostile("zip64", lambda d: _zip64(d, hostile=False)),
     Hostile("zip64-hostile", lambda d: _zip64(d, hostile=True)),

@@ -54,7 +54,7 @@ def test_every_member_of_an_archive_is_read_once(tmp_path: Path, kind: str) -> N
     assert [n.path for n in app.code.native_libraries] == ["feature.apk!lib/arm64-v8a/libf.so"]
     (note,) = [n for n in app.notes if n.startswith("DEX read from")]
     assert note == (f"DEX read from every APK of the .{kind} archive (3): base.apk (1 DEX), "
-                    "feature.apk (1 DEX); 1 other without DEX")
+                    "feature.apk (1 DEX); 1 other with no DEX read")
     assert load(_write(tmp_path, f"nocode.{kind}", archive({"base.apk": base})),
                 code=False).code is None
 
@@ -251,3 +251,14 @@ def test_corpus_bundle_classes_equal_dexdump(path: Path, tmp_path: Path) -> None
         classes.update(n for n in map(java_name, found) if n is not None)
     assert app.code.defined_classes == tuple(sorted(classes))
     assert not _tamper(app)
+
+
+def test_a_broken_dex_two_archives_deep_in_a_split_is_named(tmp_path: Path) -> None:
+    nested = zip_bytes({"assets/in.apk": zip_bytes({"classes.dex": b"dex\n039\0" * 9})})
+    split = split_apk("feature", {"assets/outer.apk": nested})
+    base = split_apk(entries={"classes.dex": build_dex(["La/A;"])})
+    app = load(_write(tmp_path, "set.apks", archive({"base.apk": base, "feature.apk": split})))
+    (record,) = [t for t in app.tamper if t.id == "dex.unreadable"]
+    assert record.member == "feature.apk"
+    assert record.detail.startswith("feature.apk!assets/outer.apk!assets/in.apk!classes.dex ")
+    assert app.code is not None and app.code.defined_classes == ("a.A",)
