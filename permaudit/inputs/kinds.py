@@ -189,6 +189,7 @@ def _load_bundle(path: str, kind: str, digest: bool, locale: str | None) -> App:
         notes=result.notes,
         network_security=result.network_security,
         backup=result.backup,
+        icon=result.icon,
     )
 
 

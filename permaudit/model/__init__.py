@@ -12,7 +12,7 @@ from enum import Enum, IntEnum
 from permaudit._infra.records import field, record
 from permaudit.model.code import CodeEvidence, CodeScan
 from permaudit.model.evidence import TamperEvidence as TamperEvidence
-from permaudit.model.icon import AppIcon
+from permaudit.model.icon import AppIcon as AppIcon
 from permaudit.model.netsec import BackupRules, NetworkSecurity
 from permaudit.model.sdk import SDK_FROM_GRADLE as SDK_FROM_GRADLE
 from permaudit.model.sdk import SDK_FROM_MANIFEST as SDK_FROM_MANIFEST
