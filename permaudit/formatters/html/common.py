@@ -278,13 +278,13 @@ def app_icon(icon: AppIcon | None, label: str) -> str:
             f'alt="{esc(label)}" width="{ICON_PX}" height="{ICON_PX}">')
 
 
-def header_icons(apps: Sequence[tuple[AppIcon | None, str]]) -> list[str]:
-    """The header's row of apps, ``(icon, label)`` each: icon and label side by side; nothing
-    when no app has an icon to show."""
-    if not any(icon is not None and icon.image is not None for icon, _ in apps):
+def header_icons(apps: Sequence[tuple[AppIcon | None, str, str]]) -> list[str]:
+    """The header's row of apps, ``(icon, label, caption)`` each: the icon (its ``alt`` the
+    app's label) beside the caption; nothing when no app has an icon to show."""
+    if not any(icon is not None and icon.image is not None for icon, _, _ in apps):
         return []
-    items = "".join(f"<li>{app_icon(icon, label)}<span>{breakable(label)}</span></li>"
-                    for icon, label in apps)
+    items = "".join(f"<li>{app_icon(icon, label)}<span>{breakable(caption)}</span></li>"
+                    for icon, label, caption in apps)
     return [f'<ul class="app-icons" aria-label="apps">{items}</ul>']
 
 

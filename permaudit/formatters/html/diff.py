@@ -154,15 +154,17 @@ def _changes(diff: Diff) -> list[str]:
                  cols=("c-what", "c-sev", "c-subject", "c-old", "c-new"))
 
 
-def _icons(diff: Diff) -> list[tuple[AppIcon | None, str]]:
+def _icons(diff: Diff) -> list[tuple[AppIcon | None, str, str]]:
     """The old build's icon and, when it differs, the new one's."""
     old, new = diff.old_report.app.icon, diff.new_report.app.icon
+    old_label = diff.old_report.app.manifest.label or diff.old.title
+    new_label = diff.new_report.app.manifest.label or diff.new.title
     same = (old.image.sha256 if old and old.image else None) == (
         new.image.sha256 if new and new.image else None)
     if same:
-        return [(new, diff.new.title)]
-    return [(old, f"{diff.old.title} {diff.old.version}"),
-            (new, f"{diff.new.title} {diff.new.version}")]
+        return [(new, new_label, diff.new.title)]
+    return [(old, old_label, f"{diff.old.title} {diff.old.version}"),
+            (new, new_label, f"{diff.new.title} {diff.new.version}")]
 
 
 def _report_risk(report: Report) -> str:
