@@ -223,3 +223,17 @@ def test_png_writer_output_is_a_png_zlib_can_inflate() -> None:
     assert not isinstance(image, str) and (image.width, image.height) == (12, 12)
     length = struct.unpack(">I", PNG[33:37])[0]
     assert len(zlib.decompress(PNG[41 : 41 + length])) == 12 * (1 + 12 * 3)
+
+
+def test_split_sets_take_the_base_apks_icon_and_bundles_none(corpus: Path) -> None:
+    from permaudit.inputs.kinds import load as load_any
+
+    apks = corpus / "bundles" / "AppManager_v2.5.22.apks"
+    if not apks.is_file():
+        pytest.skip("corpus split set missing")
+    icon = load_any(str(apks), code=False).icon
+    assert icon is not None and icon.image is not None
+    assert icon.image.path == "res/mipmap-xxhdpi-v4/ic_launcher.png"  # the base's, at 480
+    assert icon.note is not None and "mipmap-anydpi-v26" in icon.note
+    for aab in sorted((corpus / "bundles").glob("*.aab")):
+        assert load_any(str(aab), code=False).icon is None  # resources.pb: not read
