@@ -49,6 +49,9 @@ MEASURE = """(() => {
       .filter(s => s.scrollWidth > s.clientWidth + 1)
       .map(s => (s.querySelector('table') || s).className.split(' ')[0] || 'table'),
     wide: wide.slice(0, 10),
+    icons: [...document.querySelectorAll('header img.app-icon')].map(i => ({
+      alt: i.alt, natural: i.naturalWidth, shown: Math.round(i.getBoundingClientRect().width),
+    })),
   });
 })()"""
 

@@ -17,6 +17,7 @@ import yaml
 
 from fixtures import build
 from fixtures.axml_writer import Element, Hex, Ref, attribute_id, encode
+from fixtures.icon_png import ICON_PATH
 from tests.conftest import FIXTURES, REPO
 
 PROFILES = sorted((FIXTURES / "profiles").glob("*.yml"))
@@ -219,7 +220,8 @@ def test_zip_layout_is_fixed(spec: Path) -> None:
         infos = archive.infolist()
     names = [i.filename for i in infos]
     if spec.parent.name != "edge":
-        assert names == ["AndroidManifest.xml", "resources.arsc", "classes.dex"]
+        # The messenger fixtures carry a synthetic launcher icon (fixtures/icon_png.py).
+        assert names == ["AndroidManifest.xml", "resources.arsc", "classes.dex", ICON_PATH]
     elif "resources" in _yaml(spec):
         assert names == ["AndroidManifest.xml", "resources.arsc"]
     else:

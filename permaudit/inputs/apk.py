@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from permaudit._infra.records import record
@@ -21,12 +22,14 @@ from permaudit.inputs.binary.ziparchive import (
 )
 from permaudit.inputs.code import scan_code
 from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
+from permaudit.inputs.icon import MAX_ICON_BYTES, OpenMembers, read_icon
 from permaudit.inputs.manifest import parse_manifest
 from permaudit.inputs.resource_xml import MAX_XML_SIZE, XmlFile, read_files
 from permaudit.inputs.resource_xml import model as model_resource_xml
 from permaudit.inputs.resources import mark_unresolved, resolve_manifest_tree
 from permaudit.inputs.signing.schemes import V1_PREFIX, read_signing
 from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
+from permaudit.model.icon import AppIcon
 
 MANIFEST_ENTRY = "AndroidManifest.xml"
 ARSC_ENTRY = "resources.arsc"
@@ -54,6 +57,8 @@ class ApkContents:
     table: ResourceTable | None = None
     #: What the report should say about the container (e.g. zip64: Android 11+ only).
     notes: tuple[str, ...] = ()
+    #: The launcher icon (``None``: the manifest names none, or a standalone manifest).
+    icon: AppIcon | None = None
 
 
 def load(
@@ -88,6 +93,7 @@ def load(
         network_security=network,
         backup=backup,
         locale=locale,
+        icon=contents.icon,
     )
 
 
@@ -163,12 +169,15 @@ def read_apk(
         root = resolve_manifest_tree(decoded.root, table, locale)
     files = read_files(decoded.root, resources, lambda names: _members(stream, size, names))
     notes = (ZIP64_NOTE,) if directory.zip64 else ()
+    icon = read_icon(decoded.root, resources, _icon_members(stream, size))
+    if isinstance(table, str) and icon is not None:
+        icon = AppIcon(reference=icon.reference, note=table)
     if not signing:
         return ApkContents(root=root, evidence=evidence, xml_files=files, table=resources,
-                           notes=notes)
+                           notes=notes, icon=icon)
     info, signing_evidence = read_signing(stream, size, directory)
     return ApkContents(root=root, evidence=(*evidence, *signing_evidence), signing=info,
-                       xml_files=files, table=resources, notes=notes)
+                       xml_files=files, table=resources, notes=notes, icon=icon)
 
 
 def _members(stream: BinaryIO, size: int, names: list[str]) -> dict[str, bytes]:
@@ -184,6 +193,33 @@ def _members(stream: BinaryIO, size: int, names: list[str]) -> dict[str, bytes]:
         except (InputError, ManifestError, zlib.error):
             continue
     return found
+
+
+def _icon_members(stream: BinaryIO, size: int) -> OpenMembers:
+    """Reads icon files: one directory walk for the candidates, then each on demand, with
+    at most ``MAX_ICON_BYTES`` compressed and inflated."""
+
+    def open_members(names: Sequence[str]) -> Callable[[str], bytes | str]:
+        try:
+            directory = read_directory(stream, size, names=names)
+        except InputError as exc:
+            problem = str(exc)
+            return lambda name: f"{name} cannot be read ({problem})"
+
+        def read(name: str) -> bytes | str:
+            entry = directory.entry(name)
+            if entry is None:
+                return f"{name} is not in the archive"
+            if entry.compressed_size > MAX_ICON_BYTES:
+                return f"{name} is larger than {MAX_ICON_BYTES} bytes"
+            try:
+                return read_member(stream, directory, entry, MAX_ICON_BYTES).data
+            except (InputError, zlib.error) as exc:
+                return f"{name} cannot be read ({exc})"
+
+        return read
+
+    return open_members
 
 
 def _table(stream: BinaryIO, directory: CentralDirectory) -> ResourceTable | str | None:

@@ -195,6 +195,7 @@ def _load_bundle(
         code=scan,
         network_security=result.network_security,
         backup=result.backup,
+        icon=result.icon,
     )
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from permaudit.inputs.binary.arsc import ResourceTable
     from permaudit.inputs.resource_xml import XmlFile
     from permaudit.model.code import CodeScan
+    from permaudit.model.icon import AppIcon
     from permaudit.model.netsec import BackupRules, NetworkSecurity
 
 
@@ -57,6 +58,8 @@ class SplitApk:
     #: The res/xml files its manifest points to and its resource table (``read_apk``).
     xml_files: tuple[XmlFile, ...] = ()
     table: ResourceTable | None = None
+    #: Its launcher icon as ``read_apk`` found it (the base's is the app's).
+    icon: AppIcon | None = None
 
 
 @record
@@ -77,6 +80,8 @@ class SplitSet:
     #: The code of every member (``inputs.code``), read while each member was open;
     #: ``None`` when code was not asked for. Its tamper records are not in ``tamper``.
     code: CodeScan | None = None
+    #: The base APK's launcher icon (``None``: none, or not read for this container).
+    icon: AppIcon | None = None
 
 
 def _signer_digests(signing: SigningInfo | None) -> frozenset[str]:
@@ -149,7 +154,8 @@ def merge_split_set(apks: list[SplitApk], *, container: str) -> SplitSet:
     from permaudit.inputs.resource_xml import model
 
     network, backup = model(result.manifest, base.xml_files, base.table)
-    return replace(with_integrity(result, base, others), network_security=network, backup=backup)
+    return replace(with_integrity(result, base, others), network_security=network, backup=backup,
+                   icon=base.icon)
 
 
 def merge_splits(

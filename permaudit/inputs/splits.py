@@ -226,7 +226,7 @@ def split_apk(contents: ApkContents, name: str) -> SplitApk:
     """A split set member from what ``read_apk`` found in it; evidence names the member."""
     evidence = tuple(replace(e, member=name) for e in contents.evidence)
     return SplitApk(path=name, root=contents.root, signing=contents.signing, evidence=evidence,
-                    xml_files=contents.xml_files, table=contents.table)
+                    xml_files=contents.xml_files, table=contents.table, icon=contents.icon)
 
 
 #: The merging rules, imported from here by callers of the split-set reader.

@@ -12,6 +12,7 @@ from enum import Enum, IntEnum
 from permaudit._infra.records import field, record
 from permaudit.model.code import CodeEvidence, CodeScan
 from permaudit.model.evidence import TamperEvidence as TamperEvidence
+from permaudit.model.icon import AppIcon as AppIcon
 from permaudit.model.netsec import BackupRules, NetworkSecurity
 from permaudit.model.sdk import SDK_FROM_GRADLE as SDK_FROM_GRADLE
 from permaudit.model.sdk import SDK_FROM_MANIFEST as SDK_FROM_MANIFEST
@@ -294,6 +295,8 @@ class App:
     #: The locale asked for (``--locale ru``, ``ru-rRU``): resource references, the label
     #: first, were resolved for it with Android's fallback; ``None``: default configuration.
     locale: str | None = None
+    #: The launcher icon (``None``: no ``android:icon``, or the input kind has no resources).
+    icon: AppIcon | None = None
 
 
 # --- what the engine concludes ------------------------------------------------------------

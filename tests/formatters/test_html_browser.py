@@ -125,3 +125,22 @@ def test_page_prints_on_a4_without_scroll_boxes(
     assert printed["scrollWidth"] <= 794 and printed["wide"] == []
     assert printed["tocShown"] is False
     assert printed["sections"] == PAGES[name][1]
+
+
+#: The header's icons: each fixture's synthetic 144 px square, shown at 48 CSS px.
+ICONS = {
+    "compare": ["MAX", "MAX", "Signal", "Telegram", "WhatsApp Messenger"],
+    "diff": ["MAX"],
+    "scan": ["MAX"],
+}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_header_icons_decode_and_show_at_a_fixed_size(
+    browser: Browser, pages: dict[str, Path], name: str, width: int
+) -> None:
+    # naturalWidth is 0 for an image the browser could not decode (a broken data: URI).
+    icons = browser.render(pages[name].as_uri(), width, 800).measures["icons"]
+    assert [i["alt"] for i in icons] == ICONS[name]
+    assert all(i["natural"] == 144 and i["shown"] == 48 for i in icons), icons

@@ -306,3 +306,20 @@ def test_code_section_lists_owned_servers_and_folds_the_unknown_ones() -> None:
     assert "250 other domains, without a known owner" in joined
     assert "d199.example" in joined and "d200.example" not in joined
     assert "… and 50 more (the JSON report lists every one)" in joined
+
+
+def test_header_icon_is_a_data_uri_and_every_text_around_it_is_escaped() -> None:
+    from permaudit.formatters.html.common import app_icon, header_icons
+    from permaudit.model.icon import MEDIA_PNG, AppIcon, IconImage
+
+    hostile = '"><script>alert(1)</script>'
+    image = IconImage(path="res/a.png", density=480, media_type=MEDIA_PNG, width=1, height=1,
+                      size=3, sha256="0" * 64, data=b"\x89PN")
+    shown = app_icon(AppIcon(reference="@0x7f010000", image=image), hostile)
+    assert shown.startswith('<img class="app-icon" src="data:image/png;base64,iVBO"')
+    assert "<script>" not in shown and "&lt;script&gt;" in shown
+    missing = app_icon(AppIcon(reference="@0x7f010000", note=hostile), hostile)
+    assert "<script>" not in missing and 'title="&quot;&gt;&lt;script&gt;' in missing
+    assert header_icons([(None, "a", "a")]) == []  # nothing to show: no row at all
+    row = "".join(header_icons([(AppIcon(reference="@0x1", image=image), "a", hostile)]))
+    assert "<script>" not in row

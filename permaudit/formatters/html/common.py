@@ -11,6 +11,7 @@ has a mark and words.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Sequence
 from html import escape
 
@@ -18,7 +19,7 @@ from permaudit.formatters.compare_rows import (
     column_header,
 )
 from permaudit.formatters.labels import risk_severity, short_permission
-from permaudit.model import COMPONENT_KINDS, Finding, Report, Severity
+from permaudit.model import COMPONENT_KINDS, AppIcon, Finding, Report, Severity
 from permaudit.views.compare import AppColumn
 from permaudit.views.reach import REACH_LEVELS, reach_level
 
@@ -146,6 +147,19 @@ table.percap td, table.percap th { overflow-wrap: anywhere; }
 }
 """
 
+#: The header's app icons: a fixed size whatever the file's pixels (a launcher icon's size).
+ICON_PX = 48
+HEADER_CSS = f"""
+ul.app-icons {{ display: flex; flex-wrap: wrap; gap: 8px 18px; list-style: none; padding: 0;
+  margin: 10px 0 4px; }}
+ul.app-icons li {{ display: flex; align-items: center; gap: 8px; font-weight: 600;
+  max-width: 100%; }}
+.app-icon {{ width: {ICON_PX}px; height: {ICON_PX}px; flex: none; object-fit: contain;
+  border-radius: 10px; }}
+span.app-icon {{ display: inline-flex; align-items: center; justify-content: center;
+  border: 1px dashed var(--line); color: var(--muted); font-size: 1.3em; }}
+"""
+
 
 def esc(text: object) -> str:
     """``text`` (any value, shown as ``str``) escaped for HTML text and attribute values."""
@@ -171,7 +185,7 @@ def page(title: str, body: Iterable[str]) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title>",
-        f"<style>{CSS}</style>",
+        f"<style>{CSS}{HEADER_CSS}</style>",
         "</head>",
         "<body>",
     ]
@@ -248,6 +262,30 @@ def app_header(app: AppColumn, prefix: str = "") -> str:
     label, version = app_title(app)
     sub = f'<span class="sub">{esc(version)}</span>' if version else ""
     return f'<th scope="col" class="app">{esc(prefix)}{breakable(label)}{sub}</th>'
+
+
+def app_icon(icon: AppIcon | None, label: str) -> str:
+    """The app's launcher icon as an ``<img>`` with a ``data:`` URI (``alt``: its label);
+    without an image, a dashed box with the label's first letter and, as its title, why."""
+    image = icon.image if icon is not None else None
+    if image is None:
+        why = icon.note if icon is not None and icon.note else "no launcher icon read"
+        initial = label.strip()[:1].upper() or "?"
+        return (f'<span class="app-icon" role="img" aria-label="{esc(label)}: no icon" '
+                f'title="{esc(why)}">{esc(initial)}</span>')
+    data = base64.b64encode(image.data).decode("ascii")
+    return (f'<img class="app-icon" src="data:{esc(image.media_type)};base64,{data}" '
+            f'alt="{esc(label)}" width="{ICON_PX}" height="{ICON_PX}">')
+
+
+def header_icons(apps: Sequence[tuple[AppIcon | None, str, str]]) -> list[str]:
+    """The header's row of apps, ``(icon, label, caption)`` each: the icon (its ``alt`` the
+    app's label) beside the caption; nothing when no app has an icon to show."""
+    if not any(icon is not None and icon.image is not None for icon, _, _ in apps):
+        return []
+    items = "".join(f"<li>{app_icon(icon, label)}<span>{breakable(caption)}</span></li>"
+                    for icon, label, caption in apps)
+    return [f'<ul class="app-icons" aria-label="apps">{items}</ul>']
 
 
 def severity_badge(severity: Severity) -> str:

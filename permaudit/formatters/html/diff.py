@@ -21,6 +21,7 @@ from permaudit.formatters.html.common import (
     app_title,
     breakable,
     esc,
+    header_icons,
     page,
     reach_cell,
     reach_legend,
@@ -32,7 +33,7 @@ from permaudit.formatters.html.common import (
     th_col,
     toc,
 )
-from permaudit.model import Report, sdk_text
+from permaudit.model import AppIcon, Report, sdk_text
 from permaudit.views.changes import CAPABILITY_KINDS, direction
 from permaudit.views.compare import NOT_REACHED, capability_cell, capability_sort_key
 from permaudit.views.diff import Change, Diff
@@ -153,6 +154,19 @@ def _changes(diff: Diff) -> list[str]:
                  cols=("c-what", "c-sev", "c-subject", "c-old", "c-new"))
 
 
+def _icons(diff: Diff) -> list[tuple[AppIcon | None, str, str]]:
+    """The old build's icon and, when it differs, the new one's."""
+    old, new = diff.old_report.app.icon, diff.new_report.app.icon
+    old_label = diff.old_report.app.manifest.label or diff.old.title
+    new_label = diff.new_report.app.manifest.label or diff.new.title
+    same = (old.image.sha256 if old and old.image else None) == (
+        new.image.sha256 if new and new.image else None)
+    if same:
+        return [(new, new_label, diff.new.title)]
+    return [(old, old_label, f"{diff.old.title} {diff.old.version}"),
+            (new, new_label, f"{diff.new.title} {diff.new.version}")]
+
+
 def _report_risk(report: Report) -> str:
     return f"{report.risk.score} ({report.risk.level})"
 
@@ -186,7 +200,7 @@ def render(result: Diff, *, color: bool = False) -> str:
         ("changes", heading, changes,
          "+ gained: the new build has more; - dropped: it has less; ~ changed: neither."),
     ]
-    body = ["<header>", f"<h1>What changed: {esc(title)}</h1>",
+    body = ["<header>", *header_icons(_icons(result)), f"<h1>What changed: {esc(title)}</h1>",
             f'<p class="meta">{esc(meta)}</p>', *toc([(s[0], s[1]) for s in sections]),
             "</header>", "<main>"]
     for section_id, head, lines, hint in sections:

@@ -22,6 +22,7 @@ from permaudit.formatters.html.common import (
     code_evidence,
     esc,
     findings_table,
+    header_icons,
     other_findings,
     page,
     reach_cell,
@@ -243,7 +244,9 @@ def overview_page(comparison: Comparison, *, title: str, heading: str,
     sections = [*overview_sections(comparison)]
     sections.insert(6, ("apps", "The inputs", apps_table(comparison), ""))
     sections.extend(extra)
-    body = ["<header>", f"<h1>{esc(heading)}</h1>", f'<p class="meta">{esc(meta)}</p>',
+    icons = header_icons([(r.app.icon, a.app_label or a.label, a.label) for a, r in zip(
+        comparison.apps, comparison.reports, strict=True)])
+    body = ["<header>", *icons, f"<h1>{esc(heading)}</h1>", f'<p class="meta">{esc(meta)}</p>',
             *toc([(s[0], s[1]) for s in sections]), "</header>", "<main>"]
     for section_id, head, lines, hint in sections:
         body.extend(section(section_id, head, lines, hint))

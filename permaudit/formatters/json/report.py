@@ -15,6 +15,7 @@ from permaudit.formatters.json.netsec import backup_json, network_security_json
 from permaudit.model import (
     IMPLIED,
     App,
+    AppIcon,
     CapabilityHit,
     Finding,
     InputFailure,
@@ -200,6 +201,24 @@ def sdk_origin_json(origin: SdkOrigin | None) -> dict[str, Any] | None:
     }
 
 
+def icon_json(icon: AppIcon | None) -> dict[str, Any] | None:
+    """The launcher icon's metadata (the image bytes are for the HTML page only)."""
+    if icon is None:
+        return None
+    image = icon.image
+    return {
+        "reference": icon.reference,
+        "path": image.path if image else None,
+        "density": image.density if image else None,
+        "media_type": image.media_type if image else None,
+        "width": image.width if image else None,
+        "height": image.height if image else None,
+        "size": image.size if image else None,
+        "sha256": image.sha256 if image else None,
+        "note": icon.note,
+    }
+
+
 def report_json(report: Report) -> dict[str, Any]:
     """One app's entry in ``apps``."""
     manifest = report.app.manifest
@@ -209,6 +228,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "package": manifest.package,
         "label": manifest.label,
         "locale": report.app.locale,
+        "icon": icon_json(report.app.icon),
         "version_code": manifest.version_code,
         "version_name": manifest.version_name,
         "min_sdk": manifest.min_sdk,

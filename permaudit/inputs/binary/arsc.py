@@ -44,6 +44,8 @@ TYPE_DYNAMIC_REFERENCE = 0x07
 TYPE_INT_DEC = 0x10
 TYPE_INT_HEX = 0x11
 TYPE_INT_BOOLEAN = 0x12
+DENSITY_ANY = 0xFFFE
+DENSITY_NONE = 0xFFFF
 
 FLAG_COMPLEX = 0x0001
 FLAG_COMPACT = 0x0008
@@ -77,6 +79,10 @@ class Config:
     is_default: bool
     #: only density and/or platform-version qualifiers, which every device matches
     is_generic: bool
+    #: ``density`` (0: none, ``DENSITY_ANY`` anydpi, ``DENSITY_NONE`` nodpi) and
+    #: ``sdkVersion`` (the ``-vN`` qualifier, 0: none), for picking a drawable
+    density: int = 0
+    sdk: int = 0
 
 
 @record
@@ -184,7 +190,9 @@ def _config(data: bytes, pos: int, limit: int) -> Config:
     region = country.decode("ascii", "replace").rstrip("\x00") if country[:1] < b"\x80" else ""
     generic = raw[:10] + raw[12:20] + raw[24:]  # drop density and sdkVersion/minorVersion
     return Config(
-        language=language, country=region, is_default=not any(raw), is_generic=not any(generic)
+        language=language, country=region, is_default=not any(raw), is_generic=not any(generic),
+        density=_u16(raw, 10) if len(raw) >= 12 else 0,
+        sdk=_u16(raw, 20) if len(raw) >= 22 else 0,
     )
 
 
