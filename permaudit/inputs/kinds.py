@@ -175,7 +175,7 @@ def _load_bundle(path: str, kind: str, digest: bool, locale: str | None) -> App:
     with open_regular(path) as stream:
         size = os.fstat(stream.fileno()).st_size
         result = (
-            read_aab(stream, size)
+            read_aab(stream, size, locale=locale)
             if kind == KIND_AAB
             else read_archive(stream, size, kind, locale=locale)
         )
