@@ -319,3 +319,23 @@ def test_a_large_table_resolves_the_label_without_decoding_the_rest() -> None:
     entries, total_fields = 5001 + 5000, 5000 * (4 + 2 * 31) + 5000 * 6
     assert table.steps < 3 * entries + 100, (table.steps, len(data))
     assert table.steps < total_fields // 10
+
+
+def test_scan_of_a_bundle_shows_the_localized_label_and_the_network_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from permaudit.cli import main
+
+    path = _write(tmp_path, "e.aab", bw.edge_bundle())
+    assert main(["scan", path, "--locale", "ru", "--format", "json"]) in (0, 1)
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    text = json.dumps(document, ensure_ascii=False)
+    assert "Пограничный пакет" in text and "api.example.ru" in text
+    assert "Traceback" not in err
+    broken = _write(tmp_path, "b.aab", bw.edge_bundle(table=b"\x0a\x05\x08"))
+    assert main(["scan", broken]) in (0, 1)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and bw.EDGE_PACKAGE in out
