@@ -339,3 +339,16 @@ def test_scan_of_a_bundle_shows_the_localized_label_and_the_network_config(
     assert main(["scan", broken]) in (0, 1)
     out, err = capsys.readouterr()
     assert "Traceback" not in err and bw.EDGE_PACKAGE in out
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (bw.field(2, b"")[:1] + bw.varint(2**31), "declares 2147483648 bytes"),
+    (b"\x12" + b"\xff" * 11, "truncated or over-long length"),
+    (b"\x13\x00", "unsupported wire type 3"),
+    (bw.field(2, bw.field(1, bw.field(1, 0x7F))) * 257, "more than 256 packages"),
+    (bw.field(2, bw.field(1, bw.field(1, 0x7F)) + bw.field(3, b"") * 513),
+     "more than 512 types"),
+])
+def test_hostile_tables_are_refused_with_the_reason(data: bytes, message: str) -> None:
+    with pytest.raises(RespbError, match=message):
+        ProtoResourceTable(data)

@@ -70,9 +70,11 @@ def fields(data: bytes, start: int, end: int, what: str) -> Iterator[Field]:
             pos += width
         elif wire == WIRE_LENGTH:
             length, pos = varint(data, pos, end)
-            if length < 0 or length > end - pos:
+            if length < 0:
+                raise WireError(f"{what}: truncated or over-long length at byte {at}")
+            if length > end - pos:
                 raise WireError(
-                    f"{what}: field {number} at byte {at} declares {max(length, 0)} bytes, "
+                    f"{what}: field {number} at byte {at} declares {length} bytes, "
                     f"more than its message holds ({end - pos})"
                 )
             yield number, wire, (pos, pos + length)
