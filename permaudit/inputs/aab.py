@@ -13,11 +13,14 @@ components become the app's components once the module is installed.
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from permaudit.errors import InputError, PermauditError
+from permaudit._infra.records import replace
+from permaudit.errors import InputError, ManifestError, PermauditError
 from permaudit.inputs.binary.protoxml import MAX_PROTO_SIZE, parse_proto_xml
+from permaudit.inputs.binary.respb import MAX_TABLE_SIZE, ProtoResourceTable
 from permaudit.inputs.binary.xmltree import Element
 from permaudit.inputs.binary.ziparchive import (
     CentralDirectory,
@@ -26,7 +29,9 @@ from permaudit.inputs.binary.ziparchive import (
     read_member,
 )
 from permaudit.inputs.manifest import parse_manifest
-from permaudit.inputs.resources import mark_unresolved
+from permaudit.inputs.resource_xml import MAX_XML_SIZE, read_files
+from permaudit.inputs.resource_xml import model as model_resource_xml
+from permaudit.inputs.resources import mark_unresolved, resolve_manifest_tree
 from permaudit.inputs.split_rules import SplitApk, SplitSet, dist_attribute, merge_splits
 from permaudit.model import TamperEvidence
 
@@ -34,7 +39,10 @@ if TYPE_CHECKING:
     from permaudit.model.code import CodeScan
 
 KIND_AAB = "aab"
+BASE = "base/"
 BASE_MANIFEST = "base/manifest/AndroidManifest.xml"
+#: The base module's resource table (aapt2 protobuf), read by ``respb``.
+BASE_TABLE = "base/resources.pb"
 #: Top-level directories of a bundle that are not modules.
 NOT_MODULES = frozenset({"BUNDLE-METADATA", "META-INF"})
 
@@ -44,12 +52,20 @@ def is_bundle(names: Collection[str]) -> bool:
     return BASE_MANIFEST in names
 
 
-def read_aab(stream: BinaryIO, size: int | None = None, *, code: bool = False) -> SplitSet:
+def read_aab(
+    stream: BinaryIO, size: int | None = None, *, locale: str | None = None,
+    code: bool = False,
+) -> SplitSet:
     """Decode the base and every module manifest of the bundle in ``stream`` (``size``
     bytes; the stream's length when not given), read by the one zip reader with its
-    checks and tamper evidence. ``code``: also read every module's DEX files, native
-    libraries and nested archives (``SplitSet.code``, see ``inputs.bundle_code``) through
-    the same central directory."""
+    checks and tamper evidence.
+
+    References in the manifests (label, flags, versionName, ...) resolve against the base
+    module's ``resources.pb`` for the default configuration or ``locale``; the network
+    security config and backup rules are read from ``base/res/xml`` (protobuf XML).
+    ``code``: also read every module's DEX files, native libraries and nested archives
+    (``SplitSet.code``, see ``inputs.bundle_code``) through the same central directory.
+    """
     if size is None:
         size = stream.seek(0, os.SEEK_END)
     directory = read_directory(stream, size, prefix="")
@@ -57,12 +73,18 @@ def read_aab(stream: BinaryIO, size: int | None = None, *, code: bool = False) -
     if BASE_MANIFEST not in entries:
         raise InputError(f"no {BASE_MANIFEST} in the app bundle")
     evidence: list[TamperEvidence] = list(directory.evidence)
-    base_root = mark_unresolved(
-        _read(stream, directory, entries[BASE_MANIFEST], evidence),
-        "an app bundle's resources.pb is not read yet",
-    )
+    raw_base = _read(stream, directory, entries[BASE_MANIFEST], evidence)
+    table = _table(stream, directory, entries.get(BASE_TABLE), evidence)
+    resources = table if isinstance(table, ProtoResourceTable) else None
+
+    def resolved(root: Element) -> Element:
+        if isinstance(table, str):
+            return mark_unresolved(root, table)
+        return resolve_manifest_tree(root, table, locale)
+
+    base_root = resolved(raw_base)
     splits = [
-        SplitApk(path=entry.name, root=_read(stream, directory, entry, evidence))
+        SplitApk(path=entry.name, root=resolved(_read(stream, directory, entry, evidence)))
         for entry in _module_entries(directory.entries)
     ]
     base = parse_manifest(base_root, with_lines=False)
@@ -80,11 +102,55 @@ def read_aab(stream: BinaryIO, size: int | None = None, *, code: bool = False) -
         *merged.notes[1:],
     ]
     notes.extend(_module_notes(splits))
-    return SplitSet(
+    files = read_files(
+        raw_base, resources, lambda names: _members(stream, directory, entries, names, evidence),
+        decode=parse_proto_xml, missing=table if isinstance(table, str) else None,
+    )
+    network, backup = model_resource_xml(merged.manifest, files, resources)
+    result = SplitSet(
         manifest=merged.manifest, splits=merged.splits, notes=tuple(notes),
         base_path=BASE_MANIFEST, tamper=tuple(evidence),
         code=_bundle_code(stream, directory) if code else None,
     )
+    return replace(result, network_security=network, backup=backup)
+
+
+def _table(
+    stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry | None,
+    evidence: list[TamperEvidence],
+) -> ProtoResourceTable | str:
+    """The base module's resource table, or why there is none (references then stay
+    unresolved with that reason)."""
+    if entry is None:
+        return f"no {BASE_TABLE} in the app bundle"
+    if entry.flags & 0x1:
+        return f"{BASE_TABLE} is encrypted"
+    try:
+        member = read_member(stream, directory, entry, limit=MAX_TABLE_SIZE)
+        evidence.extend(member.evidence)
+        return ProtoResourceTable(member.data)
+    except (InputError, ManifestError, zlib.error) as exc:
+        return f"{BASE_TABLE} cannot be read ({exc})"
+
+
+def _members(
+    stream: BinaryIO, directory: CentralDirectory, entries: dict[str, ZipEntry],
+    names: list[str], evidence: list[TamperEvidence],
+) -> dict[str, bytes]:
+    """The base module's files at ``names`` (paths as resources.pb writes them,
+    ``res/xml/...``) that exist and read within ``MAX_XML_SIZE``."""
+    found = {}
+    for name in names:
+        entry = entries.get(BASE + name)
+        if entry is None or entry.flags & 0x1:
+            continue
+        try:
+            member = read_member(stream, directory, entry, limit=MAX_XML_SIZE)
+        except (InputError, ManifestError, zlib.error):
+            continue
+        evidence.extend(member.evidence)
+        found[name] = member.data
+    return found
 
 
 def _bundle_code(stream: BinaryIO, directory: CentralDirectory) -> CodeScan:

@@ -179,7 +179,7 @@ def _load_bundle(
     with open_regular(path) as stream:
         size = os.fstat(stream.fileno()).st_size
         result = (
-            read_aab(stream, size, code=code)
+            read_aab(stream, size, locale=locale, code=code)
             if kind == KIND_AAB
             else read_archive(stream, size, kind, locale=locale, code=code)
         )

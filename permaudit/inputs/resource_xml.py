@@ -19,11 +19,10 @@ from permaudit._infra.records import record, replace
 from permaudit.android.attributes import ATTRIBUTE_IDS
 from permaudit.errors import PermauditError
 from permaudit.inputs.backup_rules import read_backup_rules
-from permaudit.inputs.binary.arsc import ResourceTable
 from permaudit.inputs.binary.axml import decode_axml
 from permaudit.inputs.binary.xmltree import TYPE_REFERENCE, Element
 from permaudit.inputs.netsec import manifest_only, model_config
-from permaudit.inputs.resources import resolve
+from permaudit.inputs.resources import Table, resolve
 from permaudit.model import Manifest
 from permaudit.model.netsec import (
     BACKUP_DATA_EXTRACTION,
@@ -71,13 +70,23 @@ def references(root: Element) -> dict[str, int]:
     return found
 
 
-def decode_file(attribute: str, reference: str, path: str, data: bytes | None) -> XmlFile:
-    """Decode the binary XML of one referenced file."""
+def _axml_root(data: bytes) -> Element:
+    return decode_axml(data).root
+
+
+#: Decodes one file's bytes into its tree: binary XML in an APK, protobuf XML in a bundle.
+Decode = Callable[[bytes], Element]
+
+
+def decode_file(
+    attribute: str, reference: str, path: str, data: bytes | None, decode: Decode = _axml_root
+) -> XmlFile:
+    """Decode one referenced file (binary XML unless ``decode`` says otherwise)."""
     if data is None:
         return XmlFile(attribute=attribute, reference=reference, path=path,
                        problem=f"{path} is not in the archive (or cannot be read)")
     try:
-        root = decode_axml(data).root
+        root = decode(data)
     except PermauditError as exc:
         return XmlFile(attribute=attribute, reference=reference, path=path,
                        problem=f"{path} cannot be decoded ({exc})")
@@ -88,9 +97,12 @@ def decode_file(attribute: str, reference: str, path: str, data: bytes | None) -
 
 
 def read_files(
-    root: Element, table: ResourceTable | None, read: Callable[[list[str]], dict[str, bytes]]
+    root: Element, table: Table | None, read: Callable[[list[str]], dict[str, bytes]],
+    decode: Decode = _axml_root, missing: str | None = None,
 ) -> tuple[XmlFile, ...]:
-    """The referenced files of manifest ``root``; ``read`` fetches archive members by name."""
+    """The referenced files of manifest ``root``; ``read`` fetches archive members by name
+    (``decode``: how a file's bytes become a tree, binary XML by default; ``missing``:
+    why there is no ``table``, when the reason is not a missing resources.arsc)."""
     refs = references(root)
     if not refs:
         return ()
@@ -99,6 +111,8 @@ def read_files(
     for name, res_id in refs.items():
         written = f"@0x{res_id:08x}"
         resolved = resolve(table, res_id)
+        if table is None and missing is not None:
+            resolved = replace(resolved, reason=missing)
         if not isinstance(resolved.value, str):
             files.append(XmlFile(attribute=name, reference=written,
                                  problem=resolved.reason or f"{written} is not a file"))
@@ -106,7 +120,9 @@ def read_files(
         paths[name] = resolved.value
     members = read(sorted(set(paths.values()))) if paths else {}
     for name, path in paths.items():
-        files.append(decode_file(name, f"@0x{refs[name]:08x}", path, members.get(path)))
+        files.append(
+            decode_file(name, f"@0x{refs[name]:08x}", path, members.get(path), decode)
+        )
     return tuple(files)
 
 
@@ -146,7 +162,7 @@ def source_files(manifest_path: str, root: Element) -> tuple[XmlFile, ...]:
     return tuple(files)
 
 
-def path_resolver(table: ResourceTable | None) -> Callable[[int], str | None]:
+def path_resolver(table: Table | None) -> Callable[[int], str | None]:
     """Resource id -> file path (for ``<certificates src="@raw/...">``)."""
     def path_of(res_id: int) -> str | None:
         value = resolve(table, res_id).value
@@ -155,7 +171,7 @@ def path_resolver(table: ResourceTable | None) -> Callable[[int], str | None]:
 
 
 def model(
-    manifest: Manifest, files: tuple[XmlFile, ...], table: ResourceTable | None = None
+    manifest: Manifest, files: tuple[XmlFile, ...], table: Table | None = None
 ) -> tuple[NetworkSecurity, tuple[BackupRules, ...]]:
     """The app's ``NetworkSecurity`` and backup rules from the manifest and its files."""
     app = manifest.application

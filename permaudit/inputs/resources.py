@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Protocol
 
 from permaudit._infra.records import record, replace
 from permaudit.android.attributes import ATTRIBUTE_IDS
@@ -26,7 +27,6 @@ from permaudit.inputs.binary.arsc import (
     TYPE_REFERENCE,
     TYPE_STRING,
     Candidate,
-    ResourceTable,
 )
 from permaudit.inputs.binary.xmltree import Attribute, Element, TypedValue
 from permaudit.inputs.manifest import resolved_attributes
@@ -47,6 +47,21 @@ def normalise_locale(text: str) -> str:
         )
     language, region = match.group(1).lower(), match.group(2)
     return f"{language}-r{region.upper()}" if region else language
+
+
+class Table(Protocol):
+    """A resource table: ``arsc.ResourceTable`` (APKs) or ``respb.ProtoResourceTable``
+    (App Bundles); both decode entries and strings only when asked."""
+
+    NAME: str
+
+    def candidates(self, res_id: int) -> list[Candidate]:
+        """Every configuration's value of ``res_id``, in table order."""
+        ...
+
+    def string(self, index: int) -> str | None:
+        """The string of a ``TYPE_STRING`` value (None: a bad string)."""
+        ...
 
 
 @record
@@ -95,7 +110,7 @@ def _configs(candidates: list[Candidate]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def resolve(table: ResourceTable | None, res_id: int, locale: str | None = None) -> Resolved:
+def resolve(table: Table | None, res_id: int, locale: str | None = None) -> Resolved:
     """Resolve ``res_id`` to a string, bool, int or (xml/file) path, bounded."""
     if table is None:
         return Resolved(value=None, reason="no resources.arsc in the package")
@@ -107,7 +122,7 @@ def resolve(table: ResourceTable | None, res_id: int, locale: str | None = None)
             )
         candidates = table.candidates(current)
         if not candidates:
-            return Resolved(value=None, reason=f"no entry @0x{current:08x} in resources.arsc")
+            return Resolved(value=None, reason=f"no entry @0x{current:08x} in {table.NAME}")
         chosen = _pick(candidates, locale)
         if chosen is None:
             return Resolved(
@@ -178,7 +193,7 @@ def _wanted(tag: str) -> set[int]:
 
 
 def resolve_manifest_tree(
-    root: Element, table: ResourceTable | None, locale: str | None = None
+    root: Element, table: Table | None, locale: str | None = None
 ) -> Element:
     """``root`` with the references Android resolves (``resolved_attributes``) replaced by
     their values; what cannot be resolved stays a reference carrying the reason

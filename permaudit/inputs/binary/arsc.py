@@ -299,6 +299,8 @@ class Package:
 class ResourceTable:
     """The parsed index of a resources.arsc; values are decoded on demand."""
 
+    NAME = "resources.arsc"
+
     def __init__(self, data: bytes) -> None:
         ctype, hsize, size = _chunk(data, 0, len(data), "table")
         if ctype != RES_TABLE or hsize < 12:

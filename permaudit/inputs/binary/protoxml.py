@@ -44,6 +44,7 @@ import struct
 from typing import Any
 
 from permaudit.errors import ManifestError
+from permaudit.inputs.binary.protowire import varint
 from permaudit.inputs.binary.xmltree import (
     TYPE_ATTRIBUTE,
     TYPE_DIMENSION,
@@ -214,18 +215,6 @@ def parse_proto_xml(data: bytes) -> Element:
     return _convert(node, [0])
 
 
-def _varint(data: bytes, pos: int, end: int) -> tuple[int, int]:
-    value = shift = 0
-    while pos < end and shift < 64:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-    return -1, end  # truncated or over-long: protobuf's decoder reports it
-
-
 def _check_wire_counts(data: bytes) -> None:
     """Count XmlNode/XmlElement sub-messages on the wire; ``ManifestError`` above the caps."""
     todo = [(0, len(data), True)]  # (start, end, is an XmlNode)
@@ -233,7 +222,7 @@ def _check_wire_counts(data: bytes) -> None:
     while todo:
         pos, end, is_node = todo.pop()
         while pos < end:
-            key, pos = _varint(data, pos, end)
+            key, pos = varint(data, pos, end)
             fields += 1
             if key < 0 or fields > MAX_FIELDS:
                 if fields > MAX_FIELDS:
@@ -241,13 +230,13 @@ def _check_wire_counts(data: bytes) -> None:
                 break
             wire = key & 7
             if wire == 0:
-                _value, pos = _varint(data, pos, end)
+                _value, pos = varint(data, pos, end)
             elif wire == 1:
                 pos += 8
             elif wire == 5:
                 pos += 4
             elif wire == 2:
-                length, pos = _varint(data, pos, end)
+                length, pos = varint(data, pos, end)
                 if length < 0 or length > end - pos:
                     break
                 number = key >> 3
@@ -267,7 +256,13 @@ def _check_wire_counts(data: bytes) -> None:
 
 
 def _convert(node: Any, count: list[int], depth: int = 0) -> Element:
-    """Turn an ``XmlNode`` holding an element into ``Element`` (text nodes are dropped)."""
+    """Turn an ``XmlNode`` holding an element into ``Element``.
+
+    Text nodes are kept the way the binary XML that bundletool installs has them: aapt2's
+    ``XmlFlattener`` drops whitespace-only text nodes, so ``Element.text`` is the text
+    when the element's only other content is such whitespace (``<domain>a.org</domain>``),
+    as the AXML decoder sets it.
+    """
     if depth > MAX_DEPTH:
         raise ManifestError(f"protobuf manifest nests elements deeper than {MAX_DEPTH}")
     count[0] += 1
@@ -280,12 +275,18 @@ def _convert(node: Any, count: list[int], depth: int = 0) -> Element:
         for child in element.child
         if child.WhichOneof("node") == "element"
     )
+    texts = [
+        child.text for child in element.child
+        if child.WhichOneof("node") == "text" and child.text.strip(" \t\n\r\f\v")
+    ]
+    text = texts[0] if len(texts) == 1 and not children else None
     return Element(
         tag=element.name,
         namespace=element.namespace_uri or None,
         attributes=tuple(sorted_like_aapt2(attributes)),
         children=children,
         line=node.source.line_number or None if node.HasField("source") else None,
+        text=text,
     )
 
 

@@ -145,12 +145,12 @@ def _has_table(path: Path) -> bool:
         return False
 
 
-def _label(path: Path) -> str | None:
+def _label(path: Path, locale: str | None = None) -> str | None:
     """The label the loader puts in the model (``Manifest.label``)."""
-    return load(str(path), code=False).manifest.label
+    return load(str(path), code=False, locale=locale).manifest.label
 
 
-def test_labels_agree_with_aapt(corpus: Path) -> None:
+def test_labels_agree_with_aapt(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     compared = agreed = 0
     for oracle in sorted((corpus / "oracle").glob("*.apk.json")):
         facts = json.loads(oracle.read_text())
@@ -174,6 +174,39 @@ def test_labels_agree_with_aapt(corpus: Path) -> None:
         assert got == expected, facts["file"]
         agreed += 1
     assert compared >= 100 and agreed == compared - len(EXPLAINED)
+    with capsys.disabled():
+        print(f"\napplication-label: {agreed} of {compared} agree with aapt, "
+              f"{compared - agreed} explained ({', '.join(EXPLAINED)})")
+
+
+#: corpus APKs whose ``application-label-ru:`` differs from our ``--locale ru`` label, and why
+EXPLAINED_RU: dict[str, str] = {}
+
+
+def test_russian_labels_agree_with_aapt(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """aapt prints ``application-label-ru:`` for a table with a ``ru`` configuration of the
+    label (or any ru resource): with ``--locale ru`` our label must be that line's."""
+    compared = agreed = 0
+    for oracle in sorted((corpus / "oracle").glob("*.apk.json")):
+        facts = json.loads(oracle.read_text())
+        badging = facts.get("aapt", {}).get("badging") or {}
+        match = re.search(r"^application-label-ru:'(.*)'$", badging.get("stdout", ""), re.M)
+        if badging.get("rc") != 0 or match is None or facts["file"] in REFUSED:
+            continue
+        path = corpus / facts["file"]
+        if not _has_table(path):
+            continue
+        got = _label(path, "ru")
+        compared += 1
+        if facts["file"] in EXPLAINED_RU:
+            assert got != match.group(1), f"{facts['file']} now agrees; drop it"
+            continue
+        assert got == match.group(1), facts["file"]
+        agreed += 1
+    assert compared >= 15 and agreed == compared - len(EXPLAINED_RU)
+    with capsys.disabled():
+        print(f"\napplication-label-ru: {agreed} of {compared} agree with aapt, "
+              f"{compared - agreed} explained")
 
 
 def test_version_name_references_agree_with_aapt(corpus: Path) -> None:
