@@ -36,7 +36,7 @@ class ChangeKind(TextEnum):
     SERVER_COUNTRY_REMOVED = "server_country_removed"
     SERVER_OWNER_ADDED = "server_owner_added"
     SERVER_OWNER_REMOVED = "server_owner_removed"
-    CODE_UNREQUESTED_ADDED = "code_unrequested_added"
+    CODE_UNREQUESTED_ADDED = "unrequested_code_use"
     CODE_REFERENCE_ADDED = "code_reference_added"
     CODE_REFERENCE_REMOVED = "code_reference_removed"
     NATIVE_LIBRARY_ADDED = "native_library_added"

@@ -33,6 +33,7 @@ from permaudit.views.code import (
     REFERENCE_CHARS as REFERENCE_CHARS,
 )
 from permaudit.views.code import (
+    CODE_MARKS,
     USES_WITHOUT_ASKING,
     NativeGroup,
     capability_use,
@@ -201,7 +202,8 @@ def _reference_changes(old: Report, new: Report) -> Iterable[Change]:
         if now.verdict == USES_WITHOUT_ASKING and (was is None or was.verdict != now.verdict):
             yield Change(
                 kind=ChangeKind.CODE_UNREQUESTED_ADDED, subject=cap,
-                old=references_text(was.references) if was else None,
+                old=f"{CODE_MARKS[was.verdict][1]}: {references_text(was.references)}"
+                if was else None,
                 new=references_text(now.references), severity=Severity.MEDIUM,
             )
         elif was is None:

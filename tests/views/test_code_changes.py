@@ -113,11 +113,11 @@ def test_capabilities_referenced_in_code() -> None:
     )
     changes = code_kinds(diff(old, new))
     assert set(changes) == {
-        ("code_reference_added", "camera"), ("code_unrequested_added", "microphone"),
+        ("code_reference_added", "camera"), ("unrequested_code_use", "microphone"),
         ("code_reference_removed", "contacts"),
     }
     assert changes[("code_reference_added", "camera")].severity == Severity.LOW
-    unrequested = changes[("code_unrequested_added", "microphone")]
+    unrequested = changes[("unrequested_code_use", "microphone")]
     assert unrequested.severity == Severity.MEDIUM
     assert unrequested.new == (
         "AudioRecord, AudioRecord.startRecording, MediaRecorder and 1 more"
@@ -131,7 +131,8 @@ def test_stopping_to_ask_while_the_code_still_calls_is_unrequested_appearing() -
                            capabilities=[hit("camera", "CAMERA")]), apis=api)
     new = with_code(report("com.example"), apis=api)
     changes = code_kinds(diff(old, new))
-    assert changes[("code_unrequested_added", "camera")].old == "Camera.open"
+    assert changes[("unrequested_code_use", "camera")].old == (
+        "requested and referenced: Camera.open")
 
 
 def test_native_libraries_by_file_name() -> None:
