@@ -30,9 +30,6 @@ from permaudit.model import Report, Severity
 from permaudit.model.code import CodeEvidence, TrackerHit
 from permaudit.views.changes import Change, ChangeKind
 from permaudit.views.code import (
-    REFERENCE_CHARS as REFERENCE_CHARS,
-)
-from permaudit.views.code import (
     CODE_MARKS,
     USES_WITHOUT_ASKING,
     NativeGroup,
@@ -43,6 +40,9 @@ from permaudit.views.code import (
     short_api,
     size_text,
     tracker_maker,
+)
+from permaudit.views.code import (
+    REFERENCE_CHARS as REFERENCE_CHARS,
 )
 
 #: Tracker categories (Exodus's) whose addition is ``high``.

@@ -6,9 +6,8 @@ documents are unchanged. Field meanings: docs/code-evidence.md.
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Sequence
+from typing import Any
 
 from permaudit.model.code import CodeEvidence, NativeLibrary
 
