@@ -182,52 +182,60 @@ def code_evidence(report: Report) -> list[str]:
 # --- side by side ---------------------------------------------------------------------------
 
 
-def _cell(column: CodeColumn, texts: Sequence[str], none: str, label: str) -> str:
+def _cell(column: CodeColumn, texts: Sequence[str], none: str) -> str:
     if not column.read:
         body = f'<span class="meta">{NOT_READ}</span>'
     elif texts:
-        body = "".join(f"<span class=\"item\">{esc(t)}</span>" for t in texts)
+        body = "".join(f'<span class="item">{esc(t)}</span>' for t in texts)
     else:
         body = f'<span class="meta">{esc(none)}</span>'
-    return f'<td data-label="{esc(label)}">{body}</td>'
+    return f"<td>{body}</td>"
 
 
-def code_rows(columns: Sequence[CodeColumn]) -> list[tuple[str, list[str]]]:
-    """The rows of a side-by-side code table: ``(title, cells)`` with one cell per app."""
-    native = [tuple(f"{cut(g.name, 60)} ({', '.join(g.abis)}; {size_text(g.size)})"
-                    for g in c.native) for c in columns]
+def code_rows(columns: Sequence[CodeColumn]) -> list[tuple[str, list[tuple[str, ...]], str]]:
+    """The rows of a side-by-side code table: ``(title, texts per app, text for none)``."""
     return [
-        ("trackers", [_cell(c, [t.text for t in c.trackers], "none found", "trackers")
-                      for c in columns]),
-        ("servers of", [_cell(c, c.owners_text, "none named", "servers of") for c in columns]),
-        ("server countries", [_cell(c, c.countries, "none known", "countries")
-                              for c in columns]),
-        ("used, not requested", [_cell(c, c.unrequested, "none", "used, not requested")
-                                 for c in columns]),
-        ("native libraries", [_cell(c, n, "none", "native libraries")
-                              for c, n in zip(columns, native, strict=True)]),
+        ("trackers", [tuple(t.text for t in c.trackers) for c in columns], "none found"),
+        ("servers of", [c.owners_text for c in columns], "none named"),
+        ("server countries", [c.countries for c in columns], "none known"),
+        ("code uses, not requested", [c.unrequested for c in columns], "none"),
+        ("native libraries", [tuple(f"{cut(g.name, 60)} ({', '.join(g.abis)}; "
+                                    f"{size_text(g.size)})" for g in c.native)
+                              for c in columns], "none"),
     ]
+
+
+def _change_cell(old: tuple[str, ...], new: tuple[str, ...]) -> str:
+    """What the new build adds (+) and drops (-) in one row, in words; ``same`` otherwise."""
+    added = [t for t in new if t not in old]
+    dropped = [t for t in old if t not in new]
+    if not added and not dropped:
+        return '<td class="same">same</td>'
+    items = [f'<span class="item"><span class="chg" aria-hidden="true">+</span> '
+             f"added: {esc(t)}</span>" for t in added]
+    items += [f'<span class="item"><span class="chg" aria-hidden="true">-</span> '
+              f"removed: {esc(t)}</span>" for t in dropped]
+    css = "chg-gained" if added else "chg-dropped"
+    return f'<td class="{css}">{"".join(items)}</td>'
 
 
 def code_table(apps: Sequence[AppColumn], columns: Sequence[CodeColumn],
                prefixes: Sequence[str] = (), *, mark_changes: bool = False) -> list[str]:
     """Trackers, server owners and countries, unrequested use and native libraries per app.
 
-    ``mark_changes`` (the diff page): rows whose cells differ are marked like the matrix's.
+    ``mark_changes`` (the diff page, two columns): rows that differ are marked like the
+    matrix's, and the last column says what the new build added and removed.
     """
     rows = []
-    for title, cells in code_rows(columns):
-        changed = mark_changes and len(set(cells)) > 1
-        css = ' class="changed"' if changed else ""
-        mark = ""
-        if mark_changes:
-            mark = ('<td class="chg-changed"><span class="chg" aria-hidden="true">~</span> '
-                    "differs</td>" if changed else '<td class="same">same</td>')
-        rows.append(f"<tr{css}>{row_header(title)}{''.join(cells)}{mark}</tr>")
+    for title, texts, none in code_rows(columns):
+        cells = "".join(_cell(c, t, none) for c, t in zip(columns, texts, strict=True))
+        mark = _change_cell(texts[0], texts[-1]) if mark_changes else ""
+        css = ' class="changed"' if mark_changes and texts[0] != texts[-1] else ""
+        rows.append(f"<tr{css}>{row_header(title)}{cells}{mark}</tr>")
     names = prefixes or [""] * len(apps)
-    headers = [th_col("in the code"), *(app_header(a, p) for a, p in zip(apps, names,
-                                                                           strict=True))]
+    headers = [th_col("in the code"),
+               *(app_header(a, p) for a, p in zip(apps, names, strict=True))]
     if mark_changes:
-        headers.append(th_col("change"))
-    cols = ("c-cap", *("c-side" for _ in apps), "c-chg") if mark_changes else ()
+        headers.append(th_col("what changed"))
+    cols = ("c-cap", *("c-side" for _ in apps), "c-codechg") if mark_changes else ()
     return table(headers, rows, css="matrix codes", cols=cols)

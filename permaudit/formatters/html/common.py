@@ -73,6 +73,7 @@ table.matrix td { vertical-align: middle; font-weight: 600; }
 table.matrix td .sub { font-weight: 400; }
 table.matrix tfoot th, table.matrix tfoot td { border-top: 2px solid var(--fg); }
 table.matrix col.c-chg { width: 8.5em; }
+table.matrix col.c-codechg { width: 28%; }
 table.matrix.one { max-width: 48em; }
 td.same { color: var(--muted); font-weight: 400; }
 td .codemark { display: block; margin-top: 3px; font-weight: 400; font-size: .85em; }

@@ -101,7 +101,7 @@ def _code(comparison: Comparison) -> list[str]:
         *md_table(
             ["in the code", *_app_headers(comparison)],
             [["trackers", *trackers], ["servers of", *servers],
-             ["server countries", *countries], ["used, not requested", *unasked],
+             ["server countries", *countries], ["code uses, not requested", *unasked],
              ["native libraries", *native]],
         ),
         "",

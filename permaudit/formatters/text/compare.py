@@ -137,7 +137,7 @@ def _code_block(comparison: Comparison, width: int) -> list[str]:
         ([Cell("trackers")], [Cell(t) for t in trackers]),
         ([Cell("servers of")], [Cell(s) for s in servers]),
         ([Cell("server countries")], [Cell(s) for s in countries]),
-        ([Cell("used, not requested")], [Cell(s) for s in unasked]),
+        ([Cell("code uses, not requested")], [Cell(s) for s in unasked]),
         ([Cell("native libraries")], [Cell(s) for s in native]),
     ]
     return matrix(["in the code"], _columns(comparison), rows, width, grid=True,
