@@ -86,6 +86,8 @@ class DiffRequest:
     output: Path | None = None
     recursive: bool = False
     locale: str | None = None
+    #: Read and compare the DEX files; ``--no-code`` turns it off (and the diff says so).
+    code: bool = True
 
 
 @record
@@ -270,9 +272,11 @@ def run_compare(request: CompareRequest) -> int:
     return report_failures(failures)
 
 
-def _one_app(path: str, role: str, *, recursive: bool, locale: str | None = None) -> App:
+def _one_app(
+    path: str, role: str, *, recursive: bool, locale: str | None = None, code: bool = True
+) -> App:
     """The single app ``path`` stands for; a directory of several apps is a usage error."""
-    apps = load_apps([path], recursive=recursive, locale=locale)
+    apps = load_apps([path], recursive=recursive, locale=locale, code=code)
     if len(apps) != 1:
         raise UsageError(
             f"{role} must be one app (an APK, a bundle or a set of splits); "
@@ -287,11 +291,14 @@ def run_diff(request: DiffRequest) -> int:
     from permaudit.views.diff import diff
 
     apps = [
-        _one_app(request.old, "OLD", recursive=request.recursive, locale=request.locale),
-        _one_app(request.new, "NEW", recursive=request.recursive, locale=request.locale),
+        _one_app(request.old, "OLD", recursive=request.recursive, locale=request.locale,
+                 code=request.code),
+        _one_app(request.new, "NEW", recursive=request.recursive, locale=request.locale,
+                 code=request.code),
     ]
     scanned = analyse(apps, load_rules(request.rules_files), request.device_sdk)
-    result = diff(*scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version)
+    result = diff(*scanned.reports, ruleset=scanned.ruleset, tool_version=scanned.tool_version,
+                  code=request.code)
     if not result.same_package:
         diagnostic(
             f"permaudit: warning: {request.old} is {result.old.package} but {request.new} is "

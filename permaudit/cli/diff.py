@@ -8,6 +8,7 @@ import click
 
 from permaudit.app import DiffRequest, run_diff
 from permaudit.cli.options import (
+    code_option,
     device_sdk_option,
     format_option,
     locale_option,
@@ -29,6 +30,7 @@ from permaudit.formatters import DIFF_FORMATS
 @rules_option
 @output_option
 @locale_option
+@code_option
 def diff(
     old: str,
     new: str,
@@ -38,18 +40,20 @@ def diff(
     rules_files: tuple[Path, ...],
     output: Path | None,
     locale: str | None,
+    no_code: bool,
 ) -> int:
     """Show what changed from build OLD to build NEW of one app.
 
     Permissions and capabilities gained or lost, maxSdkVersion and element changes,
     implied permissions, exported components, application flags and SDK levels;
-    each change with a severity from the ruleset, worst first.
+    trackers, server owners and countries, API use and native libraries in the
+    code (unless --no-code); each change with a severity, worst first.
     """
     fmt, note = picked_format(fmt, output, DIFF_FORMATS)
     code = run_diff(
         DiffRequest(
             old=old, new=new, fmt=fmt, device_sdk=device_sdk, rules_files=rules_files,
-            output=output, recursive=recursive, locale=locale,
+            output=output, recursive=recursive, locale=locale, code=not no_code,
         )
     )
     say_picked(note)

@@ -172,6 +172,14 @@ def change_subject(change: Change) -> str:
     return short_permission(change.subject)
 
 
+def no_changes_text(diff: Diff) -> str:
+    """What the diff compared when it found no change (the code only when it was compared)."""
+    if diff.code_compared:
+        return ("No changes in permissions, capabilities, components, flags, SDK levels or "
+                "the code's trackers, servers, API use and native libraries.")
+    return "No changes in permissions, capabilities, components, flags or SDK levels."
+
+
 def change_counts(diff: Diff) -> str:
     """``2 high, 1 info``: how many changes of each severity, worst first."""
     counts = Counter(change.severity for change in diff.changes)

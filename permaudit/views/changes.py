@@ -30,6 +30,17 @@ class ChangeKind(TextEnum):
     FLAG_CHANGED = "flag_changed"
     TARGET_SDK_CHANGED = "target_sdk_changed"
     MIN_SDK_CHANGED = "min_sdk_changed"
+    TRACKER_ADDED = "tracker_added"
+    TRACKER_REMOVED = "tracker_removed"
+    SERVER_COUNTRY_ADDED = "server_country_added"
+    SERVER_COUNTRY_REMOVED = "server_country_removed"
+    SERVER_OWNER_ADDED = "server_owner_added"
+    SERVER_OWNER_REMOVED = "server_owner_removed"
+    CODE_UNREQUESTED_ADDED = "unrequested_code_use"
+    CODE_REFERENCE_ADDED = "code_reference_added"
+    CODE_REFERENCE_REMOVED = "code_reference_removed"
+    NATIVE_LIBRARY_ADDED = "native_library_added"
+    NATIVE_LIBRARY_REMOVED = "native_library_removed"
     FINDING_ADDED = "finding_added"
     FINDING_RESOLVED = "finding_resolved"
 
@@ -70,6 +81,24 @@ CHANGE_KINDS: dict[ChangeKind, str] = {
     ),
     ChangeKind.TARGET_SDK_CHANGED: "subject: targetSdkVersion; old/new: API level",
     ChangeKind.MIN_SDK_CHANGED: "subject: minSdkVersion; old/new: API level",
+    ChangeKind.TRACKER_ADDED: (
+        "subject: tracker name; new: 'categories; by maker; ships packages' (views.code_changes)"
+    ),
+    ChangeKind.TRACKER_REMOVED: "subject: tracker name; old: as for tracker_added",
+    ChangeKind.SERVER_COUNTRY_ADDED: (
+        "subject: country name; new: 'servers of owner, ...' (owners based there)"
+    ),
+    ChangeKind.SERVER_COUNTRY_REMOVED: "subject: country name; old: 'servers of owner, ...'",
+    ChangeKind.SERVER_OWNER_ADDED: "subject: owner name; new: 'country: domain, ...'",
+    ChangeKind.SERVER_OWNER_REMOVED: "subject: owner name; old: 'country: domain, ...'",
+    ChangeKind.CODE_UNREQUESTED_ADDED: (
+        "subject: capability id; old: API references before (None: none); new: API "
+        "references the code now makes without the manifest asking"
+    ),
+    ChangeKind.CODE_REFERENCE_ADDED: "subject: capability id; new: API references (first few)",
+    ChangeKind.CODE_REFERENCE_REMOVED: "subject: capability id; old: API references",
+    ChangeKind.NATIVE_LIBRARY_ADDED: "subject: lib*.so file name; new: 'ABIs; size'",
+    ChangeKind.NATIVE_LIBRARY_REMOVED: "subject: lib*.so file name; old: 'ABIs; size'",
     ChangeKind.FINDING_ADDED: "subject: the finding's subject; new: 'rule: title'",
     ChangeKind.FINDING_RESOLVED: "subject: the finding's subject; old: 'rule: title'",
 }
@@ -96,13 +125,31 @@ class Change:
 GAINED_KINDS = frozenset((
     ChangeKind.CAPABILITY_GAINED, ChangeKind.PERMISSION_ADDED, ChangeKind.IMPLIED_ADDED,
     ChangeKind.PERMISSION_MAX_SDK_WIDENED, ChangeKind.COMPONENT_EXPORTED_ADDED,
-    ChangeKind.COMPONENT_UNPROTECTED, ChangeKind.FINDING_ADDED,
+    ChangeKind.COMPONENT_UNPROTECTED, ChangeKind.FINDING_ADDED, ChangeKind.TRACKER_ADDED,
+    ChangeKind.SERVER_COUNTRY_ADDED, ChangeKind.SERVER_OWNER_ADDED,
+    ChangeKind.CODE_UNREQUESTED_ADDED, ChangeKind.CODE_REFERENCE_ADDED,
+    ChangeKind.NATIVE_LIBRARY_ADDED,
 ))
 #: Change kinds that take something away in the new build: ``dropped``.
 DROPPED_KINDS = frozenset((
     ChangeKind.CAPABILITY_LOST, ChangeKind.PERMISSION_REMOVED, ChangeKind.IMPLIED_REMOVED,
     ChangeKind.PERMISSION_MAX_SDK_NARROWED, ChangeKind.COMPONENT_EXPORTED_REMOVED,
-    ChangeKind.COMPONENT_PROTECTED, ChangeKind.FINDING_RESOLVED,
+    ChangeKind.COMPONENT_PROTECTED, ChangeKind.FINDING_RESOLVED, ChangeKind.TRACKER_REMOVED,
+    ChangeKind.SERVER_COUNTRY_REMOVED, ChangeKind.SERVER_OWNER_REMOVED,
+    ChangeKind.CODE_REFERENCE_REMOVED, ChangeKind.NATIVE_LIBRARY_REMOVED,
+))
+#: Change kinds about the app's code (``views.code_changes``).
+CODE_KINDS = frozenset((
+    ChangeKind.TRACKER_ADDED, ChangeKind.TRACKER_REMOVED, ChangeKind.SERVER_COUNTRY_ADDED,
+    ChangeKind.SERVER_COUNTRY_REMOVED, ChangeKind.SERVER_OWNER_ADDED,
+    ChangeKind.SERVER_OWNER_REMOVED, ChangeKind.CODE_UNREQUESTED_ADDED,
+    ChangeKind.CODE_REFERENCE_ADDED, ChangeKind.CODE_REFERENCE_REMOVED,
+    ChangeKind.NATIVE_LIBRARY_ADDED, ChangeKind.NATIVE_LIBRARY_REMOVED,
+))
+#: Change kinds whose subject is a capability id (shown by its title where known).
+CAPABILITY_SUBJECT_KINDS = frozenset((
+    ChangeKind.CODE_UNREQUESTED_ADDED, ChangeKind.CODE_REFERENCE_ADDED,
+    ChangeKind.CODE_REFERENCE_REMOVED,
 ))
 CAPABILITY_KINDS = frozenset((
     ChangeKind.CAPABILITY_GAINED, ChangeKind.CAPABILITY_LOST,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from permaudit._infra.records import record
 from permaudit.model import Report
-from permaudit.model.code import CodeEvidence, HostHit, TrackerHit
+from permaudit.model.code import CodeEvidence, HostHit, NativeLibrary, TrackerHit
 
 #: The app reaches the capability and its code references an API for it.
 ASKS_AND_USES = "asks, code uses"
@@ -23,6 +23,65 @@ ASKS_NO_CODE = "asks, no code seen"
 USES_WITHOUT_ASKING = "code uses without asking"
 #: The code references an API no permission gates (e.g. the clipboard).
 USES_NO_PERMISSION = "code uses (no permission needed)"
+
+#: The code looks at the capability (the API table covers it), but the app neither reaches it
+#: nor references its APIs (compare and diff cells only; ``capability_use`` leaves it out).
+NEITHER = "neither asks nor code uses"
+
+#: Each verdict's mark and short words in a matrix cell, in legend order.
+CODE_MARKS: dict[str, tuple[str, str]] = {
+    ASKS_AND_USES: ("✓", "requested and referenced"),
+    ASKS_NO_CODE: ("?", "requested, no reference found"),
+    USES_WITHOUT_ASKING: ("!", "referenced, not requested"),
+    USES_NO_PERMISSION: ("*", "referenced, no permission needed"),
+    NEITHER: ("·", "neither"),
+}
+#: What each mark means, in plain words, for the legend under a matrix.
+CODE_MARK_MEANINGS: dict[str, str] = {
+    ASKS_AND_USES: "the manifest asks for it and the code references its APIs",
+    ASKS_NO_CODE: "the manifest asks for it, but no API reference was found (reflection or "
+                  "native code may still use it)",
+    USES_WITHOUT_ASKING: "the code references its APIs, but the manifest does not ask (the "
+                         "call fails, or the access comes from elsewhere)",
+    USES_NO_PERMISSION: "the code references an API no permission guards (e.g. the clipboard)",
+    NEITHER: "neither asked for nor referenced",
+}
+
+
+def code_mark(verdict: str | None) -> str:
+    """``✓ requested and referenced`` for a verdict; empty for ``None`` (code not read)."""
+    if verdict is None:
+        return ""
+    mark, words = CODE_MARKS.get(verdict, ("", verdict))
+    return f"{mark} {words}".strip()
+
+
+def code_legend() -> tuple[str, ...]:
+    """``✓ requested and referenced: the manifest asks ...`` per mark, in legend order."""
+    return tuple(
+        f"{CODE_MARKS[v][0]} {CODE_MARKS[v][1]}: {meaning}"
+        for v, meaning in CODE_MARK_MEANINGS.items()
+    )
+
+
+def read_code(report: Report) -> bool:
+    """Whether ``report``'s code was read and matched (not ``--no-code``, some DEX read)."""
+    evidence = report.code_evidence
+    return evidence is not None and bool(
+        evidence.trackers or evidence.hosts or evidence.checked_capabilities
+    )
+
+
+def cell_verdicts(report: Report) -> dict[str, str]:
+    """Capability -> verdict for a matrix: ``capability_use`` plus ``NEITHER`` for the
+    capabilities the API table checks that the app neither reaches nor references; empty
+    when the code was not read."""
+    if not read_code(report) or report.code_evidence is None:
+        return {}
+    verdicts = dict.fromkeys(report.code_evidence.checked_capabilities, NEITHER)
+    verdicts.update({u.capability: u.verdict for u in capability_use(report)})
+    return verdicts
+
 
 #: Owner text for domains and SDKs the owner table does not know.
 UNKNOWN_OWNER = "unknown owner"
@@ -166,6 +225,50 @@ class TrackerEntry:
 
 
 @record
+class NativeGroup:
+    """One native library (``libfoo.so``) with the ABIs it ships for."""
+
+    name: str
+    abis: tuple[str, ...]
+    #: Bytes of the largest copy.
+    size: int
+    #: Archive paths of every copy, sorted.
+    paths: tuple[str, ...]
+
+
+def native_groups(libraries: Sequence[NativeLibrary]) -> tuple[NativeGroup, ...]:
+    """``lib/<abi>/libfoo.so`` entries grouped by file name, sorted by name."""
+    names: dict[str, list[NativeLibrary]] = {}
+    for lib in libraries:
+        names.setdefault(lib.path.rsplit("/", 1)[-1], []).append(lib)
+    return tuple(
+        NativeGroup(
+            name=name, abis=tuple(sorted({lib.abi for lib in copies})),
+            size=max(lib.size for lib in copies), paths=tuple(sorted(lib.path for lib in copies)),
+        )
+        for name, copies in sorted(names.items())
+    )
+
+
+def size_text(size: int) -> str:
+    """``812 B``, ``4.0 KiB``, ``1.2 MiB``."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+#: Longest reference (a URI from the string pool can be 4 KiB) a human format shows.
+REFERENCE_CHARS = 120
+
+
+def cut(text: str, limit: int = REFERENCE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (long URIs from the strings)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@record
 class CodeColumn:
     """One app's code evidence in a compare: trackers, server owners, capability use."""
 
@@ -175,6 +278,19 @@ class CodeColumn:
     servers: tuple[OwnerServers, ...] = ()
     uses: tuple[CapabilityUse, ...] = ()
     notes: tuple[str, ...] = ()
+    #: Native libraries by file name, with their ABIs.
+    native: tuple[NativeGroup, ...] = ()
+
+    @property
+    def unrequested(self) -> tuple[str, ...]:
+        """Capabilities the code references without the manifest asking (their titles)."""
+        return tuple(u.title for u in self.uses if u.verdict == USES_WITHOUT_ASKING)
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Countries of the known server owners, by name, sorted."""
+        return tuple(sorted({country_name(g.country) for g in self.servers
+                             if g.owner is not None and g.country is not None}))
 
     @property
     def owners_text(self) -> tuple[str, ...]:
@@ -191,8 +307,9 @@ def code_column(report: Report) -> CodeColumn:
     evidence = report.code_evidence
     if evidence is None:
         return CodeColumn(read=False)
+    code = report.app.code
     return CodeColumn(
-        read=bool(evidence.trackers or evidence.hosts or evidence.checked_capabilities),
+        read=read_code(report),
         trackers=tuple(
             TrackerEntry(
                 name=t.name, maker=tracker_maker(t), categories=t.categories, strength=t.strength
@@ -202,6 +319,7 @@ def code_column(report: Report) -> CodeColumn:
         servers=servers_by_owner(evidence),
         uses=capability_use(report),
         notes=evidence.notes,
+        native=native_groups(code.native_libraries) if code is not None else (),
     )
 
 

@@ -23,7 +23,7 @@ from permaudit.model import (
     Severity,
 )
 from permaudit.version import __version__
-from permaudit.views.code import CodeColumn, capability_use, code_columns
+from permaudit.views.code import CodeColumn, cell_verdicts, code_columns
 from permaudit.views.columns import AppColumn as AppColumn
 from permaudit.views.columns import app_columns as app_columns
 from permaudit.views.columns import signer_summary as signer_summary
@@ -274,7 +274,7 @@ def _capability_rows(
     reports: Sequence[Report], titles: dict[str, str]
 ) -> tuple[CapabilityRow, ...]:
     by_app = [{hit.id: hit for hit in r.capabilities} for r in reports]
-    uses = [{u.capability: u.verdict for u in capability_use(r)} for r in reports]
+    uses = [cell_verdicts(r) for r in reports]
     rows = []
     for cap in sorted(titles, key=capability_sort_key):
         cells = tuple(

@@ -28,6 +28,7 @@ from permaudit.views.changes import KIND_ORDER
 from permaudit.views.changes import Change as Change
 from permaudit.views.changes import ChangeKind as ChangeKind
 from permaudit.views.changes import Value as Value
+from permaudit.views.code_changes import code_changes, code_comparison
 from permaudit.views.compare import AppColumn, app_columns, capability_sort_key, level_text
 
 
@@ -43,6 +44,10 @@ class Diff:
     old: AppColumn
     new: AppColumn
     changes: tuple[Change, ...]
+    #: Whether the two builds' code was compared (both read); when not, ``code_note`` says
+    #: why, and no code change is listed (``views.code_changes``).
+    code_compared: bool = False
+    code_note: str | None = None
 
     @property
     def same_package(self) -> bool:
@@ -56,8 +61,12 @@ def diff(
     *,
     ruleset: RulesetInfo | None = None,
     tool_version: str = __version__,
+    code: bool = True,
 ) -> Diff:
-    """Everything that changed from ``old`` to ``new``; both must describe one device level."""
+    """Everything that changed from ``old`` to ``new``; both must describe one device level.
+
+    ``code=False`` (``--no-code``) leaves the code out and says so in ``Diff.code_note``.
+    """
     if old.device_sdk != new.device_sdk:
         raise PermauditError(
             f"cannot diff reports made for different device levels "
@@ -71,6 +80,9 @@ def diff(
         *_flag_changes(old, new),
         *_sdk_changes(old, new),
     ]
+    compared = code_comparison(old, new, read=code)
+    if compared.compared:
+        draft.extend(code_changes(old, new))
     draft.extend(_finding_changes(old, new, {c.subject for c in draft}))
     columns = app_columns((old, new))
     return Diff(
@@ -82,6 +94,8 @@ def diff(
         old=columns[0],
         new=columns[1],
         changes=tuple(sorted(draft, key=change_sort_key)),
+        code_compared=compared.compared,
+        code_note=compared.note,
     )
 
 

@@ -20,10 +20,12 @@ from conftest import FIXTURES, REPO, TESTS
 from permaudit.formatters import COMPARE_FORMATS, DIFF_FORMATS, renderer
 from permaudit.formatters.json.report import SCHEMA_VERSION
 from permaudit.model import Application, Component, RulesetInfo, Severity
-from permaudit.views.changes import CAPABILITY_KINDS
+from permaudit.model.code import ApiEvidence, NativeLibrary
+from permaudit.views.changes import CAPABILITY_KINDS, CAPABILITY_SUBJECT_KINDS
 from permaudit.views.compare import Comparison, compare
 from permaudit.views.diff import CHANGE_KINDS, Diff, diff
 from permaudit.views.reach import REACH_LEVELS
+from tests.views.test_code_changes import host, tracker, with_code
 from tests.views.test_compare import P, finding, hit, messenger_reports, perm, report
 
 GOLDEN = TESTS / "golden"
@@ -77,6 +79,22 @@ def hand_diff() -> Diff:
         ],
         score=61,
         level="high",
+    )
+    old = with_code(
+        old, trackers=(tracker("10", "CrashKit", "Crash reporting"),),
+        hosts=(host("example.com", "Example Corp", "US"),),
+        apis=(ApiEvidence(capability="sms", references=("content://sms",)),),
+    )
+    new = with_code(
+        new, trackers=(tracker("11", "AdNet", "Advertisement"),),
+        hosts=(host("example.com", "Example Corp", "US"), host("vk.com", "VK", "RU")),
+        apis=(
+            ApiEvidence(capability="camera", references=("android.hardware.Camera.open",)),
+            ApiEvidence(capability="microphone",
+                        references=("android.media.AudioRecord.startRecording",)),
+            ApiEvidence(capability="sms", references=("content://sms",)),
+        ),
+        libs=(NativeLibrary(path="lib/arm64-v8a/libvoip.so", abi="arm64-v8a", size=812_000),),
     )
     return diff(old, new, ruleset=RULESET, tool_version=VERSION)
 
@@ -197,8 +215,9 @@ def test_every_diff_format_lists_every_change(fmt: str) -> None:
     if fmt == "html":
         text = "".join(parse(text).text)  # <wbr> break opportunities split names
     for change in result.changes:
-        if fmt == "html" and change.kind in CAPABILITY_KINDS:
-            assert titles[change.subject] in text  # the HTML page names capabilities by title
+        if fmt == "html" and change.kind in CAPABILITY_KINDS | CAPABILITY_SUBJECT_KINDS:
+            # The HTML page names capabilities by title (the id when no report reaches it).
+            assert titles.get(change.subject, change.subject) in text
         else:
             assert change.subject.removeprefix(P) in text
 

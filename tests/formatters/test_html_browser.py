@@ -37,7 +37,7 @@ PAGES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "diff": (
         ["diff", "fixtures/apk/max-25.8.1.apk", "fixtures/apk/max-26.19.2.apk"],
-        ["summary", "builds", "matrix", "changes"],
+        ["summary", "builds", "matrix", "code", "changes"],
     ),
     "scan": (["scan", "fixtures/apk/max-26.19.2.apk"], OVERVIEW),
 }
@@ -112,7 +112,7 @@ def test_matrix_and_changes_fit_without_their_own_scroll_box(
 ) -> None:
     for name in ("compare", "diff"):
         boxed = browser.render(pages[name].as_uri(), width, 800).measures["scrolling"]
-        assert not [b for b in boxed if b in ("matrix", "changes")], (name, boxed)
+        assert not [b for b in boxed if b in ("matrix", "code", "changes")], (name, boxed)
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))

@@ -18,6 +18,7 @@ from permaudit.model import (
     Component,
     Severity,
 )
+from permaudit.views.changes import CODE_KINDS
 from permaudit.views.diff import CHANGE_KINDS, Change, Diff, diff
 from tests.views.test_compare import P, finding, hit, perm, report
 
@@ -486,3 +487,23 @@ def test_cli_diff_needs_two_inputs(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _run(capsys, "diff", "only-one.apk")
     assert (code, out) == (2, "")
     assert "Missing argument 'NEW'" in err
+
+
+@needs_engine
+def test_cli_diff_compares_code_and_no_code_says_it_did_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old, new = _fixture("max-25.8.1.apk"), _fixture("max-26.19.2.apk")
+    code, out, err = _run(capsys, "diff", "-f", "json", old, new)
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert (document["code_compared"], document["code_note"]) == (True, None)
+    # One DEX in both builds; 26.19.2 drops GET_ACCOUNTS while its code still lists accounts.
+    assert ("unrequested_code_use", "accounts") in {
+        (c["kind"], c["subject"]) for c in document["changes"]}
+    code, out, err = _run(capsys, "diff", "-f", "json", "--no-code", old, new)
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert document["code_compared"] is False
+    assert document["code_note"] == "Code not compared: the diff was run with --no-code."
+    assert not [c for c in document["changes"] if c["kind"] in CODE_KINDS]

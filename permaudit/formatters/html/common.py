@@ -74,8 +74,13 @@ table.matrix td { vertical-align: middle; font-weight: 600; }
 table.matrix td .sub { font-weight: 400; }
 table.matrix tfoot th, table.matrix tfoot td { border-top: 2px solid var(--fg); }
 table.matrix col.c-chg { width: 8.5em; }
+table.matrix col.c-codechg { width: 28%; }
 table.matrix.one { max-width: 48em; }
 td.same { color: var(--muted); font-weight: 400; }
+td .codemark { display: block; margin-top: 3px; font-weight: 400; font-size: .85em; }
+td .codemark.warn { font-weight: 700; }
+td .item { display: block; }
+ul.codelegend { margin: 0 0 12px; padding-left: 1.2em; }
 dl.legend { display: grid; grid-template-columns: max-content 1fr; gap: 4px 10px;
   margin: 8px 0 12px; font-size: .92em; }
 dl.legend dt { padding: 2px 8px; border: 1px solid var(--line); border-radius: 3px;
@@ -389,58 +394,3 @@ def signer_table(reports: Sequence[Report], labels: Sequence[str]) -> list[str]:
             for r in signer_rows(report, label)]
     headers = [th_col(h) for h in ("app", "scheme", "certificate", "SHA-256", "valid")]
     return table(headers, rows, css="full stack")
-
-
-#: Domains without a known owner listed on a page (an app's strings can name thousands).
-UNKNOWN_DOMAINS_SHOWN = 200
-
-
-def code_evidence(report: Report) -> list[str]:
-    """Tracker SDKs and the servers the app's code names, or why there are none."""
-    evidence = report.code_evidence
-    if evidence is None:
-        return ['<p class="meta">The code was not searched (a manifest, or a run with '
-                "<code>--no-code</code>).</p>"]
-    lines = []
-    if evidence.trackers:
-        items = "".join(
-            f"<li><strong>{esc(t.name)}</strong> ({esc(', '.join(t.categories) or 'tracker')})"
-            f'<span class="sub">matched {esc(", ".join(t.packages))}; '
-            f"{t.class_count} classes, {esc(t.strength)}</span></li>"
-            for t in evidence.trackers
-        )
-        lines.append(f"<p>Tracker SDKs in the code:</p><ul>{items}</ul>")
-    else:
-        lines.append("<p>No known tracker SDK in the code.</p>")
-    owned = [h for h in evidence.hosts if h.owner]
-    unknown = [h.domain for h in evidence.hosts if not h.owner]
-    if owned:
-        rows = [
-            "<tr>"
-            f'<th scope="row" data-label="domain"><code>{breakable(h.domain)}</code></th>'
-            f'<td data-label="owner">{esc(h.owner)}</td>'
-            f'<td data-label="country">{esc(h.country or "-")}</td>'
-            f'<td data-label="hosts">{", ".join(f"<code>{breakable(n)}</code>" for n in h.hosts)}'
-            "</td></tr>"
-            for h in owned
-        ]
-        headers = [th_col(h) for h in ("domain", "owner", "country", "host names")]
-        plural = "" if len(owned) == 1 else "s"
-        lines.append(
-            f"<p>Servers of a known owner that the code names ({len(owned)} domain{plural}):</p>"
-        )
-        lines.extend(table(headers, rows, css="full stack"))
-    if unknown:
-        shown = unknown[:UNKNOWN_DOMAINS_SHOWN]
-        more = len(unknown) - len(shown)
-        tail = f" … and {more} more (the JSON report lists every one)" if more else ""
-        lines.append(
-            f"<details><summary>{len(unknown)} other domains, without a known owner"
-            f"</summary><p>{', '.join(f'<code>{breakable(d)}</code>' for d in shown)}"
-            f"{esc(tail)}</p></details>"
-        )
-    if not evidence.hosts:
-        lines.append("<p>No server names in the code.</p>")
-    lines.extend(f'<p class="note">{esc(n)}</p>' for n in evidence.notes)
-    return lines
-

@@ -13,9 +13,11 @@ from permaudit.formatters.compare_rows import (
     change_label,
     change_subject,
     column_header,
+    no_changes_text,
     ruleset_text,
     value_text,
 )
+from permaudit.formatters.html.code import code_legend_html, code_table, with_code_mark
 from permaudit.formatters.html.common import (
     app_header,
     app_title,
@@ -34,7 +36,8 @@ from permaudit.formatters.html.common import (
     toc,
 )
 from permaudit.model import AppIcon, Report, sdk_text
-from permaudit.views.changes import CAPABILITY_KINDS, direction
+from permaudit.views.changes import CAPABILITY_KINDS, CAPABILITY_SUBJECT_KINDS, direction
+from permaudit.views.code import cell_verdicts, code_column
 from permaudit.views.compare import NOT_REACHED, capability_cell, capability_sort_key
 from permaudit.views.diff import Change, Diff
 from permaudit.views.summary import summary_sentences
@@ -92,16 +95,19 @@ def _sides(diff: Diff) -> list[str]:
 def _matrix(diff: Diff) -> list[str]:
     old = {hit.id: hit for hit in diff.old_report.capabilities}
     new = {hit.id: hit for hit in diff.new_report.capabilities}
+    # Code marks only when the code was compared: one side's "not read" is no change.
+    old_code = cell_verdicts(diff.old_report) if diff.code_compared else {}
+    new_code = cell_verdicts(diff.new_report) if diff.code_compared else {}
     rows = []
     for cap in sorted(old.keys() | new.keys(), key=capability_sort_key):
         title = (new.get(cap) or old[cap]).title
-        was = capability_cell(diff.old_report, old.get(cap))
-        now = capability_cell(diff.new_report, new.get(cap))
+        was = capability_cell(diff.old_report, old.get(cap), old_code.get(cap))
+        now = capability_cell(diff.new_report, new.get(cap), new_code.get(cap))
         if was.level == NOT_REACHED:
             kind = "gained"
         elif now.level == NOT_REACHED:
             kind = "dropped"
-        elif (was.reach, set(was.access)) != (now.reach, set(now.access)):
+        elif (was.reach, set(was.access), was.code) != (now.reach, set(now.access), now.code):
             kind = "changed"
         else:
             kind = ""
@@ -112,8 +118,8 @@ def _matrix(diff: Diff) -> list[str]:
         css = ' class="changed"' if kind else ""
         rows.append(
             f'<tr{css} data-capability="{esc(cap)}">{row_header(title)}'
-            f"{reach_cell(was.reach, ', '.join(was.access))}"
-            f"{reach_cell(now.reach, ', '.join(now.access))}{mark}</tr>"
+            f"{with_code_mark(reach_cell(was.reach, ', '.join(was.access)), was.code)}"
+            f"{with_code_mark(reach_cell(now.reach, ', '.join(now.access)), now.code)}{mark}</tr>"
         )
     headers = [
         th_col("capability"),
@@ -125,7 +131,9 @@ def _matrix(diff: Diff) -> list[str]:
 
 
 def _subject(change: Change, titles: dict[str, str]) -> str:
-    if change.kind in CAPABILITY_KINDS and change.subject in titles:
+    if (change.kind in CAPABILITY_KINDS or change.kind in CAPABILITY_SUBJECT_KINDS) and (
+        change.subject in titles
+    ):
         return esc(titles[change.subject])
     return f"<code>{breakable(change_subject(change))}</code>"
 
@@ -167,6 +175,14 @@ def _icons(diff: Diff) -> list[tuple[AppIcon | None, str, str]]:
             (new, new_label, f"{diff.new.title} {diff.new.version}")]
 
 
+def _code(diff: Diff) -> list[str]:
+    """The two builds' code side by side, rows that differ marked; or why it was not compared."""
+    if not diff.code_compared:
+        return [f'<p class="hint"><strong>Not compared.</strong> {esc(diff.code_note or "")}</p>']
+    columns = (code_column(diff.old_report), code_column(diff.new_report))
+    return code_table((diff.old, diff.new), columns, ("old: ", "new: "), mark_changes=True)
+
+
 def _report_risk(report: Report) -> str:
     return f"{report.risk.score} ({report.risk.level})"
 
@@ -189,14 +205,19 @@ def render(result: Diff, *, color: bool = False) -> str:
         changes = _changes(result)
         heading = f"{len(result.changes)} changes ({change_counts(result)})"
     else:
-        changes = ["<p>No changes in permissions, capabilities, components, flags or SDK "
-                   "levels.</p>"]
+        changes = [f"<p>{esc(no_changes_text(result))}</p>"]
         heading = "No changes"
     sections = [
         ("summary", "In short", _summary(result), ""),
         ("builds", "The two builds", builds, ""),
-        ("matrix", "Capabilities before and after", [*reach_legend(), *_matrix(result)],
+        ("matrix", "Capabilities before and after",
+         [*reach_legend(), *(code_legend_html() if result.code_compared else []),
+          *_matrix(result)],
          "Rows that differ are marked in the last column and by a bar on the left."),
+        ("code", "Trackers, servers and code before and after", _code(result),
+         "Static evidence from each build's code: tracker SDKs, the owners and countries of "
+         "the servers its strings name, APIs used without the manifest asking, native "
+         "libraries. Rows that differ are marked."),
         ("changes", heading, changes,
          "+ gained: the new build has more; - dropped: it has less; ~ changed: neither."),
     ]

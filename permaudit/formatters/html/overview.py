@@ -15,11 +15,16 @@ from permaudit.formatters.compare_rows import (
     groups,
     ruleset_text,
 )
+from permaudit.formatters.html.code import (
+    code_evidence,
+    code_legend_html,
+    code_table,
+    with_code_mark,
+)
 from permaudit.formatters.html.common import (
     app_header,
     app_title,
     breakable,
-    code_evidence,
     esc,
     findings_table,
     header_icons,
@@ -83,7 +88,8 @@ def matrix(comparison: Comparison) -> list[str]:
     rows = []
     for row in comparison.capability_rows:
         cells = "".join(
-            reach_cell(cell.reach, ", ".join(cell.access)) for cell in row.cells
+            with_code_mark(reach_cell(cell.reach, ", ".join(cell.access)), cell.code)
+            for cell in row.cells
         )
         rows.append(
             f'<tr data-capability="{esc(row.id)}">'
@@ -144,8 +150,10 @@ def findings_by_app(comparison: Comparison) -> list[str]:
 
 
 def code_by_app(comparison: Comparison) -> list[str]:
-    """Each app's tracker SDKs and servers."""
+    """Side by side (several apps), then each app's trackers, servers, code use, libraries."""
     lines = []
+    if len(comparison.apps) > 1 and comparison.code:
+        lines.extend(code_table(comparison.apps, comparison.code))
     for app, report in zip(comparison.apps, comparison.reports, strict=True):
         lines.append(f"<h3>{breakable(app.label)}</h3>")
         lines.extend(code_evidence(report))
@@ -212,7 +220,8 @@ def overview_sections(comparison: Comparison) -> list[tuple[str, str, list[str],
          "Generated from the report: what each app reaches, by how far, then its code, its "
          "other findings, its signer and its score."),
         ("matrix", "How far it reaches" if len(comparison.apps) == 1
-         else "How far each app reaches", [*reach_legend(), *matrix(comparison)],
+         else "How far each app reaches",
+         [*reach_legend(), *(code_legend_html() if comparison.code else []), *matrix(comparison)],
          "One row per capability, one column per app. Each cell shows a mark and words; "
          "the colour only repeats them."),
         ("capabilities", "What each capability means", capability_details(comparison),
@@ -225,9 +234,11 @@ def overview_sections(comparison: Comparison) -> list[tuple[str, str, list[str],
         ("signers", "Who signed it", signer_table(comparison.reports,
                                                   [a.label for a in comparison.apps]),
          "The signing certificate of each app; apps from one developer share it."),
-        ("code", "Trackers and servers", code_by_app(comparison),
-         "Static evidence from the app's code: tracker SDKs whose classes it ships or names, "
-         "and the domains its strings name, with their owners where known."),
+        ("code", "Trackers, servers and code", code_by_app(comparison),
+         "Static evidence from the app's code: built-in tracker SDKs (classes it ships or "
+         "names), the servers its strings name with their owners and countries where known, "
+         "whether the code references the APIs of what the manifest asks for, and its "
+         "native libraries. Found in the code is not proof it runs."),
         ("permissions", "Permissions by capability", permissions_table(comparison),
          PERMISSIONS_HINT),
         ("counts", "Permission counts", counts_table(comparison), ""),

@@ -6,13 +6,16 @@ documents are unchanged. Field meanings: docs/code-evidence.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from permaudit.model.code import CodeEvidence
+from permaudit.model.code import CodeEvidence, NativeLibrary
 
 
-def code_json(evidence: CodeEvidence) -> dict[str, Any]:
-    """``evidence`` as plain data."""
+def code_json(
+    evidence: CodeEvidence, native: Sequence[NativeLibrary] = ()
+) -> dict[str, Any]:
+    """``evidence`` (and the app's ``lib/<abi>/*.so`` entries) as plain data."""
     return {
         "trackers": [
             {
@@ -38,5 +41,8 @@ def code_json(evidence: CodeEvidence) -> dict[str, Any]:
             for a in evidence.apis
         ],
         "checked_capabilities": list(evidence.checked_capabilities),
+        "native_libraries": [
+            {"path": lib.path, "abi": lib.abi, "size": lib.size} for lib in native
+        ],
         "notes": list(evidence.notes),
     }

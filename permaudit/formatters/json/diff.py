@@ -2,7 +2,9 @@
 
 Provenance as in the scan contract, ``old`` and ``new`` with each build's scan data, and
 ``changes``: ``{"kind", "subject", "old", "new", "severity"}`` with ``kind`` from the closed
-set ``diff.CHANGE_KINDS``, ordered worst first. Full permission names; no timestamps.
+set ``diff.CHANGE_KINDS``, ordered worst first. ``code_compared`` says whether both builds'
+code was read and compared (``code_note``: why not, else ``null``); only then do the code
+change kinds appear. Full permission names; no timestamps.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ def diff_document(result: Diff) -> dict[str, Any]:
     document["old"] = {**report_json(result.old_report), "column": column_json(result.old)}
     document["new"] = {**report_json(result.new_report), "column": column_json(result.new)}
     document["same_package"] = result.same_package
+    document["code_compared"] = result.code_compared
+    document["code_note"] = result.code_note
     document["changes"] = [change_json(change) for change in result.changes]
     return document
 

@@ -256,7 +256,8 @@ def report_json(report: Report) -> dict[str, Any]:
     data.update(manifest_extras_json(manifest))
     data.update(provenance_json(report.app))
     if report.code_evidence is not None:
-        data["code"] = code_json(report.code_evidence)
+        libraries = report.app.code.native_libraries if report.app.code is not None else ()
+        data["code"] = code_json(report.code_evidence, libraries)
     if report.app.network_security is not None:
         data["network_security"] = network_security_json(report.app.network_security)
         data["backup"] = backup_json(report.app.backup)

@@ -15,7 +15,7 @@ from permaudit.formatters.compare_rows import (
 )
 from permaudit.formatters.labels import short_permission
 from permaudit.model import sdk_text
-from permaudit.views.code import CodeColumn
+from permaudit.views.code import CodeColumn, code_legend, code_mark, cut, size_text
 from permaudit.views.compare import CapabilityCell, Comparison
 
 
@@ -46,14 +46,29 @@ def _apps(comparison: Comparison) -> list[str]:
 
 def _capability_cell(cell: CapabilityCell) -> str:
     if not cell.reached:
-        return md_escape(cell.level)
+        return _code_cell_only(cell)
     lines = [f"**{md_escape(cell.level)}**"]
     if cell.via:
         lines.append("via " + ", ".join(md_code(short_permission(v)) for v in cell.via))
     lines.extend(f"_{md_escape(note)}_" for note in cell.notes)
     if cell.code is not None:
-        lines.append(f"code: {md_escape(cell.code)}")
+        lines.append(f"code {md_escape(code_mark(cell.code))}")
     return "<br>".join(lines)
+
+
+def _code_cell_only(cell: CapabilityCell) -> str:
+    """An unreached cell: ``-``, with the code mark when the code was read."""
+    if cell.code is None:
+        return md_escape(cell.level)
+    return f"{md_escape(cell.level)}<br>code {md_escape(code_mark(cell.code))}"
+
+
+def _legend(comparison: Comparison) -> list[str]:
+    """The code marks' meanings, when any app's code was read."""
+    if not comparison.code:
+        return []
+    return ["Code marks (API references in the DEX; a reference is not proof the call runs):",
+            "", *(f"- {md_escape(entry)}" for entry in code_legend()), ""]
 
 
 def _code_cell(column: CodeColumn, texts: tuple[str, ...], none: str) -> str:
@@ -70,6 +85,13 @@ def _code(comparison: Comparison) -> list[str]:
         _code_cell(c, tuple(t.text for t in c.trackers), "none found") for c in comparison.code
     ]
     servers = [_code_cell(c, c.owners_text, "none named") for c in comparison.code]
+    countries = [_code_cell(c, c.countries, "none known") for c in comparison.code]
+    unasked = [_code_cell(c, c.unrequested, "none") for c in comparison.code]
+    native = [
+        _code_cell(c, tuple(f"{cut(g.name, 60)} ({', '.join(g.abis)}; {size_text(g.size)})"
+                            for g in c.native), "none")
+        for c in comparison.code
+    ]
     return [
         "### Trackers and servers in the code",
         "",
@@ -78,7 +100,9 @@ def _code(comparison: Comparison) -> list[str]:
         "",
         *md_table(
             ["in the code", *_app_headers(comparison)],
-            [["trackers", *trackers], ["servers of", *servers]],
+            [["trackers", *trackers], ["servers of", *servers],
+             ["server countries", *countries], ["code uses, not requested", *unasked],
+             ["native libraries", *native]],
         ),
         "",
     ]
@@ -164,6 +188,7 @@ def render(result: Comparison, *, color: bool = False) -> str:
         "How far each app reaches each capability, and through which permissions or manifest "
         "features; `-` means it does not.",
         "",
+        *_legend(result),
         *_capabilities(result),
         "",
         "### Findings: hardening, exported components, signing",

@@ -10,6 +10,7 @@ from permaudit.formatters.compare_rows import (
     md_code,
     md_escape,
     md_table,
+    no_changes_text,
     ruleset_text,
     value_text,
 )
@@ -52,9 +53,10 @@ def render(result: Diff, *, color: bool = False) -> str:
     ]
     if not result.same_package:
         lines += ["> **Note:** the two inputs are different packages.", ""]
+    note = ["", f"> **Note:** {md_escape(result.code_note)}"] if result.code_note else []
     if not result.changes:
-        lines.append("No changes in permissions, capabilities, components, flags or SDK levels.")
-        return "\n".join(lines) + "\n"
+        lines.append(no_changes_text(result))
+        return "\n".join([*lines, *note]) + "\n"
     lines += [f"### {len(result.changes)} changes ({change_counts(result)})", ""]
     rows = [
         [
@@ -69,4 +71,4 @@ def render(result: Diff, *, color: bool = False) -> str:
         for change in result.changes
     ]
     lines += md_table(["severity", "change", "subject", "old", "new"], rows)
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *note]) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from permaudit.formatters.compare_rows import column_header, md_code, md_escape, md_table
 from permaudit.formatters.labels import short_permission
+from permaudit.formatters.markdown.code import code_section
 from permaudit.model import COMPONENT_KINDS, Report, ScanResult, sdk_text
 from permaudit.views.compare import AppColumn, Comparison, overview
 from permaudit.views.reach import REACH_LEVELS, reach_level
@@ -96,26 +97,6 @@ def _signer(report: Report) -> list[str]:
     return lines
 
 
-def _code(report: Report) -> list[str]:
-    evidence = report.code_evidence
-    if evidence is None:
-        return ["The code was not searched."]
-    lines: list[str] = []
-    if evidence.trackers:
-        lines.extend(
-            f"- tracker SDK **{md_escape(t.name)}** ({md_escape(', '.join(t.categories))})"
-            for t in evidence.trackers
-        )
-    else:
-        lines.append("- no known tracker SDK")
-    lines.extend(
-        f"- server {md_code(h.domain)}: {md_escape(h.owner or 'owner unknown')}"
-        + (f" ({md_escape(h.country)})" if h.country else "")
-        for h in evidence.hosts
-    )
-    return lines
-
-
 def _app(view: Comparison, index: int, app: AppColumn, report: Report) -> list[str]:
     label, version = column_header(app)
     lines = [f"## {md_escape(label)} {md_escape(version)}".rstrip(), ""]
@@ -140,9 +121,9 @@ def _app(view: Comparison, index: int, app: AppColumn, report: Report) -> list[s
         "",
         *_signer(report),
         "",
-        "### Trackers and servers",
+        "### Trackers, servers and code",
         "",
-        *_code(report),
+        *code_section(report),
         "",
     ])
     return lines

@@ -7,7 +7,15 @@ from permaudit.formatters.text.layout import indented as wrap
 from permaudit.formatters.text.layout import wrap as wrap_lines
 from permaudit.model import Report
 from permaudit.model.code import CodeEvidence
-from permaudit.views.code import capability_use, servers_by_owner, short_api, tracker_maker
+from permaudit.views.code import (
+    capability_use,
+    code_column,
+    cut,
+    servers_by_owner,
+    short_api,
+    size_text,
+    tracker_maker,
+)
 
 #: API references named per capability in the text report; the JSON report lists them all.
 CODE_REFERENCES_SHOWN = 3
@@ -23,7 +31,7 @@ def code_use_block(report: Report, width: int = WIDTH) -> list[str]:
         "not proof the call runs; \"no code seen\" may still be reflection or native code)",
     ]
     for row in rows:
-        refs = [short_api(r) for r in row.references[:CODE_REFERENCES_SHOWN]]
+        refs = [cut(short_api(r)) for r in row.references[:CODE_REFERENCES_SHOWN]]
         more = len(row.references) - len(refs)
         text = f"{row.verdict}: {', '.join(refs)}" if refs else row.verdict
         if more > 0:
@@ -79,6 +87,20 @@ def servers_block(evidence: CodeEvidence, width: int = WIDTH) -> list[str]:
     return lines
 
 
+def native_block(report: Report, width: int = WIDTH) -> list[str]:
+    """The ``lib/<abi>/*.so`` libraries by name, with ABIs and size; none: one line."""
+    groups = code_column(report).native
+    if not groups:
+        return ["Native libraries: none"]
+    lines = [f"Native libraries ({len(groups)}; listed, their code is not read)"]
+    lines.extend(
+        wrap(f"- {cut(g.name, 80)}: {', '.join(g.abis)}; {size_text(g.size)}", indent=2,
+             width=width)
+        for g in groups
+    )
+    return lines
+
+
 def code_blocks(report: Report, width: int = WIDTH) -> list[list[str]]:
     """The code-evidence blocks; none when code was not read (``--no-code``)."""
     evidence = report.code_evidence
@@ -89,5 +111,5 @@ def code_blocks(report: Report, width: int = WIDTH) -> list[list[str]]:
         return [[wrap(f"Code evidence: {why}", indent=0, width=width)]]
     return [
         code_use_block(report, width), trackers_block(evidence, width),
-        servers_block(evidence, width),
+        servers_block(evidence, width), native_block(report, width),
     ]

@@ -31,7 +31,7 @@ from permaudit.formatters.text.layout import (
     wrap,
 )
 from permaudit.model import Severity, sdk_text
-from permaudit.views.code import CodeColumn
+from permaudit.views.code import CodeColumn, code_legend, code_mark, cut, size_text
 from permaudit.views.compare import Comparison
 
 Row = tuple[Sequence[CellLike], Sequence[CellLike]]
@@ -79,7 +79,7 @@ def _capability_block(comparison: Comparison, width: int, *, color: bool) -> lis
             f"{row.title}\n({row.id}, {row.severity.label})", _painter(row.severity, color)
         )
         cells = [
-            Cell("\n".join([*capability_lines(c), *([f"code: {c.code}"] if c.code else [])]),
+            Cell("\n".join([*capability_lines(c), *([f"code {code_mark(c.code)}"] * bool(c.code))]),
                  _painter(c.severity, color))
             for c in row.cells
         ]
@@ -126,12 +126,33 @@ def _code_block(comparison: Comparison, width: int) -> list[str]:
         _code_cell(c, tuple(t.text for t in c.trackers), "none found") for c in comparison.code
     ]
     servers = [_code_cell(c, c.owners_text, "none named") for c in comparison.code]
+    countries = [_code_cell(c, c.countries, "none known") for c in comparison.code]
+    unasked = [_code_cell(c, c.unrequested, "none") for c in comparison.code]
+    native = [
+        _code_cell(c, tuple(f"{cut(g.name, 60)} ({', '.join(g.abis)}; {size_text(g.size)})"
+                            for g in c.native), "none")
+        for c in comparison.code
+    ]
     rows: list[Row] = [
         ([Cell("trackers")], [Cell(t) for t in trackers]),
         ([Cell("servers of")], [Cell(s) for s in servers]),
+        ([Cell("server countries")], [Cell(s) for s in countries]),
+        ([Cell("code uses, not requested")], [Cell(s) for s in unasked]),
+        ([Cell("native libraries")], [Cell(s) for s in native]),
     ]
     return matrix(["in the code"], _columns(comparison), rows, width, grid=True,
                   names=_names(comparison))
+
+
+def _code_legend(comparison: Comparison, width: int) -> list[str]:
+    """The code marks' meanings, when any app's code was read."""
+    if not comparison.code:
+        return []
+    lines = wrap("code marks (API references in the DEX; a reference is not proof the call "
+                 "runs):", width, subsequent="")
+    for entry in code_legend():
+        lines.extend(wrap(entry, width, indent="  ", subsequent="    "))
+    return lines
 
 
 def _permission_block(comparison: Comparison, width: int, *, color: bool) -> list[str]:
@@ -182,7 +203,8 @@ def render(result: Comparison, *, color: bool = False, width: int = DEFAULT_WIDT
     sections = [
         ([bold(line, color=color) for line in wrap(title, width)], _apps_block(result, width)),
         (
-            [bold("What each app can reach (capability, how far, through what)", color=color)],
+            [bold("What each app can reach (capability, how far, through what)", color=color),
+             *_code_legend(result, width)],
             _capability_block(result, width, color=color),
         ),
         (

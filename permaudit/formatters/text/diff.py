@@ -7,6 +7,7 @@ from permaudit.formatters.compare_rows import (
     change_label,
     change_subject,
     column_header,
+    no_changes_text,
     ruleset_text,
     value_text,
 )
@@ -52,9 +53,10 @@ def render(result: Diff, *, color: bool = False, width: int = DEFAULT_WIDTH) -> 
     ]
     if not result.same_package:
         lines += ["note: the two inputs are different packages, not two builds of one app", ""]
+    note = ["", *wrap(result.code_note, width, subsequent="  ")] if result.code_note else []
     if not result.changes:
-        lines.append("No changes in permissions, capabilities, components, flags or SDK levels.")
-        return "\n".join(lines) + "\n"
+        lines.extend(wrap(no_changes_text(result), width, subsequent=""))
+        return "\n".join([*lines, *note]) + "\n"
     lines.append(bold(f"{len(result.changes)} changes ({change_counts(result)})", color=color))
     rows: list[list[CellLike]] = [
         [
@@ -68,4 +70,4 @@ def render(result: Diff, *, color: bool = False, width: int = DEFAULT_WIDTH) -> 
     ]
     headers = ["severity", "change", "subject", "old", "new"]
     lines += table(headers, rows, width, keys=(0, 1, 2)) or []
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *note]) + "\n"
