@@ -107,6 +107,8 @@ class CheckRequest:
     exit_zero: bool = False
     keep_going: bool = False
     locale: str | None = None
+    #: ``--no-code``: policy entries and rule files over code evidence are then an error.
+    code: bool = True
 
 
 @record
@@ -328,6 +330,7 @@ def analyse_with_policy(
     keep_going: bool = False,
     sdk: SdkLevels | None = None,
     locale: str | None = None,
+    code: bool = True,
 ) -> tuple[ScanResult, int, tuple[RuleDoc, ...]]:
     """Scan the inputs (then the ``against`` builds) with the policy's rules and device level.
 
@@ -347,14 +350,32 @@ def analyse_with_policy(
     )
     if errors:
         raise RulesError(errors)
+    if not code:
+        _refuse_code_needs(policy, ruleset)
     # SARIF and JUnit reports name each input by its SHA-256 (provenance for CI records).
     # With keep_going the failures ride in ScanResult.failures; --against builds must load.
     apps, failures = load_apps_or_failures(
-        inputs, recursive=recursive, digest=True, keep_going=keep_going, sdk=levels, locale=locale
+        inputs, recursive=recursive, digest=True, keep_going=keep_going, sdk=levels, locale=locale,
+        code=code,
     )
-    olds = load_apps(against, recursive=recursive, sdk=levels, locale=locale) if against else []
+    olds = (load_apps(against, recursive=recursive, sdk=levels, locale=locale, code=code)
+            if against else [])
     scan = replace(analyse([*apps, *olds], ruleset, level), failures=failures)
     return scan, len(apps), rule_docs.ruleset_docs(ruleset)
+
+
+def _refuse_code_needs(policy: Policy, ruleset: RuleSet) -> None:
+    """``--no-code``: what needs code and was asked for is an error; the defaults a note."""
+    from permaudit.ci.policy_code import needs_code
+    from permaudit.rules.ruleset import default_ruleset_paths
+
+    defaults = frozenset(str(p) for p in default_ruleset_paths())
+    errors, unevaluated = needs_code(policy, ruleset, defaults)
+    if errors:
+        raise RulesError(errors)
+    if unevaluated:
+        diagnostic("permaudit: note: --no-code: not evaluated (they need the app's code): "
+                   + ", ".join((*unevaluated, "diff.tracker_added", "diff.server_country_added")))
 
 
 def judge(request: CheckRequest) -> CheckResult:
@@ -373,6 +394,7 @@ def judge(request: CheckRequest) -> CheckResult:
         request.inputs, policy, request.rules_files, request.device_sdk, request.against,
         recursive=request.recursive, keep_going=request.keep_going,
         sdk=sdk_levels(request.min_sdk, request.target_sdk), locale=request.locale,
+        code=request.code,
     )
     reports, olds = scan.reports[:count], scan.reports[count:]
     if request.against:
