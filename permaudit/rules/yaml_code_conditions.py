@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from yaml.nodes import MappingNode, Node
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from permaudit.datafiles.yaml_nodes import did_you_mean
 from permaudit.rules.model import (
@@ -54,8 +54,14 @@ def code_capabilities() -> frozenset[str]:
 class CodeConditionParser(ValueParser):
     """Reads ``tracker``, ``server_country``, ``server_owner`` and ``code_reference``."""
 
+    def _empty(self, node: Node, what: str) -> None:
+        """An empty list matches nothing: an error, not a rule that never fires."""
+        if isinstance(node, SequenceNode) and not node.value:
+            self.r.error(node, f"{what} needs at least one value")
+
     def _named(self, node: Node, what: str, known: Iterable[str], kind: str) -> tuple[str, ...]:
         """Names from ``known`` (one or a list, any case), as the table spells them."""
+        self._empty(node, what)
         by_fold = {name.casefold(): name for name in known}
         names: list[str] = []
         for text, item in self.r.strings(node, what, allow_single=True):
@@ -91,12 +97,14 @@ class CodeConditionParser(ValueParser):
         if given[0] == "name":
             names = self._named(value, "'name'", known_tracker_names(), "tracker")
             return TrackerCondition(names=names, shipped_only=shipped_only) if names else None
+        self._empty(value, "'category'")
         categories = self.choices(value, "'category'", TRACKER_CATEGORIES, allow_single=True)
         return (TrackerCondition(categories=categories, shipped_only=shipped_only)
                 if categories else None)
 
     def when_server_country(self, node: Node) -> Match | None:
         countries: list[str] = []
+        self._empty(node, "'server_country'")
         for text, item in self.r.strings(node, "'server_country'", allow_single=True):
             if not COUNTRY_CODE.match(text):
                 hint = (f" (did you mean '{text.upper()}'?)"
@@ -116,15 +124,17 @@ class CodeConditionParser(ValueParser):
         if entries is None:
             return None
         capabilities: tuple[str, ...] = ()
+        ok = True
         if "capability" in entries:
+            value = entries["capability"][1]
+            if isinstance(value, SequenceNode) and not value.value:
+                self.r.error(value, "'capability' needs at least one capability id "
+                                    "(leave it out for any)")
             known = sorted(code_capabilities())
-            capabilities = self.choices(entries["capability"][1], "'capability'", known,
-                                        allow_single=True)
-            if not capabilities:
-                return None
+            capabilities = self.choices(value, "'capability'", known, allow_single=True)
+            ok = bool(capabilities)
         requested = None
         if "requested" in entries:
             requested = self.r.boolean(entries["requested"][1], "'requested'")
-            if requested is None:
-                return None
-        return CodeReference(capabilities=capabilities, requested=requested)
+            ok = ok and requested is not None
+        return CodeReference(capabilities=capabilities, requested=requested) if ok else None

@@ -92,9 +92,41 @@ def test_default_code_rules_need_code() -> None:
          "use one of accessibility, accounts, call_log, camera, clipboard, contacts, "
          "installed_apps, location, microphone, nearby_devices, phone, screen_capture, sms, "
          "wifi_scan"),
+        ("      tracker: {category: []}\n",
+         "7:27: error: 'category' needs at least one value"),
+        ("      server_country: []\n",
+         "7:23: error: 'server_country' needs at least one value"),
+        ("      server_owner: []\n",
+         "7:21: error: 'server_owner' needs at least one value"),
         ("      code_reference: {requested: maybe}\n",
          "7:35: error: 'requested' must be true or false, not a string ('maybe')"),
     ],
 )
 def test_misuse_is_located(tmp_path: Path, when: str, expected: str) -> None:
     assert errors(tmp_path, when) == [expected]
+
+
+def test_rules_validate_reports_every_code_key_problem_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from permaudit.cli import main
+
+    path = tmp_path / "hostile.yml"
+    path.write_text(
+        "rules:\n"
+        "  - id: acme.a\n    title: t\n    severity: low\n    rationale: r\n"
+        "    when: {tracker: {category: [location, location, spyware]}}\n"
+        "  - id: acme.b\n    title: t\n    severity: low\n    rationale: r\n"
+        "    when: {server_owner: [VK, vk]}\n"
+        "  - id: acme.c\n    title: t\n    severity: low\n    rationale: r\n"
+        "    when: {code_reference: {capability: [], requested: yes please}}\n",
+        encoding="utf-8",
+    )
+    assert main(["rules", "validate", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0].startswith(f"{path}:6:53: error: unknown value 'spyware' in 'category'")
+    assert lines[1] == f"{path}:11:31: error: 'vk' is listed twice in 'server_owner'"
+    assert lines[2].startswith(f"{path}:16:")
+    assert "Traceback" not in err
