@@ -109,6 +109,8 @@ class CheckRequest:
     exit_zero: bool = False
     keep_going: bool = False
     locale: str | None = None
+    #: ``--no-code``: policy entries and rule files over code evidence are then an error.
+    code: bool = True
 
 
 @record
@@ -335,6 +337,7 @@ def analyse_with_policy(
     keep_going: bool = False,
     sdk: SdkLevels | None = None,
     locale: str | None = None,
+    code: bool = True,
 ) -> tuple[ScanResult, int, tuple[RuleDoc, ...]]:
     """Scan the inputs (then the ``against`` builds) with the policy's rules and device level.
 
@@ -342,7 +345,7 @@ def analyse_with_policy(
     builds: a directory or a split set can stand for several files or one app, so the
     count of arguments says nothing), and the rule documentation.
     """
-    from permaudit.ci import rule_docs
+    from permaudit.ci import policy_code, rule_docs
     from permaudit.ci.policy import unknown_references
 
     level = device_sdk if device_sdk is not None else policy.device_sdk
@@ -354,12 +357,16 @@ def analyse_with_policy(
     )
     if errors:
         raise RulesError(errors)
+    if not code and (note := policy_code.refuse_without_code(policy, ruleset)) is not None:
+        diagnostic(note)
     # SARIF and JUnit reports name each input by its SHA-256 (provenance for CI records).
     # With keep_going the failures ride in ScanResult.failures; --against builds must load.
     apps, failures = load_apps_or_failures(
-        inputs, recursive=recursive, digest=True, keep_going=keep_going, sdk=levels, locale=locale
+        inputs, recursive=recursive, digest=True, keep_going=keep_going, sdk=levels, locale=locale,
+        code=code,
     )
-    olds = load_apps(against, recursive=recursive, sdk=levels, locale=locale) if against else []
+    olds = (load_apps(against, recursive=recursive, sdk=levels, locale=locale, code=code)
+            if against else [])
     scan = replace(analyse([*apps, *olds], ruleset, level), failures=failures)
     return scan, len(apps), rule_docs.ruleset_docs(ruleset)
 
@@ -380,6 +387,7 @@ def judge(request: CheckRequest) -> CheckResult:
         request.inputs, policy, request.rules_files, request.device_sdk, request.against,
         recursive=request.recursive, keep_going=request.keep_going,
         sdk=sdk_levels(request.min_sdk, request.target_sdk), locale=request.locale,
+        code=request.code,
     )
     reports, olds = scan.reports[:count], scan.reports[count:]
     if request.against:

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 
 from permaudit._infra.records import record, replace
 from permaudit.ci.baseline import Baseline
+from permaudit.ci.code_changes import CODE_CHANGE_DOCS, CodeChange, code_changes
 from permaudit.ci.policy import Acceptance, Policy
+from permaudit.ci.policy_code import code_subjects
 from permaudit.ci.reach import (
     accepting,
     broadening,
@@ -225,6 +227,8 @@ def decide_against(
         if change in used or any(is_related(new, change.subject, f.subject) for f in new.findings):
             continue
         items.append(_change_item(new, change, policy, label))
+    for code_change in code_changes(old, new):
+        items.append(_change_item(new, code_change, policy, label, fail_on=fail_on))
     items.extend(_policy_items(new, policy))
     return Verdict(report=new, fail_on=fail_on, items=tuple(items), compared_to=label)
 
@@ -296,24 +300,34 @@ def _policy_items(report: Report, policy: Policy) -> list[Item]:
     package = report.app.manifest.package
     for denial in policy.deny:
         target = denial.target
-        if not reaches(report, target.kind, target.name):
-            continue
-        severity = subject_severity(report, target.name)
-        why = f": {denial.reason}" if denial.reason else ""
-        items.append(
-            Item(
-                kind=KIND_DENY,
-                rule=RULE_DENY,
-                subject=target.name,
-                severity=severity,
-                title=f"Denied {target.kind}: {target.name}",
-                message=f"{package} {reach_verb(target.kind)} {target.name}, "
-                f"which the policy denies{why}",
-                status=FAIL,
-                reason="denied by policy" + (f" ({denial.reason})" if denial.reason else ""),
-                fingerprint=f"{RULE_DENY}:{package}:{target.name}",
+        if target.needs_code:
+            # One item per tracker or server owner, named so SARIF and baselines follow it.
+            subjects = tuple(
+                s for s in code_subjects(report, target.kind, target.name)
+                if not s.startswith("country:")
             )
-        )
+        else:
+            subjects = (target.name,) if reaches(report, target.kind, target.name) else ()
+        why = f": {denial.reason}" if denial.reason else ""
+        for subject in subjects:
+            what = subject.split(":", 1)[1] if target.needs_code else subject
+            by = f" ({target})" if target.needs_code and subject != f"tracker:{target.name}" else ""
+            items.append(
+                Item(
+                    kind=KIND_DENY,
+                    rule=RULE_DENY,
+                    subject=subject,
+                    # A tracker's own finding may be low: a denial of code evidence is high.
+                    severity=max(subject_severity(report, subject), Severity.HIGH)
+                    if target.needs_code else subject_severity(report, subject),
+                    title=f"Denied {target.kind.replace('_', ' ')}: {target.name}",
+                    message=f"{package} {reach_verb(target.kind)} {what}{by}, "
+                    f"which the policy denies{why}",
+                    status=FAIL,
+                    reason="denied by policy" + (f" ({denial.reason})" if denial.reason else ""),
+                    fingerprint=f"{RULE_DENY}:{package}:{subject}",
+                )
+            )
     if policy.max_score is not None and report.risk.score > policy.max_score:
         items.append(
             Item(
@@ -332,13 +346,22 @@ def _policy_items(report: Report, policy: Policy) -> list[Item]:
     return items
 
 
-def _change_item(report: Report, change: Change, policy: Policy, label: str) -> Item:
+def _change_item(
+    report: Report, change: Change | CodeChange, policy: Policy, label: str,
+    *, fail_on: Severity | None = None,
+) -> Item:
+    """A change as an item; with ``fail_on`` (the code changes, which the policy can re-grade
+    and disable by rule id) it may also be below the threshold or disabled."""
     text = describe_change(change)
+    rule = CHANGE_RULE_PREFIX + change.kind
+    override = policy.severity_for(rule) if fail_on is not None else None
+    severity = change.severity if override is None else override
     item = Item(
         kind=KIND_CHANGE,
-        rule=CHANGE_RULE_PREFIX + change.kind,
+        rule=rule,
         subject=change.subject,
-        severity=change.severity,
+        severity=severity,
+        rule_severity=change.severity if override is not None else None,
         title=change.kind.replace("_", " ").capitalize(),
         message=f"{text} since {label}",
         status=FAIL,
@@ -346,6 +369,11 @@ def _change_item(report: Report, change: Change, policy: Policy, label: str) -> 
         fingerprint=f"{CHANGE_RULE_PREFIX}{change.kind}:{report.app.manifest.package}:"
         f"{change.subject}",
     )
+    if fail_on is not None:
+        if policy.is_disabled(rule):
+            return replace(item, status=DISABLED, reason="rule disabled by policy")
+        if severity < fail_on:
+            return replace(item, status=BELOW, reason=f"below {fail_on.label}")
     accepted = accepting(report, change.subject, policy)
     return _accept(item, accepted) if accepted else item
 
@@ -358,7 +386,7 @@ def _fails_as_change(change: Change, fail_on: Severity) -> bool:
     return change.kind in TWO_WAY_CHANGES and change.severity > Severity.INFO
 
 
-def describe_change(change: Change) -> str:
+def describe_change(change: Change | CodeChange) -> str:
     """A change in words: ``permission max sdk widened (28 -> all levels): X``."""
     what = change.kind.replace("_", " ")
     old = "all levels" if change.old is None and "max_sdk" in change.kind else change.old
@@ -375,10 +403,11 @@ def describe_change(change: Change) -> str:
 POLICY_RULE_DOCS = (
     RuleDoc(
         id=RULE_DENY,
-        title="Permission or capability denied by the policy",
+        title="Permission, capability, tracker or server denied by the policy",
         severity=Severity.HIGH,
-        help="The policy file's deny list names this permission or capability: any app "
-        "that requests or reaches it fails the check, whatever its severity or baseline.",
+        help="The policy file's deny list names this permission, capability, tracker SDK "
+        "(by name or category) or server country or owner: any app that requests, reaches, "
+        "ships or names it fails the check, whatever its severity or baseline.",
     ),
     RuleDoc(
         id=RULE_MAX_SCORE,
@@ -396,7 +425,10 @@ def rule_docs(ruleset_docs: Iterable[RuleDoc], verdicts: Iterable[Verdict]) -> t
         docs.setdefault(doc.id, doc)
     for verdict in verdicts:
         for item in verdict.items:
-            if item.rule not in docs:
+            code_doc = next((d for d in CODE_CHANGE_DOCS if d.id == item.rule), None)
+            if item.rule not in docs and code_doc is not None:
+                docs[item.rule] = code_doc
+            elif item.rule not in docs:
                 docs[item.rule] = RuleDoc(
                     id=item.rule,
                     title=item.title,

@@ -25,6 +25,10 @@ Reference (also in docs/ci.md)::
       - android.permission.SEND_SMS # ... a dotted name a permission
       - capability: sms
         reason: we never touch SMS
+      - tracker_category: advertisement   # code evidence: a tracker SDK of this category,
+      - tracker: myTracker                # one by name, servers of an owner based in a
+      - server_country: CN                # country (ISO 3166-1 alpha-2) or of an owner
+      - server_owner: VK                  # (allow takes the same four keys)
     rules:
       files: [ci-rules.yml]         # extra rule files, relative to this file
       severity: {manifest.debuggable: critical}
@@ -44,6 +48,7 @@ from permaudit._infra.records import record
 
 #: The file looked for in the working directory when ``--policy`` is not given.
 from permaudit.ci import DEFAULT_POLICY_NAME
+from permaudit.ci.policy_code import Problem, code_target_name
 from permaudit.datafiles.yaml_nodes import Diagnostics, NodeReader, Origin, did_you_mean, read_text
 from permaudit.errors import RulesError
 from permaudit.model import Severity
@@ -58,8 +63,11 @@ RULE_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
 TOP_KEYS = ("version", "fail_on", "device_sdk", "target_sdk", "min_sdk", "max_score", "allow",
             "deny", "rules")
-ALLOW_KEYS = ("permission", "capability", "justification")
-DENY_KEYS = ("permission", "capability", "reason")
+#: Targets over the app's code evidence (``--no-code`` cannot judge them).
+CODE_KINDS = ("tracker", "tracker_category", "server_country", "server_owner")
+TARGET_KINDS = ("permission", "capability", *CODE_KINDS)
+ALLOW_KEYS = (*TARGET_KINDS, "justification")
+DENY_KEYS = (*TARGET_KINDS, "reason")
 RULES_KEYS = ("files", "severity", "disable")
 
 PERMISSION = "permission"
@@ -75,7 +83,12 @@ class Target:
     origin: Origin | None = None
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.name}"
+        return f"{self.kind.replace('_', ' ')} {self.name}"
+
+    @property
+    def needs_code(self) -> bool:
+        """Whether judging it needs the app's code evidence."""
+        return self.kind in CODE_KINDS
 
 
 @record
@@ -285,9 +298,10 @@ class _PolicyReader(NodeReader):
     def target(
         self, entry: dict[str, tuple[ScalarNode, Node]], node: Node, what: str
     ) -> Target | None:
-        kinds = [k for k in (PERMISSION, CAPABILITY) if k in entry]
+        kinds = [k for k in TARGET_KINDS if k in entry]
         if len(kinds) != 1:
-            self.error(node, f"{what} needs exactly one of 'permission' or 'capability'")
+            self.error(node, f"{what} needs exactly one of "
+                             + ", ".join(f"'{k}'" for k in TARGET_KINDS))
             return None
         kind = kinds[0]
         value_node = entry[kind][1]
@@ -307,6 +321,12 @@ class _PolicyReader(NodeReader):
         if kind == CAPABILITY and not CAPABILITY_RE.match(name):
             self.error(node, f"malformed capability id '{name}' (expected e.g. microphone)")
             return None
+        if kind in CODE_KINDS:
+            checked = code_target_name(kind, name)
+            if isinstance(checked, Problem):
+                self.error(node, checked.text)
+                return None
+            name = checked
         return Target(kind=kind, name=name, origin=self.origin(node))
 
     def allow(self, node: Node) -> tuple[Acceptance, ...]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from permaudit.ci.baseline import Baseline, PermissionScope
-from permaudit.ci.policy import CAPABILITY, PERMISSION, Acceptance, Policy
+from permaudit.ci.policy import CAPABILITY, CODE_KINDS, PERMISSION, Acceptance, Policy
+from permaudit.ci.policy_code import code_subjects
 from permaudit.model import USES_PERMISSION_SDK_23, PermissionAccess, Report, Severity
 
 _ALL_LEVELS = 10_000  # stands for "no maxSdkVersion" in API-level spans
@@ -23,7 +24,17 @@ def accepting(report: Report, subject: str, policy: Policy) -> tuple[Acceptance,
     """
     if not policy.allow:
         return ()
-    direct = tuple(a for a in policy.allow if _same(a.target.name, subject))
+    code = tuple(
+        a for a in policy.allow
+        if a.target.kind in CODE_KINDS and subject in code_subjects(report, a.target.kind,
+                                                                    a.target.name)
+    )
+    if code:
+        return code
+    direct = tuple(
+        a for a in policy.allow
+        if a.target.kind not in CODE_KINDS and _same(a.target.name, subject)
+    )
     if direct:
         return direct
     by_permission = {a.target.name: a for a in policy.allow if a.target.kind == PERMISSION}
@@ -71,7 +82,11 @@ def reaches(report: Report, kind: str, name: str) -> bool:
 
 
 def reach_verb(kind: str) -> str:
-    """``requests`` for a permission, ``reaches`` for a capability."""
+    """``requests`` for a permission, ``reaches`` for a capability, ``ships``/``names`` for code."""
+    if kind in ("tracker", "tracker_category"):
+        return "ships"
+    if kind in CODE_KINDS:
+        return "names servers of"
     return "requests" if kind == PERMISSION else "reaches"
 
 

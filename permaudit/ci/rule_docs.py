@@ -35,9 +35,15 @@ def ruleset_docs(ruleset: RuleSet) -> tuple[RuleDoc, ...]:
     return tuple(docs)
 
 
+#: Rule ids of the gate's own code-change items (``ci.code_changes``), which a policy may
+#: re-grade or disable like the ruleset's.
+GATE_RULE_IDS = frozenset(("diff.tracker_added", "diff.server_country_added"))
+
+
 def known_rule_ids(ruleset: RuleSet) -> frozenset[str]:
-    """Every rule id findings of ``ruleset`` can carry (capabilities as ``capability.<id>``)."""
-    return frozenset(doc.id for doc in ruleset_docs(ruleset))
+    """Every rule id findings of ``ruleset`` can carry (capabilities as ``capability.<id>``),
+    and the gate's code-change rules."""
+    return frozenset(doc.id for doc in ruleset_docs(ruleset)) | GATE_RULE_IDS
 
 
 def known_capability_ids(ruleset: RuleSet) -> frozenset[str]:

@@ -9,6 +9,7 @@ import click
 from permaudit.app import CheckRequest, run_check
 from permaudit.cli.options import (
     app_sdk_options,
+    code_option,
     device_sdk_option,
     format_option,
     keep_going_option,
@@ -65,6 +66,7 @@ Exit codes:
 @output_option
 @keep_going_option
 @locale_option
+@code_option
 @click.option(
     "--exit-zero", is_flag=True, help="Exit 0 even when the policy fails (report unchanged)."
 )
@@ -83,6 +85,7 @@ def check(
     output: Path | None,
     keep_going: bool,
     locale: str | None,
+    no_code: bool,
     exit_zero: bool,
 ) -> int:
     """Fail a build when an app reaches more than the policy allows.
@@ -105,6 +108,6 @@ def check(
             baseline_path=baseline_path, against=against, fmt=fmt, device_sdk=device_sdk,
             target_sdk=target_sdk, min_sdk=min_sdk,
             rules_files=rules_files, output=output, recursive=recursive, exit_zero=exit_zero,
-            keep_going=keep_going, locale=locale,
+            keep_going=keep_going, locale=locale, code=not no_code,
         )
     )

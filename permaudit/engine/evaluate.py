@@ -53,7 +53,7 @@ def evaluate_permissions(
     code_hosts = tuple(h for hit in evidence.hosts for h in hit.hosts) if evidence else ()
     ctx = Context(manifest=manifest, permissions=rows, hits=hits, signing=app.signing,
                   tamper=app.tamper, network_security=app.network_security,
-                  backup=app.backup, code_hosts=code_hosts)
+                  backup=app.backup, code_hosts=code_hosts, code=evidence)
     for rule in ruleset.rules:
         findings.extend(sorted(rule_findings(rule, ctx), key=lambda f: f.subject))
     ordered = tuple(sorted(findings, key=finding_order))

@@ -20,12 +20,14 @@ from permaudit.model import (
     TamperEvidence,
     sdk_text,
 )
+from permaudit.model.code import CodeEvidence, HostHit, TrackerHit
 from permaudit.model.netsec import BackupRules, NetworkSecurity
 from permaudit.rules.model import (
     AllCapabilities,
     AppFlags,
     BackupCondition,
     CleartextTraffic,
+    CodeReference,
     DeclaredPermission,
     ExportedComponent,
     IgnoredElement,
@@ -34,11 +36,15 @@ from permaudit.rules.model import (
     PermissionClass,
     RequestedPermission,
     Rule,
+    ServerCountry,
+    ServerOwner,
     SharedUserId,
     SigningCondition,
     Tamper,
     TargetSdkBelow,
+    TrackerCondition,
 )
+from permaudit.rules.vocabulary import tracker_category
 
 LAUNCHER_ACTION = "android.intent.action.MAIN"
 LAUNCHER_CATEGORIES = (
@@ -59,8 +65,11 @@ FLAG_ATTRIBUTES = MappingProxyType({
     "uses_cleartext_traffic": ("android:usesCleartextTraffic", False),
 })
 
-
-
+#: Subject prefixes of code findings: ``tracker:myTracker``, ``owner:VK``.
+TRACKER_SUBJECT = "tracker:"
+OWNER_SUBJECT = "owner:"
+#: How many domains a server finding's detail names before "and N more".
+_DOMAINS_SHOWN = 8
 
 
 @record
@@ -87,6 +96,8 @@ class Context:
     backup: tuple[BackupRules, ...] = ()
     #: Hosts the app's code names (``CodeEvidence.hosts``), to meet the cleartext domains.
     code_hosts: tuple[str, ...] = ()
+    #: ``Report.code_evidence``: ``None`` when no code was read (code conditions match nothing).
+    code: CodeEvidence | None = None
 
 
 def is_launcher(component: Component) -> bool:
@@ -279,6 +290,91 @@ def match_backup(when: BackupCondition, ctx: Context) -> Iterator[Subject]:
         yield Subject(subject=subject, detail=detail, line=app.line)
 
 
+def tracker_detail(hit: TrackerHit) -> str:
+    """``ships myTracker (by VK, RU; Analytics): 103 classes under com.my.tracker.; ...``."""
+    maker = f"by {hit.owner}, {hit.country}" if hit.owner and hit.country else (
+        f"by {hit.owner}" if hit.owner else "maker unknown")
+    how = "ships" if hit.strength == "defined" else "references (does not ship)"
+    detail = (f"{how} {hit.name} ({maker}; {', '.join(hit.categories) or 'no category'}): "
+              f"{hit.class_count} classes under {', '.join(hit.packages)}")
+    if hit.hosts:
+        detail += f"; names its host {', '.join(hit.hosts)}"
+    return detail
+
+
+def match_tracker(when: TrackerCondition, ctx: Context) -> Iterator[Subject]:
+    if ctx.code is None:
+        return
+    names = {name.casefold() for name in when.names}
+    for hit in ctx.code.trackers:
+        if when.shipped_only and hit.strength != "defined":
+            continue
+        if names and hit.name.casefold() not in names:
+            continue
+        if when.categories and not any(
+            tracker_category(c) in when.categories for c in hit.categories
+        ):
+            continue
+        yield Subject(subject=TRACKER_SUBJECT + hit.name, detail=tracker_detail(hit))
+
+
+def _owner_subjects(ctx: Context, wanted: Callable[[HostHit], bool]) -> Iterator[Subject]:
+    """One subject per known owner whose domains the code names and ``wanted`` selects."""
+    if ctx.code is None:
+        return
+    groups: dict[str, list[HostHit]] = {}
+    for hit in ctx.code.hosts:
+        if hit.owner is not None and wanted(hit):
+            groups.setdefault(hit.owner, []).append(hit)
+    for owner, hits in sorted(groups.items()):
+        domains = [h.domain for h in hits]
+        shown = ", ".join(domains[:_DOMAINS_SHOWN])
+        if len(domains) > _DOMAINS_SHOWN:
+            shown += f" and {len(domains) - _DOMAINS_SHOWN} more"
+        country = hits[0].country or "country unknown"
+        strings = sum(h.strings for h in hits)
+        yield Subject(
+            subject=OWNER_SUBJECT + owner,
+            detail=f"the code names servers of {owner} ({country}): {shown} "
+                   f"({strings} string{'s' if strings != 1 else ''})",
+        )
+
+
+def match_server_country(when: ServerCountry, ctx: Context) -> Iterator[Subject]:
+    yield from _owner_subjects(ctx, lambda hit: hit.country in when.countries)
+
+
+def match_server_owner(when: ServerOwner, ctx: Context) -> Iterator[Subject]:
+    owners = {owner.casefold() for owner in when.owners}
+    yield from _owner_subjects(ctx, lambda hit: (hit.owner or "").casefold() in owners)
+
+
+def match_code_reference(when: CodeReference, ctx: Context) -> Iterator[Subject]:
+    if ctx.code is None:
+        return
+    reached = {hit.id: hit.title for hit in ctx.hits}
+    for api in ctx.code.apis:
+        if when.capabilities and api.capability not in when.capabilities:
+            continue
+        asks = api.capability in reached
+        if when.requested is False and (asks or not api.needs_permission):
+            continue
+        if when.requested is True and not asks:
+            continue
+        refs = ", ".join(api.references[:4])
+        if len(api.references) > 4:
+            refs += f" and {len(api.references) - 4} more"
+        if asks:
+            how = f"and the app reaches {reached[api.capability]}"
+        elif api.needs_permission:
+            how = "but the manifest does not ask for it"
+        else:
+            how = "(no permission gates it)"
+        what = api.capability.replace("_", " ")
+        yield Subject(subject=api.capability,
+                      detail=f"the code references {refs} ({what}) {how}")
+
+
 #: Each ``when`` condition type and the function that implements it.
 MATCHERS: Mapping[type, Callable[[Any, Context], Iterator[Subject]]] = MappingProxyType({
     AppFlags: match_app_flags,
@@ -295,6 +391,10 @@ MATCHERS: Mapping[type, Callable[[Any, Context], Iterator[Subject]]] = MappingPr
     AllCapabilities: match_all_capabilities,
     NetworkSecurityCondition: match_network_security,
     BackupCondition: match_backup,
+    TrackerCondition: match_tracker,
+    ServerCountry: match_server_country,
+    ServerOwner: match_server_owner,
+    CodeReference: match_code_reference,
 })
 
 

@@ -187,6 +187,52 @@ class BackupCondition:
 
 
 @record
+class TrackerCondition:
+    """``tracker: {name: [...]}`` or ``tracker: {category: [...]}``: tracker SDKs in the code.
+
+    One finding per tracker. ``names`` are the tracker table's names (matched without regard
+    to case); ``categories`` the vocabulary's ``TRACKER_CATEGORIES``. Only SDKs the app ships
+    (defines classes of) count, unless ``shipped_only`` is false (``strength: any``): types
+    the app merely references are weak evidence.
+    """
+
+    names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    shipped_only: bool = True
+
+
+@record
+class ServerCountry:
+    """``server_country: [RU, ...]``: the code names servers of an owner based in one of these
+    countries (ISO 3166-1 alpha-2); one finding per owner."""
+
+    countries: tuple[str, ...]
+
+
+@record
+class ServerOwner:
+    """``server_owner: [VK, ...]``: the code names servers of one of these owners (the domain
+    owner table's names, matched without regard to case); one finding per owner."""
+
+    owners: tuple[str, ...]
+
+
+@record
+class CodeReference:
+    """``code_reference: {capability: [...], requested: false}``: the code references an API
+    of one of these capabilities (``[]``: any the API table knows); ``requested`` ``False``:
+    only when the app does not reach the capability (and the API needs a permission),
+    ``True``: only when it does, ``None``: either way."""
+
+    capabilities: tuple[str, ...] = ()
+    requested: bool | None = None
+
+
+#: ``when`` conditions that look at the app's code evidence (nothing to match without it).
+CODE_CONDITIONS = (TrackerCondition, ServerCountry, ServerOwner, CodeReference)
+
+
+@record
 class AllCapabilities:
     """``all_capabilities``: the app reaches every listed capability."""
 
@@ -198,6 +244,7 @@ Match = (
     AppFlags | CleartextTraffic | TargetSdkBelow | ExportedComponent | DeclaredPermission
     | SharedUserId | PermissionClass | RequestedPermission | IgnoredElement | AllCapabilities
     | SigningCondition | Tamper | NetworkSecurityCondition | BackupCondition
+    | TrackerCondition | ServerCountry | ServerOwner | CodeReference
 )
 
 
@@ -216,6 +263,11 @@ class Rule:
     when: Match
     origin: Origin
     overridden_at: tuple[Origin, ...] = ()
+
+    @property
+    def needs_code(self) -> bool:
+        """Whether the condition reads code evidence (``--no-code`` leaves it unevaluated)."""
+        return isinstance(self.when, CODE_CONDITIONS)
 
 
 @record

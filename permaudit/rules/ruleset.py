@@ -23,6 +23,7 @@ from permaudit.rules.model import (
     BackupCondition,
     Capability,
     CleartextTraffic,
+    CodeReference,
     ComponentFeature,
     DeclaredPermission,
     ExportedComponent,
@@ -36,10 +37,13 @@ from permaudit.rules.model import (
     Rule,
     RuleSet,
     RulesFile,
+    ServerCountry,
+    ServerOwner,
     SharedUserId,
     SigningCondition,
     Tamper,
     TargetSdkBelow,
+    TrackerCondition,
 )
 
 #: The classes a compiled default ruleset is made of (``permaudit.datafiles.compiled``).
@@ -48,6 +52,7 @@ COMPILED_TYPES: tuple[type, ...] = (
     AppFlags, CleartextTraffic, TargetSdkBelow, ExportedComponent, DeclaredPermission,
     SharedUserId, PermissionClass, RequestedPermission, IgnoredElement, SigningCondition, Tamper,
     AllCapabilities, Origin, Severity, NetworkSecurityCondition, BackupCondition,
+    TrackerCondition, ServerCountry, ServerOwner, CodeReference,
 )
 
 

@@ -41,6 +41,7 @@ WHEN_KEYS = (
     "app_flags", "cleartext_traffic", "target_sdk_below", "exported_component",
     "declared_permission", "shared_user_id", "permission_class", "requested_permission",
     "ignored_element", "all_capabilities", "signing", "tamper", "network_security", "backup",
+    "tracker", "server_country", "server_owner", "code_reference",
 )
 OVERRIDE_KEYS = (
     "id", "severity", "title", "rationale", "message", "references", "when",
@@ -60,3 +61,18 @@ BACKUP_CONDITIONS = ("nothing_excluded",)
 #: A tamper evidence id (``zip.multiple_eocd``) or a family of them (``zip.*``).
 TAMPER_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$")
 
+#: ``tracker: {category: ...}`` values: the Exodus categories, lower case, ``_`` for spaces.
+TRACKER_CATEGORIES = (
+    "analytics", "advertisement", "crash_reporting", "location", "profiling", "identification",
+)
+TRACKER_KEYS = ("name", "category", "strength")
+#: ``tracker: {strength: ...}``: ``defined`` (the app ships the SDK's classes) or ``any``.
+TRACKER_STRENGTHS = ("defined", "any")
+CODE_REFERENCE_KEYS = ("capability", "requested")
+#: An ISO 3166-1 alpha-2 country code, as the domain owner table writes it.
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+def tracker_category(label: str) -> str:
+    """``Crash reporting`` (an Exodus category) -> ``crash_reporting``."""
+    return label.strip().lower().replace(" ", "_")

@@ -32,10 +32,10 @@ from permaudit.rules.vocabulary import (
     WHEN_KEYS,
     XML_TAG,
 )
-from permaudit.rules.yaml_values import ValueParser
+from permaudit.rules.yaml_code_conditions import CodeConditionParser
 
 
-class ConditionParser(ValueParser):
+class ConditionParser(CodeConditionParser):
     """Reads ``when`` mappings: exactly one match key, each with its own shape."""
 
     def when(self, node: Node) -> Match | None:

@@ -101,7 +101,8 @@ def test_every_error_is_reported_at_once_in_file_order() -> None:
         (
             "allow:\n  - permission: android.permission.CAMERA\n    capability: camera\n"
             "    justification: x\n",
-            "p.yml:2:5: error: an allow entry needs exactly one of 'permission' or 'capability'",
+            "p.yml:2:5: error: an allow entry needs exactly one of 'permission', 'capability', "
+            "'tracker', 'tracker_category', 'server_country', 'server_owner'",
         ),
         (
             "allow:\n  - capability: Camera!\n    justification: x\n",

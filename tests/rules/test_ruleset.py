@@ -29,6 +29,8 @@ REQUIRED_RULES = {
     "permissions.weak_custom_permission", "permissions.signature_requested",
     "manifest.ignored_permission", "combination.stalkerware",
     "combination.sms_accessibility", "combination.overlay_accessibility",
+    "tracker.advertising", "tracker.location", "tracker.identification", "tracker.analytics",
+    "code.unrequested_api",
 }
 
 
@@ -51,7 +53,8 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 def test_default_ruleset_paths_come_from_the_source_tree() -> None:
     paths = default_ruleset_paths()
     assert paths == tuple(
-        REPO / "rules" / name for name in ("capabilities.yml", "hardening.yml", "integrity.yml")
+        REPO / "rules" / name
+        for name in ("capabilities.yml", "code.yml", "hardening.yml", "integrity.yml")
     )
 
 
@@ -222,7 +225,7 @@ def test_redefining_a_default_id_points_at_both_definitions() -> None:
          "6:11: error: 'when' needs exactly one condition, one of app_flags, cleartext_traffic, "
          "target_sdk_below, exported_component, declared_permission, shared_user_id, "
          "permission_class, requested_permission, ignored_element, all_capabilities, signing, "
-         "tamper, network_security, backup"),
+         "tamper, network_security, backup, tracker, server_country, server_owner, code_reference"),
         ("rules:\n  - id: a.b\n    title: t\n    severity: low\n    rationale: r\n"
          "    when: {app_flags: {debugable: true}}\n",
          "6:24: error: unknown key 'debugable' in 'app_flags' (did you mean 'debuggable'?)"),
@@ -273,7 +276,8 @@ def test_override_file_changes_the_default_by_id() -> None:
     ruleset = load_ruleset([DATA / "override.yml"])
     assert ruleset.id == "permaudit-default+acme-policy"
     assert [f.id for f in ruleset.files] == [
-        "permaudit-default", "permaudit-default", "permaudit-default", "acme-policy",
+        "permaudit-default", "permaudit-default", "permaudit-default", "permaudit-default",
+        "acme-policy",
     ]
     assert ruleset.files[-1].version == "2025.11"
     assert ruleset.rule("hardening.debuggable").severity is Severity.CRITICAL
