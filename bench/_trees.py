@@ -44,6 +44,13 @@ class Tree:
         return str(self.root / "venv" / "bin" / "python")
 
 
+def has_option(tree: Tree, command: str, option: str) -> bool:
+    """Whether ``command`` of this revision takes ``option`` (read from its ``--help``)."""
+    result = subprocess.run([tree.permaudit, command, "--help"], capture_output=True,
+                            text=True, check=True)
+    return option in result.stdout.split()
+
+
 def resolve(revision: str) -> str:
     """The full commit id of ``revision`` (a hash, branch, tag or ``HEAD``)."""
     return subprocess.run(

@@ -73,9 +73,7 @@ class Workload:
 def has_no_code(tree: _trees.Tree) -> bool:
     """Whether this revision's ``scan`` has ``--no-code`` (before the DEX reader it had not,
     and its plain scan is the manifest-only workload)."""
-    help_text = subprocess.run([tree.permaudit, "scan", "--help"], capture_output=True,
-                               text=True, check=True).stdout
-    return "--no-code" in help_text
+    return _trees.has_option(tree, "scan", "--no-code")
 
 
 def corpus_inputs(tree: _trees.Tree) -> list[str]:
