@@ -295,8 +295,9 @@ def run(program: list[str], case: Case, *, timeout: float, memory: int) -> Outco
         reader = threading.Thread(target=_drain, args=(case.fifo_reader, stop), daemon=True)
         reader.start()
         time.sleep(0.05)
-    err_path = case.cwd / f".stderr-{os.getpid()}"
-    out_path = case.stdout_path or str(case.cwd / f".stdout-{os.getpid()}")
+    unique = f"{os.getpid()}-{threading.get_ident()}"  # runs may share a process
+    err_path = case.cwd / f".stderr-{unique}"
+    out_path = case.stdout_path or str(case.cwd / f".stdout-{unique}")
     with open(err_path, "w+b") as errors, open(out_path, "wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen([*program, *case.argv], stdin=subprocess.DEVNULL, stdout=out,
