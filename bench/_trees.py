@@ -44,6 +44,26 @@ class Tree:
         return str(self.root / "venv" / "bin" / "python")
 
 
+#: GNU time measures a child's peak RSS from a process of its own: ``os.wait4`` on a child
+#: forked from this (large) Python process counts the parent's pages copied at the fork.
+GNU_TIME = shutil.which("time") if Path("/usr/bin/time").exists() else None
+
+
+def timed(argv: list[str], rss_file: Path) -> list[str]:
+    """``argv`` run under GNU time writing the peak RSS (KiB) to ``rss_file``, if installed."""
+    return [GNU_TIME, "-f", "%M", "-o", str(rss_file), *argv] if GNU_TIME else argv
+
+
+def peak_mib(rss_file: Path, fallback_kib: float) -> float:
+    """The peak RSS GNU time wrote, or ``fallback_kib`` (``os.wait4``'s) without it."""
+    try:
+        return int(rss_file.read_text().split()[-1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return fallback_kib / 1024
+    finally:
+        rss_file.unlink(missing_ok=True)
+
+
 def has_option(tree: Tree, command: str, option: str) -> bool:
     """Whether ``command`` of this revision takes ``option`` (read from its ``--help``)."""
     result = subprocess.run([tree.permaudit, command, "--help"], capture_output=True,

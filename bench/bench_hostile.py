@@ -3,10 +3,11 @@
 Each class is built as files (by the generators the tests already have, imported from
 ``tests/``, at full or tiny size), then run through a revision's installed console script
 (``bench/_trees.py``) in a child with a timeout and an address-space cap
-(``RLIMIT_AS``). Recorded per run: exit code (or ``timeout`` / the signal), wall time, peak
-RSS (``os.wait4``), the first stderr line, and for output targets what the target is
-afterwards. Targets that a revision may destroy are copies made for the run (a null device
-made with ``mknod``, a FIFO, a symlink), never the system's own ``/dev/null``.
+(``RLIMIT_AS`` through ``prlimit``). Recorded per run: exit code (or ``timeout`` / the
+signal), wall time, peak RSS (GNU time's ``%M``; ``os.wait4`` without it), the first
+stderr line, and for output targets what the target is afterwards. Targets that a
+revision may destroy are copies made for the run (a null device made with ``mknod``, a
+FIFO, a symlink), never the system's own ``/dev/null``.
 Run by hand: ``make bench-hostile``; ``tests/test_bench.py`` runs the tiny sizes against
 the current tree.
 """
@@ -14,10 +15,12 @@ the current tree.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import resource
 import select
+import shutil
 import signal
 import stat
 import subprocess
@@ -283,6 +286,18 @@ def _drain(path: Path, stop: threading.Event) -> None:
         os.close(fd)
 
 
+def _kill_below(pid: int) -> None:
+    """SIGKILL the children of ``pid`` (GNU time's command, so time still reports its peak
+    RSS), or ``pid`` itself when it has none."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children or [str(pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(child), signal.SIGKILL)
+
+
 def run(program: list[str], case: Case, *, timeout: float, memory: int) -> Outcome:
     """Run ``case`` with ``program`` in a child capped at ``memory`` bytes and ``timeout``."""
 
@@ -299,9 +314,15 @@ def run(program: list[str], case: Case, *, timeout: float, memory: int) -> Outco
     err_path = case.cwd / f".stderr-{unique}"
     out_path = case.stdout_path or str(case.cwd / f".stdout-{unique}")
     with open(err_path, "w+b") as errors, open(out_path, "wb") as out:
+        rss_file = case.cwd / f".rss-{unique}"
+        argv = [*program, *case.argv]
+        prlimit = shutil.which("prlimit")
+        if prlimit:  # the cap set by a small process, not by a fork of this large one
+            argv = [prlimit, f"--as={memory}", "--", *argv]
         start = time.perf_counter()
-        proc = subprocess.Popen([*program, *case.argv], stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=errors, cwd=case.cwd, preexec_fn=cap)
+        proc = subprocess.Popen(_trees.timed(argv, rss_file), stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=errors, cwd=case.cwd,
+                                preexec_fn=None if prlimit else cap)
         code: int | str
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -309,7 +330,7 @@ def run(program: list[str], case: Case, *, timeout: float, memory: int) -> Outco
                 code = os.waitstatus_to_exitcode(status)
                 break
             if time.perf_counter() - start > timeout:
-                os.kill(proc.pid, signal.SIGKILL)
+                _kill_below(proc.pid)
                 _, status, usage = os.wait4(proc.pid, 0)
                 code = "timeout"
                 break
@@ -333,7 +354,7 @@ def run(program: list[str], case: Case, *, timeout: float, memory: int) -> Outco
         note = "raw ESC in stdout" if b"\x1b" in stdout else "no raw ESC in stdout"
     if "Traceback" in stderr:
         note = (note + "; traceback").lstrip("; ")
-    return Outcome(code=code, wall=wall, rss=usage.ru_maxrss / 1024,
+    return Outcome(code=code, wall=wall, rss=_trees.peak_mib(rss_file, usage.ru_maxrss),
                    first_line=lines[0] if lines else "", note=note, lines=len(lines),
                    stderr=stderr)
 
@@ -380,8 +401,6 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=BENCH / "out" / "hostile")
     parser.add_argument("-o", "--output", type=Path)
     args = parser.parse_args()
-    import shutil
-
     before, after = _trees.install(args.before), _trees.install(args.after)
     shutil.rmtree(args.work, ignore_errors=True)
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

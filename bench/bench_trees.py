@@ -3,7 +3,8 @@
 Both revisions are installed from wheels into their own venvs (``bench/_trees.py``:
 byte-compiled, not editable, cached by commit). Each round runs every workload once with
 each revision, the order alternating from round to round, in fresh processes; the
-figures are each child's wall time and peak RSS (``os.wait4`` rusage). The figure to
+figures are each child's wall time and peak RSS (GNU time's ``%M`` where installed, else
+``os.wait4`` rusage). The figure to
 quote is the **paired ratio** after/before within a round, as its median and range over
 the rounds: a slow spell of a shared machine weighs on both sides of a pair alike.
 androguard's ``APK(path).get_permissions()`` runs in the same rounds on the big APK, for
@@ -49,9 +50,10 @@ def run_once(argv: list[str], *, cwd: str = "/") -> Sample:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a full pipe blocks
+        rss_file = Path(tempfile.gettempdir(), f"permaudit-rss-{os.getpid()}")
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors, env=env,
-                                cwd=cwd)
+        proc = subprocess.Popen(_trees.timed(argv, rss_file), stdout=subprocess.DEVNULL,
+                                stderr=errors, env=env, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         code = os.waitstatus_to_exitcode(status)
@@ -59,7 +61,7 @@ def run_once(argv: list[str], *, cwd: str = "/") -> Sample:
             errors.seek(0)
             tail = errors.read().decode(errors="replace").strip()[-300:]
             raise SystemExit(f"{argv[:3]} exited {code}: {tail}")
-    return Sample(wall, usage.ru_maxrss / 1024, code)
+    return Sample(wall, _trees.peak_mib(rss_file, usage.ru_maxrss), code)
 
 
 @dataclass(frozen=True, slots=True)
