@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEMO_FIXTURES := fixtures/apk/max-25.8.1.apk fixtures/apk/whatsapp-2.24.24.78.apk \
                  fixtures/apk/telegram-11.13.0.apk
 
-.PHONY: demo test lint fixtures compiled knowledge-data bench fuzz clean
+.PHONY: demo test lint fixtures compiled knowledge-data bench bench-trees bench-hostile fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,15 @@ compiled: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_scan.py
+
+# Two revisions side by side, each installed from its wheel (cached in /tmp/permaudit-trees):
+# paired, interleaved rounds (docs/performance.md) and the hostile classes (docs/security.md).
+BEFORE ?=
+bench-trees: $(VENV)/.installed
+	$(BIN)/python bench/bench_trees.py $(if $(BEFORE),--before $(BEFORE))
+
+bench-hostile: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_hostile.py $(if $(BEFORE),--before $(BEFORE))
 
 # Coverage-guided fuzzing (atheris) of the APK reader, the AXML and protobuf decoders for
 # FUZZ_SECONDS in total, split evenly; seeds come from PERMAUDIT_CORPUS (see fuzz/README.md).
