@@ -94,7 +94,13 @@ class _Collector:
         self.defined.update(types[t] for t in parsed.class_defs)
         self.types.update(types)
         strings = parsed.strings
-        self.methods.update((types[c], strings[n]) for c, n in parsed.methods)
+        # Methods of classes this DEX defines are never external: dropped by C-level passes
+        # before the per-method tuples are built (the app's own are most of them).
+        own = frozenset(parsed.class_defs)
+        methods = parsed.methods
+        outside = compress(methods, map(operator.not_, map(own.__contains__,
+                                                           map(operator.itemgetter(0), methods))))
+        self.methods.update((types[c], strings[n]) for c, n in outside)
         if not self.strings_full:
             self.strings.update(strings)
             if len(self.strings) > MAX_STRINGS:
