@@ -22,8 +22,10 @@ stops at the first missing number; other ``classes*.dex`` names are read but not
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
+from itertools import compress
 from typing import BinaryIO, cast
 
 from permaudit.errors import InputError
