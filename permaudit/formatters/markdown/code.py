@@ -70,9 +70,10 @@ def _uses(report: Report) -> list[str]:
         more = len(u.references) - len(refs)
         text = ", ".join(refs) + (f" and {more} more" if more > 0 else "")
         rows.append([md_escape(u.title), md_escape(code_mark(u.verdict)), text or "-"])
-    return ["**Does the code use what it asks for?** (API references in the DEX: a reference "
-            "is not proof the call runs; no reference found may still be reflection or native "
-            "code)", "", *md_table(["capability", "manifest and code", "API references"], rows),
+    return ["**Does the code use what it asks for?** (API references somewhere in the app's "
+            "DEX: which package calls them is not read; a reference is not proof the call "
+            "runs; no reference found may still be reflection or native code)",
+            "", *md_table(["capability", "manifest and code", "API references"], rows),
             "", *(f"- {md_escape(entry)}" for entry in code_legend()), ""]
 
 

@@ -27,8 +27,9 @@ def code_use_block(report: Report, width: int = WIDTH) -> list[str]:
     if not rows:
         return []
     lines = [
-        "Does the code use what it asks for? (API references in the DEX: a reference is",
-        "not proof the call runs; \"no code seen\" may still be reflection or native code)",
+        "Does the code use what it asks for? (API references somewhere in the app's DEX:",
+        "which package calls them is not read; a reference is not proof the call runs;",
+        "\"no code seen\" may still be reflection or native code)",
     ]
     for row in rows:
         refs = [cut(short_api(r)) for r in row.references[:CODE_REFERENCES_SHOWN]]
