@@ -1,6 +1,8 @@
 """What ``check --against`` counts as widening in the code: a tracker SDK added, a new country.
 
-Pure. Between the old and the new build's code evidence (both must have been read): every
+Pure. Between the old and the new build's code evidence (compared only when both were read,
+as ``views.code_changes.code_comparison`` decides for ``diff``: a build whose DEX could not
+be read would otherwise make every tracker of the other look added): every
 tracker SDK the new build ships and the old did not (by tracker id) is ``tracker_added``
 (rule ``diff.tracker_added``, default ``high``: a release that brings in a new party
 receiving data about its users fails the default gate); every country of a known server
@@ -15,6 +17,7 @@ from permaudit._infra.records import record
 from permaudit.ci.policy_code import COUNTRY_SUBJECT, TRACKER_SUBJECT
 from permaudit.ci.rule_docs import RuleDoc
 from permaudit.model import Report, Severity
+from permaudit.views.code_changes import code_comparison, server_countries
 
 TRACKER_ADDED = "tracker_added"
 SERVER_COUNTRY_ADDED = "server_country_added"
@@ -36,7 +39,7 @@ class CodeChange:
 def code_changes(old: Report, new: Report) -> tuple[CodeChange, ...]:
     """Trackers added and server countries new in ``new``; ``()`` when either has no code."""
     before, after = old.code_evidence, new.code_evidence
-    if before is None or after is None:
+    if before is None or after is None or not code_comparison(old, new).compared:
         return ()
     changes = []
     had = {t.tracker_id for t in before.trackers if t.strength == "defined"}
@@ -48,15 +51,11 @@ def code_changes(old: Report, new: Report) -> tuple[CodeChange, ...]:
                 new=f"{maker}{', '.join(hit.categories) or 'no category'}",
                 severity=SEVERITIES[TRACKER_ADDED],
             ))
-    countries = {h.country for h in before.hosts if h.owner is not None}
-    owners: dict[str, set[str]] = {}
-    for host in after.hosts:
-        if host.owner is not None and host.country is not None and host.country not in countries:
-            owners.setdefault(host.country, set()).add(host.owner)
-    for country, names in sorted(owners.items()):
+    was, now = server_countries(before), server_countries(after)
+    for country in sorted(now.keys() - was.keys()):
         changes.append(CodeChange(
             kind=SERVER_COUNTRY_ADDED, subject=COUNTRY_SUBJECT + country,
-            new="servers of " + ", ".join(sorted(names)),
+            new="servers of " + ", ".join(now[country]),
             severity=SEVERITIES[SERVER_COUNTRY_ADDED],
         ))
     return tuple(changes)

@@ -167,6 +167,11 @@ def _countries(owners: dict[str, tuple[str | None, list[str]]]) -> dict[str, lis
     return countries
 
 
+def server_countries(evidence: CodeEvidence) -> dict[str, list[str]]:
+    """Country code -> the known owners based there whose servers the code names (sorted)."""
+    return _countries(_owners(evidence))
+
+
 def _server_changes(old: CodeEvidence, new: CodeEvidence) -> Iterable[Change]:
     before, after = _owners(old), _owners(new)
     for owner in sorted(after.keys() - before.keys()):

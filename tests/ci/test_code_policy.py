@@ -101,6 +101,16 @@ def test_against_a_tracker_added_and_a_new_country_widen() -> None:
     assert not [i for i in same.items if i.rule.startswith("diff.")]
 
 
+def test_against_an_old_build_whose_code_could_not_be_read_adds_nothing() -> None:
+    """Its DEX unreadable, the old build has empty evidence: comparing would call every
+    tracker and country of the new one added (``diff`` says "code not compared" too)."""
+    new = report(MAX)
+    unread = replace(new, code_evidence=type(new.code_evidence)(
+        notes=("classes.dex: not read (truncated)",)))
+    verdict = gate.decide_against(unread, new, parse_policy("", "p.yml"))
+    assert not [i for i in verdict.items if i.rule.startswith("diff.")]
+
+
 def test_against_changes_follow_the_policy() -> None:
     new = report(MAX)
     policy = parse_policy(
