@@ -167,9 +167,9 @@ def read_apk(
         root = mark_unresolved(decoded.root, table)
     else:
         root = resolve_manifest_tree(decoded.root, table, locale)
-    files = read_files(decoded.root, resources, lambda names: _members(stream, size, names))
+    files = read_files(decoded.root, resources, lambda names: _members(stream, directory, names))
     notes = (ZIP64_NOTE,) if directory.zip64 else ()
-    icon = read_icon(decoded.root, resources, _icon_members(stream, size))
+    icon = read_icon(decoded.root, resources, _icon_members(stream, directory))
     if isinstance(table, str) and icon is not None:
         icon = AppIcon(reference=icon.reference, note=table)
     if not signing:
@@ -180,9 +180,11 @@ def read_apk(
                        xml_files=files, table=resources, notes=notes, icon=icon)
 
 
-def _members(stream: BinaryIO, size: int, names: list[str]) -> dict[str, bytes]:
+def _members(
+    stream: BinaryIO, walked: CentralDirectory, names: list[str]
+) -> dict[str, bytes]:
     """The data of the named entries that exist and read within ``MAX_XML_SIZE``."""
-    directory = read_directory(stream, size, names=names)
+    directory = walked.pick(names)
     found = {}
     for name in names:
         entry = directory.entry(name)
@@ -195,16 +197,12 @@ def _members(stream: BinaryIO, size: int, names: list[str]) -> dict[str, bytes]:
     return found
 
 
-def _icon_members(stream: BinaryIO, size: int) -> OpenMembers:
-    """Reads icon files: one directory walk for the candidates, then each on demand, with
-    at most ``MAX_ICON_BYTES`` compressed and inflated."""
+def _icon_members(stream: BinaryIO, walked: CentralDirectory) -> OpenMembers:
+    """Reads icon files: the candidates picked from the walked directory, then each on
+    demand, with at most ``MAX_ICON_BYTES`` compressed and inflated."""
 
     def open_members(names: Sequence[str]) -> Callable[[str], bytes | str]:
-        try:
-            directory = read_directory(stream, size, names=names)
-        except InputError as exc:
-            problem = str(exc)
-            return lambda name: f"{name} cannot be read ({problem})"
+        directory = walked.pick(names)
 
         def read(name: str) -> bytes | str:
             entry = directory.entry(name)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import struct
+import zipfile
 from collections.abc import Iterable
 from itertools import repeat
 from operator import itemgetter
+from pathlib import Path
 from typing import BinaryIO
 
 import pytest
@@ -26,6 +28,7 @@ from permaudit.inputs.binary.zipdata import read_at as _read_at
 from permaudit.inputs.binary.zipnames import _NOT_CONTROL, _TRAVERSAL, _looks_like_manifest, _shown
 from permaudit.inputs.binary.zipnames import method_evidence as _method_evidence
 from permaudit.model import TamperEvidence
+from tests.conftest import corpus_files
 
 # --- the reference: the per-entry walk as it was before the fast path (commit 0bd5c62) ---
 
@@ -179,6 +182,14 @@ def archive(records: Iterable[bytes], *, count: int | None = None, cut: int = 0)
 Outcome = tuple[tuple[ZipEntry, ...], tuple[TamperEvidence, ...]] | str
 
 
+def _fast_walk(
+    stream: BinaryIO, cd_offset: int, cd_size: int, count: int, wanted: frozenset[bytes],
+    prefix: bytes | None,
+) -> tuple[tuple[ZipEntry, ...], tuple[TamperEvidence, ...]]:
+    walked = ziparchive._walk(stream, cd_offset, cd_size, count, wanted, prefix)
+    return walked.entries, walked.evidence
+
+
 def walk_both(
     blob: bytes, names: Iterable[str] = (), prefix: str | None = None
 ) -> tuple[Outcome, Outcome]:
@@ -187,7 +198,7 @@ def walk_both(
     encoded_prefix = prefix.encode() if prefix is not None else None
     end = zipend.find_central_directory(io.BytesIO(blob), len(blob))
     outcomes: list[Outcome] = []
-    for walk in (reference_walk, ziparchive._walk):
+    for walk in (reference_walk, _fast_walk):
         try:
             outcomes.append(walk(
                 io.BytesIO(blob), end.cd_offset, end.cd_size, end.count, wanted, encoded_prefix
@@ -371,3 +382,46 @@ def test_fast_walk_agrees_with_the_reference(
 ) -> None:
     reference, fast = walk_both(blob, names, prefix)
     assert fast == reference
+
+
+# --- pick: more entries from a walked directory, without a second walk ------------------
+
+
+def _pick_cases() -> list[Path]:
+    return [p for p in corpus_files("apk", "*.apk") if zipfile.is_zipfile(p)]
+
+
+def _names_to_pick(stream: BinaryIO, size: int) -> list[str]:
+    """Every third name of the archive, plus names it does not have."""
+    every = read_directory(stream, size, prefix="").entries
+    return [e.name for e in every[::3]] + ["not/in/the/archive.xml", ""]
+
+
+@pytest.mark.parametrize("path", _pick_cases(), ids=lambda p: p.name)
+def test_pick_equals_a_fresh_walk_for_those_names(path: Path) -> None:
+    with path.open("rb") as stream:
+        size = path.stat().st_size
+        try:
+            walked = read_directory(stream, size, names=("AndroidManifest.xml",))
+        except InputError:
+            pytest.skip("an archive Android refuses: nothing to pick from")
+        names = _names_to_pick(stream, size)
+        fresh = read_directory(stream, size, names=names)
+    picked = walked.pick(names)
+    assert picked.entries == fresh.entries
+    assert picked.evidence == fresh.evidence
+    assert (picked.offset, picked.size, picked.count) == (fresh.offset, fresh.size, fresh.count)
+    assert walked.pick([]).entries == ()
+
+
+def test_pick_reads_zip64_sizes_from_the_extra_field() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        out.writestr("AndroidManifest.xml", b"x")
+        with out.open("big.bin", "w", force_zip64=True) as big:
+            big.write(b"y" * 10)
+    data = buffer.getvalue()
+    walked = read_directory(io.BytesIO(data), len(data), names=("AndroidManifest.xml",))
+    fresh = read_directory(io.BytesIO(data), len(data), names=("big.bin",))
+    assert walked.pick(["big.bin"]).entries == fresh.entries
+    assert fresh.entries[0].uncompressed_size == 10
