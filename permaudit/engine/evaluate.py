@@ -15,7 +15,6 @@ from permaudit.engine.capabilities import (
 from permaudit.engine.findings import finding_order
 from permaudit.engine.matchers import Context, rule_findings
 from permaudit.engine.risk import risk
-from permaudit.knowledge.code_evidence import code_evidence
 from permaudit.model import (
     App,
     PermissionAccess,
@@ -49,7 +48,12 @@ def evaluate_permissions(
         capability_finding(hit, ruleset.capability(hit.id), manifest.package, line)
         for hit, line in hits_with_lines
     ]
-    evidence = code_evidence(app.code) if app.code is not None else None
+    evidence = None
+    if app.code is not None:
+        # The tracker, domain and API tables load only for apps whose code was read.
+        from permaudit.knowledge.code_evidence import code_evidence
+
+        evidence = code_evidence(app.code)
     code_hosts = tuple(h for hit in evidence.hosts for h in hit.hosts) if evidence else ()
     ctx = Context(manifest=manifest, permissions=rows, hits=hits, signing=app.signing,
                   tamper=app.tamper, network_security=app.network_security,

@@ -20,7 +20,6 @@ from permaudit.inputs.binary.ziparchive import (
     read_directory,
     read_member,
 )
-from permaudit.inputs.code import scan_code
 from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
 from permaudit.inputs.icon import MAX_ICON_BYTES, OpenMembers, read_icon
 from permaudit.inputs.manifest import parse_manifest
@@ -75,7 +74,11 @@ def load(
         kind = _sniff(stream, size)
         contents = read_apk(stream, size, kind, locale=locale)
         manifest = _parse(contents.root)
-        scan = scan_code([("", stream, size)]) if code and kind == KIND_APK else None
+        scan = None
+        if code and kind == KIND_APK:
+            from permaudit.inputs.code import scan_code  # the DEX reader: not for --no-code
+
+            scan = scan_code([("", stream, size)])
         sha256 = stream_sha256(stream) if digest else None
     network, backup = (
         model_resource_xml(manifest, contents.xml_files, contents.table)

@@ -8,7 +8,7 @@ does not.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from permaudit.formatters.json.code import code_json
 from permaudit.formatters.json.netsec import backup_json, network_security_json
@@ -26,7 +26,9 @@ from permaudit.model import (
     ScanResult,
     SdkOrigin,
 )
-from permaudit.views.compare import AppColumn
+
+if TYPE_CHECKING:  # the compare column type only: a scan does not load the compare view
+    from permaudit.views.compare import AppColumn
 
 #: History: 2 (2026-12-03): ``risk.contributions[].points`` is each finding's share of the
 #: score to two decimals (alike findings alike; it was the whole points a finding added
