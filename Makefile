@@ -77,6 +77,13 @@ BEFORE ?=
 bench-trees: $(VENV)/.installed
 	$(BIN)/python bench/bench_trees.py $(if $(BEFORE),--before $(BEFORE))
 
+# permaudit's full scan (HEAD from its wheel) vs exodus-core's tracker detection run by
+# EXODUS_PYTHON (see exodus-oracle above): the big multi-DEX APK and the corpus's apk/, paired
+# rounds (docs/performance.md). Commit first: HEAD is what gets installed.
+bench-exodus: $(VENV)/.installed
+	PERMAUDIT_CORPUS=$(abspath $(CORPUS)) $(BIN)/python bench/bench_exodus.py --exodus-python $(EXODUS_PYTHON) --snapshot $(EXODUS) \
+	    --rounds 3 --corpus
+
 bench-hostile: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_hostile.py $(if $(BEFORE),--before $(BEFORE))
 

@@ -18,7 +18,8 @@ one child each (permaudit scans the directory with ``--keep-going``).
 
 Per round: wall time, CPU time (user + system, dexdump children included) and peak RSS of
 the largest process of the child's tree (``os.wait4``), and the ratio exodus/permaudit of the
-wall times; then the median ratio and its range. exodus-core's own detection time (after
+wall times; then the median ratio and its range, and the same for CPU time (steadier than
+wall time on a shared machine). exodus-core's own detection time (after
 its imports) is shown too. Last, the trackers both found on each input, and any difference:
 permaudit's supplement trackers (``source`` ``permaudit-supplement``) are Exodus's unknowns
 and are listed apart. Usage::
@@ -80,6 +81,7 @@ def run(argv: list[str]) -> Run:
 def paired(name: str, ours: list[str], theirs: list[str], rounds: int) -> tuple[Run, Run]:
     """Interleaved rounds; prints each round and the median ratio; the last runs' output."""
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
     rows: list[tuple[Run, Run]] = []
     last: dict[str, Run] = {}
     for round_ in range(rounds + 1):
@@ -91,12 +93,15 @@ def paired(name: str, ours: list[str], theirs: list[str], rounds: int) -> tuple[
         a, b = last["permaudit"], last["exodus"]
         inner = json.loads(b.out).get("seconds", float("nan"))
         ratios.append(b.wall / a.wall)
+        cpu_ratios.append(b.cpu / a.cpu)
         rows.append((a, b))
         print(f"{name} round {round_}: permaudit {a.wall:.2f} s (cpu {a.cpu:.2f} s) "
               f"{a.rss:.0f} MiB; exodus-core {b.wall:.2f} s (cpu {b.cpu:.2f} s, detection "
               f"{inner:.2f} s) {b.rss:.0f} MiB; {ratios[-1]:.1f}x", flush=True)
     print(f"{name}: median exodus/permaudit {statistics.median(ratios):.1f}x "
-          f"(range {min(ratios):.1f}-{max(ratios):.1f}); median permaudit "
+          f"(range {min(ratios):.1f}-{max(ratios):.1f}), CPU time "
+          f"{statistics.median(cpu_ratios):.1f}x ({min(cpu_ratios):.1f}-{max(cpu_ratios):.1f});"
+          f" median permaudit "
           f"{statistics.median(r[0].wall for r in rows):.2f} s "
           f"{statistics.median(r[0].rss for r in rows):.0f} MiB, exodus-core "
           f"{statistics.median(r[1].wall for r in rows):.2f} s "
