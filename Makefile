@@ -7,7 +7,8 @@ BIN    := $(VENV)/bin
 DEMO_FIXTURES := fixtures/apk/max-25.8.1.apk fixtures/apk/whatsapp-2.24.24.78.apk \
                  fixtures/apk/telegram-11.13.0.apk
 
-.PHONY: demo test lint fixtures compiled knowledge-data bench bench-trees bench-hostile fuzz clean
+.PHONY: demo test lint fixtures compiled knowledge-data exodus-oracle bench bench-trees bench-hostile \
+        bench-exodus fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,21 @@ PSL    ?= /usr/share/publicsuffix/public_suffix_list.dat
 knowledge-data: $(VENV)/.installed
 	$(BIN)/python tools/knowledge_data.py $(EXODUS) $(PSL)
 
+# Record exodus-core's own tracker detection (fed the snapshot $(EXODUS)) over the corpus and the
+# fixtures as the oracles tests/knowledge/exodus_oracle_{corpus,fixtures}.json (development only).
+# EXODUS_PYTHON is a venv of its own with exodus-core, never $(VENV):
+#   python3 -m venv ../exodus-venv && ../exodus-venv/bin/pip install exodus-core
+EXODUS_PYTHON ?= ../exodus-venv/bin/python
+CORPUS ?= $(or $(PERMAUDIT_CORPUS),../shared/corpus)
+ORACLE := tests/knowledge/exodus_oracle
+exodus-oracle:
+	cd $(CORPUS) && $(abspath $(EXODUS_PYTHON)) $(CURDIR)/tools/exodus_trackers.py \
+	    --snapshot $(abspath $(EXODUS)) apk/* bundles/* > $(CURDIR)/$(ORACLE)_corpus.json.tmp
+	$(EXODUS_PYTHON) tools/exodus_trackers.py --snapshot $(EXODUS) fixtures/apk/*.apk \
+	    > $(ORACLE)_fixtures.json.tmp
+	mv $(ORACLE)_corpus.json.tmp $(ORACLE)_corpus.json
+	mv $(ORACLE)_fixtures.json.tmp $(ORACLE)_fixtures.json
+
 # Regenerate the precompiled copies (*.compiled.json) after editing rules/*.yml or android/data/*.yml:
 # the precompiled copy a scan reads instead of parsing the YAML (tests/test_compiled.py).
 compiled: $(VENV)/.installed
@@ -60,6 +76,13 @@ bench: $(VENV)/.installed
 BEFORE ?=
 bench-trees: $(VENV)/.installed
 	$(BIN)/python bench/bench_trees.py $(if $(BEFORE),--before $(BEFORE))
+
+# permaudit's full scan (HEAD from its wheel) vs exodus-core's tracker detection run by
+# EXODUS_PYTHON (see exodus-oracle above): the big multi-DEX APK and the corpus's apk/, paired
+# rounds (docs/performance.md). Commit first: HEAD is what gets installed.
+bench-exodus: $(VENV)/.installed
+	PERMAUDIT_CORPUS=$(abspath $(CORPUS)) $(BIN)/python bench/bench_exodus.py --exodus-python $(EXODUS_PYTHON) --snapshot $(EXODUS) \
+	    --rounds 3 --corpus
 
 bench-hostile: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_hostile.py $(if $(BEFORE),--before $(BEFORE))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -39,8 +40,12 @@ analysis._compile_signatures()
 print(json.dumps([sorted(t.name for t in analysis.detect_trackers_in_list(classes))
                   for classes in job["lists"]]))
 """
-if importlib.util.find_spec("exodus_core") is None:
-    pytest.skip("exodus-core not installed (pip install exodus-core)", allow_module_level=True)
+# A venv of its own (never the project's): PERMAUDIT_EXODUS_PYTHON=/path/to/venv/bin/python.
+_PYTHON = os.environ.get("PERMAUDIT_EXODUS_PYTHON") or (
+    sys.executable if importlib.util.find_spec("exodus_core") is not None else None)
+if _PYTHON is None:
+    pytest.skip("exodus-core not found: set PERMAUDIT_EXODUS_PYTHON to a venv's python "
+                "that has it (pip install exodus-core)", allow_module_level=True)
 
 CORPUS_APKS = ("exodus-blooddonation.apk", "com.teleca.jamendo_35.apk", "a2dp.Vol_137.apk",
                "qark-goatdroid.apk", "appmanager-dnsfilter.android-base.apk")
@@ -55,7 +60,7 @@ def _exodus_names_all(
     signatures: list[dict[str, object]], lists: list[list[str]]
 ) -> list[set[str]]:
     job = json.dumps({"signatures": signatures, "lists": lists})
-    out = subprocess.run([sys.executable, "-c", _ORACLE], input=job, capture_output=True,
+    out = subprocess.run([_PYTHON, "-c", _ORACLE], input=job, capture_output=True,
                          text=True, check=True, timeout=300).stdout
     return [set(names) for names in json.loads(out)]
 
