@@ -356,3 +356,15 @@ def test_only_the_first_uses_split_counts() -> None:
         Element(tag="uses-split", attrs={"android:name": "maps"}),
     ))))
     assert uses_split(root) == "chat"
+
+
+def test_loose_split_apks_resolve_across_their_tables_too(tmp_path: Path) -> None:
+    from permaudit.inputs.loader import load_inputs
+
+    with zipfile.ZipFile(io.BytesIO(_apks_from_writers())) as members:
+        paths = [_write(tmp_path, name, members.read(name)) for name in members.namelist()]
+    (loose,) = load_inputs(paths, code=False)
+    from_apks = load(_write(tmp_path, "f.apks", _apks_from_writers()), code=False)
+    assert _comparable(loose.manifest) == _comparable(from_apks.manifest)
+    assert {u.component for u in loose.manifest.unresolved} == {
+        bw.EDGE_PACKAGE + ".chat.Gone", bw.EDGE_PACKAGE + ".maps.Far"}
