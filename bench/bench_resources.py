@@ -18,8 +18,9 @@ androguard's side, in its own fresh process: ``from androguard.core.axml import 
 Each round runs both children, in alternating order; the figure to quote is the per-round
 ratio androguard / permaudit (parse over step, import over import), median and range, with
 each side's medians and peak RSS (``os.wait4``). Two targets: the 150 MB benchmark APK
-(``bench_scan.make_apk``: 13.7 MB ``resources.arsc``) and every APK of ``$PERMAUDIT_CORPUS/apk``
-in one process per round. A last, untimed child takes the tracemalloc peak of the step on
+(``bench_scan.make_apk``: 13.7 MB ``resources.arsc``, mostly a padding chunk), the corpus APK
+with the largest real table, and every APK of ``$PERMAUDIT_CORPUS/apk`` in one process per
+round. A last, untimed child takes the tracemalloc peak of the step on
 the big APK. Run by hand, keep it short on a shared machine:
 ``.venv/bin/python bench/bench_resources.py --rounds 15``.
 """
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -199,6 +201,19 @@ def measure(name: str, python: str, paths: list[str], rounds: int) -> None:
     sys.stdout.flush()
 
 
+def _largest_table(paths: list[str]) -> str | None:
+    """The APK with the largest ``resources.arsc`` (the big APK's is mostly a padding chunk
+    both readers skip, so the decode work is that of its source's small table)."""
+    sizes = {}
+    for path in paths:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                sizes[path] = archive.getinfo("resources.arsc").file_size
+        except (KeyError, OSError, zipfile.BadZipFile):
+            continue
+    return max(sizes, key=sizes.__getitem__) if sizes else None
+
+
 def _uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
@@ -218,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     measure(f"{Path(big).name} ({os.path.getsize(big) / 2**20:.0f} MiB)", python, [big],
             args.rounds)
+    real = _largest_table(corpus)
+    if real is not None:
+        measure(f"{Path(real).name} (the corpus's largest real table)", python, [real],
+                args.rounds)
     if args.corpus_rounds:
         measure(f"corpus {CORPUS / 'apk'}", python, corpus, args.corpus_rounds)
     peak, rss = run_child([python, "-c", PERMAUDIT_CHILD, "memory", big])
