@@ -97,11 +97,13 @@ def read_aab(
         table if isinstance(table, str) else f"no {BASE_TABLE} in the app bundle")
     parents = {"base": None, **{module: uses_split(root) for module, _, root in modules}}
     isolated = isolated_splits(raw_base)
+    with_tables = sorted(m for m, _, _ in modules if f"{m}/{TABLE}" in entries)
 
     def resolved(module: str, root: Element) -> Element:
         if module == "base" and missing is not None:
             return mark_unresolved(root, missing)
-        order = search_order(module, base="base", parents=parents, isolated=isolated)
+        order = search_order(module, base="base", parents=parents, isolated=isolated,
+                             others=with_tables)
         return resolve_manifest_tree(root, TableSet(cache, order), locale)
 
     base_root = resolved("base", raw_base)

@@ -191,9 +191,12 @@ def resolve_across(
         if key and split_kind(apk.root, key) == "config"
     }
     isolated = isolated_splits(base.root)
+    others = sorted(key for key, apk in zip(keys, apks, strict=True)
+                    if key and apk.table is not None)
     resolved = [
         replace(apk, root=resolve_manifest_tree(apk.root, TableSet(cache, search_order(
-            key, base="", parents=parents, isolated=isolated, configures=configures)), locale))
+            key, base="", parents=parents, isolated=isolated, configures=configures,
+            others=others)), locale))
         for key, apk in zip(keys, apks, strict=True)
     ]
     return resolved[0], resolved[1:]

@@ -26,6 +26,7 @@ reference stays unresolved, and string handles are kept apart per table.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import islice
 
 from permaudit._infra.records import replace
 from permaudit.android.attributes import ANDROID_NS
@@ -38,6 +39,9 @@ from permaudit.inputs.resources import Table
 Loaded = Table | str | None
 #: Tables named in a reason before "and N more".
 NAMED = 4
+#: Tables one search visits at most: a package id is one byte, so an app whose resource
+#: ids do not clash has at most 256 tables worth searching.
+MAX_TABLES = 256
 
 
 class TableCache:
@@ -140,28 +144,32 @@ def isolated_splits(base_root: Element) -> bool:
 
 def search_order(
     name: str, *, base: str, parents: Mapping[str, str | None], isolated: bool,
-    configures: Mapping[str, str | None] | None = None,
+    configures: Mapping[str, str | None] | None = None, others: Sequence[str] | None = None,
 ) -> list[str]:
     """The tables (by split name) Android loads for split ``name``'s manifest, own first.
 
-    ``parents``: each feature split's ``uses_split``; ``configures``: each config split's
-    ``configForSplit`` (``None`` or empty: the base). Bounded: a chain visits each split at
-    most once (a cycle, which Android refuses to install, ends it).
+    ``parents``: each split's ``uses_split``; ``configures``: each config split's
+    ``configForSplit`` (``None`` or empty: the base); ``others``: the splits that come
+    after the base (default: every split of ``parents`` but the base, sorted; pass it
+    computed once when calling for every split of a large set). Bounded: at most
+    ``MAX_TABLES`` names, and a chain visits each split at most once (a cycle, which
+    Android refuses to install, ends it).
     """
-    others = sorted(n for n in parents if n != base)
+    if others is None:
+        others = sorted(n for n in parents if n != base)
     chain = [] if name == base else [name]
     seen = {name, base}
     parent = parents.get(name) if name != base else None
-    while parent and parent in parents and parent not in seen:
+    while parent and parent in parents and parent not in seen and len(chain) < MAX_TABLES - 1:
         chain.append(parent)
         seen.add(parent)
         parent = parents.get(parent)
     features = [*chain, base]
+    room = MAX_TABLES - len(features)
     if not isolated:
-        return [*features, *(n for n in others if n not in seen)]
-    configs = [
-        n for n in others
-        if configures is not None and n in configures and n not in seen
-        and (configures[n] or base) in features
-    ]
-    return [*features, *configs]
+        return [*features, *islice((n for n in others if n not in seen), room)]
+    if not configures:
+        return features
+    configs = (n for n in others
+               if n in configures and n not in seen and (configures[n] or base) in features)
+    return [*features, *islice(configs, room)]

@@ -368,3 +368,33 @@ def test_loose_split_apks_resolve_across_their_tables_too(tmp_path: Path) -> Non
     assert _comparable(loose.manifest) == _comparable(from_apks.manifest)
     assert {u.component for u in loose.manifest.unresolved} == {
         bw.EDGE_PACKAGE + ".chat.Gone", bw.EDGE_PACKAGE + ".maps.Far"}
+
+
+def test_a_search_visits_at_most_max_tables() -> None:
+    from permaudit.inputs.table_set import MAX_TABLES
+
+    names = [f"m{i:04d}" for i in range(1000)]
+    parents: dict[str, str | None] = {"base": None, **{n: None for n in names}}
+    assert len(search_order("m0000", base="base", parents=parents, isolated=False)) \
+        == MAX_TABLES
+    chain = {"base": None, **{n: (names[i + 1] if i + 1 < len(names) else None)
+                              for i, n in enumerate(names)}}
+    order = search_order("m0000", base="base", parents=chain, isolated=True)
+    assert len(order) == MAX_TABLES and order[-1] == "base"
+
+
+def test_many_feature_modules_with_missing_references_stay_bounded(tmp_path: Path) -> None:
+    """400 modules, each naming an entry no table has: each search stops at MAX_TABLES
+    tables, each table is read once."""
+    modules = {
+        f"f{i:03d}": (bw._feature(f"f{i:03d}", (Element(tag="service", attrs={
+            "android:name": f".S{i}", "android:exported": Ref(0x80020063)}),)),
+            bw.resource_table({"bool": {"x": {"": True}}}, package=bw.EDGE_PACKAGE,
+                              package_id=0x80 + i % 100))
+        for i in range(400)
+    }
+    bundle = bw.build_aab(bw.edge_manifest(), bw.edge_types(), ra.edge_files(),
+                          package=bw.EDGE_PACKAGE, modules=modules)
+    app = load(_write(tmp_path, "many.aab", bundle), code=False)
+    assert len(app.manifest.unresolved) == 400
+    assert all(u.reason and u.reason.endswith("and 252 more") for u in app.manifest.unresolved)
