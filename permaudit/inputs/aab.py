@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from permaudit._infra.records import replace
@@ -33,6 +33,13 @@ from permaudit.inputs.resource_xml import MAX_XML_SIZE, read_files
 from permaudit.inputs.resource_xml import model as model_resource_xml
 from permaudit.inputs.resources import mark_unresolved, resolve_manifest_tree
 from permaudit.inputs.split_rules import SplitApk, SplitSet, dist_attribute, merge_splits
+from permaudit.inputs.table_set import (
+    TableCache,
+    TableSet,
+    isolated_splits,
+    search_order,
+    uses_split,
+)
 from permaudit.model import TamperEvidence
 
 if TYPE_CHECKING:
@@ -41,7 +48,8 @@ if TYPE_CHECKING:
 KIND_AAB = "aab"
 BASE = "base/"
 BASE_MANIFEST = "base/manifest/AndroidManifest.xml"
-#: The base module's resource table (aapt2 protobuf), read by ``respb``.
+#: A module's resource table (aapt2 protobuf, read by ``respb``), and the base module's.
+TABLE = "resources.pb"
 BASE_TABLE = "base/resources.pb"
 #: Top-level directories of a bundle that are not modules.
 NOT_MODULES = frozenset({"BUNDLE-METADATA", "META-INF"})
@@ -60,9 +68,12 @@ def read_aab(
     bytes; the stream's length when not given), read by the one zip reader with its
     checks and tamper evidence.
 
-    References in the manifests (label, flags, versionName, ...) resolve against the base
-    module's ``resources.pb`` for the default configuration or ``locale``; the network
-    security config and backup rules are read from ``base/res/xml`` (protobuf XML).
+    References in the manifests (label, flags, versionName, ...) resolve for the default
+    configuration or ``locale`` against the ``resources.pb`` tables Android would load
+    for that module's APK (``table_set``: its own, its ``<uses-split>`` parents', the
+    base's, then, unless the base sets ``isolatedSplits``, every other module's); each
+    table is read on first need. The network security config and backup rules are read
+    from ``base/res/xml`` (protobuf XML) through the base's table.
     ``code``: also read every module's DEX files, native libraries and nested archives
     (``SplitSet.code``, see ``inputs.bundle_code``) through the same central directory.
     """
@@ -74,19 +85,30 @@ def read_aab(
         raise InputError(f"no {BASE_MANIFEST} in the app bundle")
     evidence: list[TamperEvidence] = list(directory.evidence)
     raw_base = _read(stream, directory, entries[BASE_MANIFEST], evidence)
-    table = _table(stream, directory, entries.get(BASE_TABLE), evidence)
-    resources = table if isinstance(table, ProtoResourceTable) else None
-
-    def resolved(root: Element) -> Element:
-        if isinstance(table, str):
-            return mark_unresolved(root, table)
-        return resolve_manifest_tree(root, table, locale)
-
-    base_root = resolved(raw_base)
-    splits = [
-        SplitApk(path=entry.name, root=resolved(_read(stream, directory, entry, evidence)))
+    modules = [
+        (_module_of(entry.name) or "", entry, _read(stream, directory, entry, evidence))
         for entry in _module_entries(directory.entries)
     ]
+    cache = _tables(stream, directory, entries, ["base", *(m for m, _, _ in modules)],
+                    evidence)
+    table = cache.get("base")
+    resources = table if isinstance(table, ProtoResourceTable) else None
+    missing = None if resources is not None else (
+        table if isinstance(table, str) else f"no {BASE_TABLE} in the app bundle")
+    parents = {"base": None, **{module: uses_split(root) for module, _, root in modules}}
+    isolated = isolated_splits(raw_base)
+    with_tables = sorted(m for m, _, _ in modules if f"{m}/{TABLE}" in entries)
+
+    def resolved(module: str, root: Element) -> Element:
+        if module == "base" and missing is not None:
+            return mark_unresolved(root, missing)
+        order = search_order(module, base="base", parents=parents, isolated=isolated,
+                             others=with_tables)
+        return resolve_manifest_tree(root, TableSet(cache, order), locale)
+
+    base_root = resolved("base", raw_base)
+    splits = [SplitApk(path=entry.name, root=resolved(module, root))
+              for module, entry, root in modules]
     base = parse_manifest(base_root, with_lines=False)
     merged = merge_splits(
         base_root=base_root,
@@ -104,7 +126,7 @@ def read_aab(
     notes.extend(_module_notes(splits))
     files = read_files(
         raw_base, resources, lambda names: _members(stream, directory, entries, names, evidence),
-        decode=parse_proto_xml, missing=table if isinstance(table, str) else None,
+        decode=parse_proto_xml, missing=missing,
     )
     network, backup = model_resource_xml(merged.manifest, files, resources)
     result = SplitSet(
@@ -115,22 +137,41 @@ def read_aab(
     return replace(result, network_security=network, backup=backup)
 
 
+def _tables(
+    stream: BinaryIO, directory: CentralDirectory, entries: dict[str, ZipEntry],
+    modules: list[str], evidence: list[TamperEvidence],
+) -> TableCache:
+    """Each module's ``resources.pb``, read on first need; together at most
+    ``MAX_TABLE_SIZE`` bytes (a table past that budget is not read, and says so)."""
+    budget = [MAX_TABLE_SIZE]
+
+    def loader(module: str) -> Callable[[], ProtoResourceTable | str | None]:
+        return lambda: _table(stream, directory, entries.get(f"{module}/{TABLE}"), evidence,
+                              budget)
+
+    return TableCache({m: loader(m) for m in modules}, {m: f"{m}/{TABLE}" for m in modules})
+
+
 def _table(
     stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry | None,
-    evidence: list[TamperEvidence],
-) -> ProtoResourceTable | str:
-    """The base module's resource table, or why there is none (references then stay
-    unresolved with that reason)."""
+    evidence: list[TamperEvidence], budget: list[int],
+) -> ProtoResourceTable | str | None:
+    """One module's resource table; None when it has none; why it cannot be read (its
+    references then stay unresolved with that reason)."""
     if entry is None:
-        return f"no {BASE_TABLE} in the app bundle"
+        return None
     if entry.flags & 0x1:
-        return f"{BASE_TABLE} is encrypted"
+        return f"{entry.name} is encrypted"
+    if entry.uncompressed_size > budget[0]:
+        return (f"{entry.name} not read: the bundle's resource tables together exceed "
+                f"{MAX_TABLE_SIZE} bytes")
     try:
-        member = read_member(stream, directory, entry, limit=MAX_TABLE_SIZE)
+        member = read_member(stream, directory, entry, limit=budget[0])
+        budget[0] -= len(member.data)
         evidence.extend(member.evidence)
         return ProtoResourceTable(member.data)
     except (InputError, ManifestError, zlib.error) as exc:
-        return f"{BASE_TABLE} cannot be read ({exc})"
+        return f"{entry.name} cannot be read ({exc})"
 
 
 def _members(

@@ -300,11 +300,16 @@ def _split_groups(
 
 
 def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App:
+    from permaudit.inputs.split_rules import resolve_across
     from permaudit.inputs.splits import KIND_SPLITS, SplitApk, merge_splits, with_integrity
 
     try:
         base_root = _required_tree(base_path)
-        splits = [_loose_split(p) for p in split_paths]
+        # References the splits' own tables leave open, looked up in the base's and the
+        # other splits' (table_set); the base was loaded alone, with its own table.
+        _, splits = resolve_across(
+            _loose_split(base_path, signing=False, locale=app.locale),
+            [_loose_split(p, locale=app.locale) for p in split_paths], app.locale)
         result = merge_splits(
             base_root=base_root,
             base_manifest=app.manifest,
@@ -350,11 +355,11 @@ def _split_set_code(base_path: str, split_paths: list[str]) -> CodeScan:
     return reader.result()
 
 
-def _loose_split(path: str) -> SplitApk:
-    """A split APK given as a file: tree, signers and tamper evidence."""
+def _loose_split(path: str, *, signing: bool = True, locale: str | None = None) -> SplitApk:
+    """A split APK given as a file: tree, table, signers and tamper evidence."""
     from permaudit.inputs.apk import read_apk
     from permaudit.inputs.splits import split_apk
 
     with reading(path), open_regular(path) as stream:
-        contents = read_apk(stream, regular_size(stream))
+        contents = read_apk(stream, regular_size(stream), signing=signing, locale=locale)
     return split_apk(contents, path)

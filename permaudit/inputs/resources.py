@@ -51,9 +51,13 @@ def normalise_locale(text: str) -> str:
 
 class Table(Protocol):
     """A resource table: ``arsc.ResourceTable`` (APKs) or ``respb.ProtoResourceTable``
-    (App Bundles); both decode entries and strings only when asked."""
+    (App Bundles), or a ``table_set.TableSet`` of several; they decode entries and strings
+    only when asked."""
 
-    NAME: str
+    @property
+    def NAME(self) -> str:
+        """What reasons call the table (``resources.arsc``)."""
+        ...
 
     def candidates(self, res_id: int) -> list[Candidate]:
         """Every configuration's value of ``res_id``, in table order."""

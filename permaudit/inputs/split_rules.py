@@ -21,19 +21,30 @@ What the package manager does with a base APK and its splits (frameworks/base):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from permaudit._infra.records import record, replace
 from permaudit.android.attributes import ANDROID_NS
 from permaudit.errors import InputError, ManifestError
 from permaudit.inputs.binary.xmltree import Attribute, Element
-from permaudit.inputs.manifest import parse_manifest
+from permaudit.inputs.manifest import COMPONENT_TAGS, parse_manifest
+from permaudit.inputs.resources import resolve_manifest_tree
+from permaudit.inputs.table_set import (
+    Loaded,
+    TableCache,
+    TableSet,
+    isolated_splits,
+    search_order,
+    uses_split,
+)
 from permaudit.model import (
     IgnoredElement,
     Manifest,
     SigningInfo,
     SplitInfo,
     TamperEvidence,
+    UnresolvedReference,
     UsesPermission,
 )
 
@@ -131,8 +142,12 @@ def split_kind(root: Element, name: str) -> str:
     return "feature"
 
 
-def merge_split_set(apks: list[SplitApk], *, container: str) -> SplitSet:
-    """Validate ``apks`` as ``parseClusterPackageLite`` does and merge them into one app."""
+def merge_split_set(
+    apks: list[SplitApk], *, container: str, locale: str | None = None
+) -> SplitSet:
+    """Validate ``apks`` as ``parseClusterPackageLite`` does and merge them into one app
+    (references resolved across their tables for the default configuration or ``locale``,
+    see ``resolve_across``)."""
     if not apks:
         raise InputError(f"no APK in the {container}")
     bases = [apk for apk in apks if split_name(apk.root) is None]
@@ -141,9 +156,9 @@ def merge_split_set(apks: list[SplitApk], *, container: str) -> SplitSet:
     if len(bases) > 1:
         names = ", ".join(apk.path for apk in bases)
         raise InputError(f"more than one base APK in the {container}: {names}")
-    base = bases[0]
+    base, others = resolve_across(bases[0], [apk for apk in apks if apk is not bases[0]],
+                                  locale)
     manifest = parse_manifest(base.root, with_lines=False)
-    others = [apk for apk in apks if apk is not base]
     result = merge_splits(
         base_root=base.root,
         base_manifest=manifest,
@@ -156,6 +171,44 @@ def merge_split_set(apks: list[SplitApk], *, container: str) -> SplitSet:
     network, backup = model(result.manifest, base.xml_files, base.table)
     return replace(with_integrity(result, base, others), network_security=network, backup=backup,
                    icon=base.icon)
+
+
+def resolve_across(
+    base: SplitApk, splits: list[SplitApk], locale: str | None = None
+) -> tuple[SplitApk, list[SplitApk]]:
+    """``base`` and ``splits`` with the references each APK's own resources.arsc left
+    unresolved looked up in the tables Android loads with it (``table_set``: a feature
+    split's manifest may name the base's resources, the base's a split's)."""
+    apks = [base, *splits]
+    keys = [split_name(apk.root) or "" for apk in apks]
+    cache = TableCache(
+        {key: _table_of(apk) for key, apk in zip(keys, apks, strict=True)},
+        {key: f"resources.arsc of {apk.path}" for key, apk in zip(keys, apks, strict=True)},
+    )
+    parents = {key: uses_split(apk.root) for key, apk in zip(keys, apks, strict=True)}
+    configures = {
+        key: _config_for(apk.root) for key, apk in zip(keys, apks, strict=True)
+        if key and split_kind(apk.root, key) == "config"
+    }
+    isolated = isolated_splits(base.root)
+    others = sorted(key for key, apk in zip(keys, apks, strict=True)
+                    if key and apk.table is not None)
+    resolved = [
+        replace(apk, root=resolve_manifest_tree(apk.root, TableSet(cache, search_order(
+            key, base="", parents=parents, isolated=isolated, configures=configures,
+            others=others)), locale))
+        for key, apk in zip(keys, apks, strict=True)
+    ]
+    return resolved[0], resolved[1:]
+
+
+def _table_of(apk: SplitApk) -> Callable[[], Loaded]:
+    return lambda: apk.table
+
+
+def _config_for(root: Element) -> str | None:
+    attribute = root.by_name("configForSplit", None)
+    return (attribute.coerce_to_string() or None) if attribute is not None else None
 
 
 def merge_splits(
@@ -186,6 +239,7 @@ def merge_splits(
         )
     ]
     components = list(base_manifest.components)
+    unresolved = list(base_manifest.unresolved)
     ignored = list(base_manifest.ignored)
     sdk = tuple(child for child in base_root.children if child.tag == "uses-sdk")
     granted = {p.name for p in base_manifest.uses_permissions}
@@ -208,8 +262,10 @@ def merge_splits(
             )
         kind = module_kind or split_kind(split.root, name)
         declared = _split_permissions(split.root, sdk)
-        parts = _split_components(split.root, sdk)
+        parts, references = _split_components(split.root, sdk)
         components.extend(parts)
+        unresolved.extend(replace(r, reason=f"split {name or split.path}: {r.reason}")
+                          for r in references)
         ignored.extend(
             IgnoredElement(tag=p.element, parent=f"split {name}/manifest", name=p.name)
             for p in declared
@@ -235,6 +291,7 @@ def merge_splits(
         base_manifest,
         components=tuple(sorted(components, key=lambda c: (c.kind, c.name))),
         ignored=tuple(ignored),
+        unresolved=tuple(unresolved),
     )
     counts = {k: sum(1 for i in infos if i.kind == k) for k in ("config", "feature")}
     summary = (
@@ -280,12 +337,17 @@ def _split_permissions(root: Element, sdk: tuple[Element, ...]) -> tuple[UsesPer
         return ()  # Android skips these elements, so what is wrong in them cannot matter
 
 
-def _split_components(root: Element, sdk: tuple[Element, ...]) -> tuple[Any, ...]:
-    """The split's first ``<application>`` components, parsed with the base's target SDK."""
+def _split_components(
+    root: Element, sdk: tuple[Element, ...]
+) -> tuple[tuple[Any, ...], tuple[UnresolvedReference, ...]]:
+    """The split's first ``<application>`` components, parsed with the base's target SDK,
+    and the references among their attributes that stayed unresolved (those of
+    ``<application>`` itself and of ``<uses-sdk>`` are the base's to decide)."""
     application = next((c for c in root.children if c.tag == "application"), None)
     if application is None:
-        return ()
-    return parse_manifest(_with_children(root, (*sdk, application)), with_lines=False).components
+        return (), ()
+    parsed = parse_manifest(_with_children(root, (*sdk, application)), with_lines=False)
+    return parsed.components, tuple(r for r in parsed.unresolved if r.tag in COMPONENT_TAGS)
 
 
 def _split_note(

@@ -132,7 +132,7 @@ def read_archive(
             apks.append(read_split_apk(member, length, name, locale=locale))
             if reader is not None:
                 reader.add_apk(member, length, member=name)
-    result = merge_split_set(apks, container=f".{kind} archive")
+    result = merge_split_set(apks, container=f".{kind} archive", locale=locale)
     return replace(result, tamper=(*evidence, *result.tamper),
                    code=reader.result() if reader is not None else None)
 

@@ -1,11 +1,12 @@
 """Read ``resources.arsc`` just enough to resolve a few ``@0x7f...`` references.
 
-Why our own reader (measured 2026-12-03 on this machine, androguard 4.1.4,
-``/tmp/arsc_measure.py`` over the 104 corpus APKs with a resources.arsc):
-``from androguard.core.axml import ARSCParser`` costs 426 ms; ``ARSCParser(data)``
-decodes the whole table eagerly, 2.75 s in total over the corpus and 1.12 s for the
-4.4 MB table of ``SystemWebView-repack.apk``. The issue's budget is 30 ms for a
-150 MB APK, so androguard is an oracle here, not the reader.
+Why our own reader (``bench/bench_resources.py``, docs/performance.md, issue 12 section;
+2026-12-06, androguard 4.1.4, fresh processes, load 1.3-1.6): ``from androguard.core.axml
+import ARSCParser`` costs 92-101 ms; ``ARSCParser(data)`` decodes the whole table eagerly,
+273 ms for the 4.4 MB table of ``SystemWebView-repack.apk`` and 0.65 s over the corpus'
+107 tables, where permaudit's whole resource step (read, index, resolve, res/xml, icon)
+takes 20 ms and 65 ms (ratios 13.7 and 9.9, median per round). The issue's budget is
+30 ms for a 150 MB APK, so androguard is an oracle here, not the reader.
 
 This reader indexes chunk *headers* only (packages, type chunks and their configs) and
 decodes an entry, a value or a string only when asked. Behaviour follows

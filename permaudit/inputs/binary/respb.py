@@ -124,9 +124,11 @@ class ProtoResourceTable:
         self.steps += len(found)
         return found
 
-    def _id(self, span: Span, what: str) -> int | None:
-        """The ``uint32 id = 1`` of a PackageId/TypeId/EntryId message."""
-        found = None
+    def _id(self, span: Span, what: str) -> int:
+        """The ``uint32 id = 1`` of a PackageId/TypeId/EntryId message: 0 when the field
+        is not written, as proto3 never writes a zero (aapt2's entry 0 of every type is an
+        empty ``EntryId`` message)."""
+        found = 0
         for number, wire, value in self._fields(*span, what):
             if number == 1 and wire == WIRE_VARINT and isinstance(value, int):
                 found = value & 0xFFFFFFFF
@@ -268,7 +270,7 @@ class ProtoResourceTable:
             elif number == 2 and wire == WIRE_VARINT and isinstance(value, int):
                 ref_id = value & 0xFFFFFFFF
             elif number == 5 and wire == WIRE_LENGTH:
-                dynamic = self._id(_span(value), "boolean") not in (None, 0)
+                dynamic = self._id(_span(value), "boolean") != 0
         if kind == 1:
             return ResValue(data_type=_TYPE_DYNAMIC_ATTRIBUTE if dynamic else TYPE_ATTRIBUTE,
                             data=ref_id)
