@@ -135,10 +135,13 @@ def read_header(data: bytes) -> DexHeader:
         raise DexError(f"DEX type_ids_size {types_n} is more than 65535")
     if protos_n > 0xFFFF:
         raise DexError(f"DEX proto_ids_size {protos_n} is more than 65535")
+    # An empty table's offset is not looked at (the format says 0; a file may say anything).
     return DexHeader(
         version=version, size=file_size, checksum_ok=checksum_ok, view=view,
-        strings=(strings_n, strings_off), types=(types_n, types_off),
-        methods=(methods_n, methods_off), classes=(classes_n, classes_off), notes=tuple(notes),
+        strings=(strings_n, strings_off if strings_n else 0),
+        types=(types_n, types_off if types_n else 0),
+        methods=(methods_n, methods_off if methods_n else 0),
+        classes=(classes_n, classes_off if classes_n else 0), notes=tuple(notes),
     )
 
 
