@@ -347,6 +347,7 @@ def _utf16_length(text: str) -> int:
 
 
 _FOUR_BYTE = re.compile(rb"[\xf0-\xff]")
+_BELOW_F0 = bytes(range(0xF0))
 
 
 def decode_mutf8(raw: bytes, index: int = 0) -> str:
@@ -358,11 +359,12 @@ def decode_mutf8(raw: bytes, index: int = 0) -> str:
     verifier does, ``surrogatepass`` accepts the surrogates, and a UTF-16 round trip joins
     each high+low pair into one code point (a lone surrogate stays, as in Java).
     """
-    bad = _FOUR_BYTE.search(raw)
-    if bad is not None:
-        raise DexError(
-            f"DEX string {index}: byte {raw[bad.start()]:#04x} at {bad.start()} is not MUTF-8"
-        )
+    # Deleting every byte below 0xF0 leaves nothing for MUTF-8: a C pass ~8x faster than
+    # the regex scan, which runs only to name the bad byte.
+    if raw.translate(None, _BELOW_F0):
+        bad = _FOUR_BYTE.search(raw)
+        at = bad.start() if bad is not None else 0
+        raise DexError(f"DEX string {index}: byte {raw[at]:#04x} at {at} is not MUTF-8")
     try:
         text = raw.replace(b"\xc0\x80", b"\0").decode("utf-8", "surrogatepass")
     except UnicodeDecodeError as exc:
