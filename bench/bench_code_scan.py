@@ -5,13 +5,16 @@ corpus (airtest-Yosemite.apk with its two DEX, 8,000 small res/ entries, a padde
 resources.arsc), then nine more real corpus DEX files added as ``classes3..11.dex``
 (deflated): 11 DEX files, 76 MB of DEX. Then, in interleaved rounds of fresh processes:
 
-* ``scan``: ``python -m permaudit scan --format json`` from this tree vs from a base
-  revision (``git archive REV``, default ``fe103ee``) with the same interpreter;
-* ``dex``: this tree's ``scan_code`` vs androguard's ``DEX()`` over the same DEX bytes.
+* ``scan``: ``permaudit scan --format json`` of revision ``--after`` (default ``HEAD``)
+  vs ``--base`` (default ``64a2950``, before the lean DEX reader), each installed from a
+  wheel into its own venv by ``bench/_trees.py`` (byte-compiled, as a user's install);
+* ``no-code``: the same with ``--no-code`` (the manifest-only floor of the full scan);
+* ``dex``: ``--after``'s ``scan_code`` vs androguard's ``DEX()`` over the same DEX bytes,
+  the time inside the child (imports excluded).
 
 It prints per-round wall time and peak RSS (``os.wait4`` rusage) and the median paired
-ratio. Usage: ``python bench/bench_code_scan.py [--rounds N] [--base REV]``; report the
-machine load (``uptime``) with the figures.
+ratio. Usage: ``python bench/bench_code_scan.py [--rounds N] [--base REV] [--after REV]``;
+report the machine load (``uptime``) with the figures.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 import zipfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _trees
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("PERMAUDIT_CORPUS", REPO.parent / "shared" / "corpus"))
@@ -80,20 +84,13 @@ def big_apk() -> Path:
     return path
 
 
-def base_tree(rev: str, into: Path) -> Path:
-    """The package of revision ``rev``, exported with ``git archive``."""
-    archive = into / "base.tar"
-    subprocess.run(["git", "-C", str(REPO), "archive", "-o", str(archive), rev], check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(into / "base", filter="data")
-    return into / "base"
-
-
-def run(argv: list[str], pythonpath: Path) -> tuple[float, float, str]:
+def run(argv: list[str]) -> tuple[float, float, str]:
     """(wall s, peak RSS MiB, stdout) of one child."""
-    env = dict(os.environ, PYTHONPATH=str(pythonpath))
+    drop = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                            cwd="/")
     out = proc.stdout.read().decode() if proc.stdout else ""
 
     _, status, usage = os.wait4(proc.pid, 0)
@@ -102,14 +99,14 @@ def run(argv: list[str], pythonpath: Path) -> tuple[float, float, str]:
     return time.perf_counter() - start, usage.ru_maxrss / 1024, out
 
 
-def paired(name: str, a: tuple[str, list[str], Path], b: tuple[str, list[str], Path],
+def paired(name: str, a: tuple[str, list[str]], b: tuple[str, list[str]],
            rounds: int, inner: bool = False) -> None:
     """Interleaved rounds of ``a`` and ``b``; ratio b/a per round."""
     ratios = []
     for round_ in range(rounds + 1):  # round 0 warms the caches and is not counted
         times = {}
-        for label, argv, path in (a, b) if round_ % 2 else (b, a):
-            wall, rss, out = run(argv, path)
+        for label, argv in (a, b) if round_ % 2 else (b, a):
+            wall, rss, out = run(argv)
             times[label] = (float(out.strip()) if inner else wall, rss)
         if round_:
             ratio = times[b[0]][0] / times[a[0]][0]
@@ -123,23 +120,26 @@ def paired(name: str, a: tuple[str, list[str], Path], b: tuple[str, list[str], P
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--base", default="fe103ee")
+    parser.add_argument("--base", default="64a2950")
+    parser.add_argument("--after", default="HEAD")
     parser.add_argument("--skip-androguard", action="store_true")
     args = parser.parse_args()
     apk = big_apk()
     with zipfile.ZipFile(apk) as z:
         dex = [i for i in z.infolist() if i.filename.endswith(".dex")]
+    base, after = _trees.install(args.base), _trees.install(args.after)
     print(f"{apk.name}: {apk.stat().st_size / 1e6:.0f} MB, {len(dex)} DEX, "
-          f"{sum(i.file_size for i in dex) / 1e6:.0f} MB of DEX; load {os.getloadavg()}")
-    scan = [sys.executable, "-m", "permaudit", "scan", "--format", "json", str(apk)]
-    with tempfile.TemporaryDirectory() as tmp:
-        base = base_tree(args.base, Path(tmp))
-        paired("scan", ("ours", scan, REPO), (f"base {args.base}", scan, base), args.rounds)
-        if not args.skip_androguard:
-            child = [sys.executable, "-c", DEX_CHILD]
-            paired("dex", ("ours", [*child, "ours", str(apk)], REPO),
-                   ("androguard", [*child, "androguard", str(apk)], REPO), args.rounds,
-                   inner=True)
+          f"{sum(i.file_size for i in dex) / 1e6:.0f} MB of DEX; {after.label} vs "
+          f"{base.label}; load {os.getloadavg()}")
+    for name, flags in (("scan", []), ("no-code", ["--no-code"])):
+        paired(name, ("after", [after.permaudit, "scan", "--format", "json", *flags, str(apk)]),
+               (f"base {base.label}", [base.permaudit, "scan", "--format", "json", *flags,
+                                        str(apk)]), args.rounds)
+    if not args.skip_androguard:
+        child = ["-c", DEX_CHILD]
+        paired("dex", ("after", [after.python, *child, "ours", str(apk)]),
+               ("androguard", [sys.executable, *child, "androguard", str(apk)]), args.rounds,
+               inner=True)
     print(f"load after {os.getloadavg()}")
     return 0
 

@@ -22,14 +22,13 @@ stops at the first missing number; other ``classes*.dex`` names are read but not
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Iterable
-from itertools import compress
+from collections.abc import Callable, Iterable
 from typing import BinaryIO, cast
 
 from permaudit.errors import InputError
-from permaudit.inputs.binary.dex import java_name, read_dex
+from permaudit.inputs.binary.dex import java_name
+from permaudit.inputs.binary.dex_ids import DexIds, read_dex_ids
 from permaudit.inputs.binary.ziparchive import (
     CentralDirectory,
     ZipEntry,
@@ -53,10 +52,15 @@ _LIB_NAME = re.compile(r"lib/([^/]+)/[^/]+\.so")
 _NESTED = re.compile(r"assets/.+\.(?:apk|jar|zip)", re.IGNORECASE)
 
 
+#: Reads one DEX file's bytes into what the collector merges (``DexIds``).
+DexReader = Callable[[bytes], DexIds]
+
+
 class _Collector:
     """The sets merged over every DEX of one app, with the budgets spent so far."""
 
-    def __init__(self) -> None:
+    def __init__(self, read: DexReader = read_dex_ids) -> None:
+        self.read = read
         self.dex: list[DexSummary] = []
         self.defined: set[str] = set()
         self.types: set[str] = set()
@@ -70,7 +74,7 @@ class _Collector:
 
     def add_dex(self, path: str, data: bytes, member: str | None) -> None:
         try:
-            parsed = read_dex(data)
+            parsed = self.read(data)
         except InputError as exc:
             self.tamper.append(TamperEvidence(
                 id="dex.unreadable",
@@ -80,8 +84,8 @@ class _Collector:
             ))
             return
         self.dex.append(DexSummary(
-            path=path, version=parsed.version, size=parsed.size, strings=len(parsed.strings),
-            types=len(parsed.types), methods=len(parsed.methods),
+            path=path, version=parsed.version, size=parsed.size, strings=parsed.string_count,
+            types=len(parsed.types), methods=parsed.method_count,
             class_defs=len(parsed.class_defs), checksum_ok=parsed.checksum_ok,
         ))
         if not parsed.checksum_ok:
@@ -93,18 +97,12 @@ class _Collector:
             ))
         self.notes.extend(f"{path}: {note}" for note in parsed.notes)
         types = parsed.types
-        self.defined.update(types[t] for t in parsed.class_defs)
+        self.defined.update(map(types.__getitem__, parsed.class_defs))
         self.types.update(types)
-        strings = parsed.strings
-        # Methods of classes this DEX defines are never external: dropped by C-level passes
-        # before the per-method tuples are built (the app's own are most of them).
-        own = frozenset(parsed.class_defs)
-        methods = parsed.methods
-        outside = compress(methods, map(operator.not_, map(own.__contains__,
-                                                           map(operator.itemgetter(0), methods))))
-        self.methods.update((types[c], strings[n]) for c, n in outside)
+        # Only methods of classes this DEX does not define (the reader drops the others).
+        self.methods.update(parsed.external_methods)
         if not self.strings_full:
-            self.strings.update(strings)
+            self.strings.update(parsed.strings)
             if len(self.strings) > MAX_STRINGS:
                 self.strings_full = True
                 self.notes.append(f"more than {MAX_STRINGS} distinct strings: the rest are "
@@ -144,9 +142,12 @@ SPOOL_IN_MEMORY = 16 * 1024 * 1024
 NAMES_SHOWN = 5
 
 
-def scan_code(apks: Iterable[tuple[str, BinaryIO, int]]) -> CodeScan:
-    """The code of one app from its APKs: ``(member name or "", stream, size)`` each."""
-    reader = CodeReader("split set")
+def scan_code(
+    apks: Iterable[tuple[str, BinaryIO, int]], read: DexReader = read_dex_ids
+) -> CodeScan:
+    """The code of one app from its APKs: ``(member name or "", stream, size)`` each;
+    ``read``: the DEX reader (tests pass ``read_dex``'s, which decodes every string)."""
+    reader = CodeReader("split set", read)
     for name, stream, size in apks:
         reader.add_apk(stream, size, member=name or None)
     return reader.result()
@@ -158,11 +159,12 @@ class CodeReader:
     container once and hands it over while it is open, so memory holds one DEX (and at
     most one spooled nested archive per nesting level), never all of them.
 
-    ``container`` names what the members are part of, for the note saying which were read.
+    ``container`` names what the members are part of, for the note saying which were read;
+    ``read`` reads one DEX file (``read_dex_ids``: only the strings evidence can use).
     """
 
-    def __init__(self, container: str = "split set") -> None:
-        self._collector = _Collector()
+    def __init__(self, container: str = "split set", read: DexReader = read_dex_ids) -> None:
+        self._collector = _Collector(read)
         self._container = container
         self._entries = 0
         self._skipped: list[str] = []

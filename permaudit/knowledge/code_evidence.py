@@ -119,7 +119,10 @@ def api_evidence(code: CodeScan, rules: Sequence[ApiRule] | None = None) -> tupl
 
 def code_evidence(code: CodeScan) -> CodeEvidence:
     """Trackers, hosts by owner and API evidence of one app's code."""
-    if not (code.defined_classes or code.referenced_classes or code.strings):
+    # ``code.strings`` holds only the strings that can name a host or a URI: whether the
+    # DEX files hold any string at all is in their summaries.
+    if not (code.defined_classes or code.referenced_classes or code.strings
+            or any(dex.strings for dex in code.dex)):
         # Nothing to match, and no table worth loading.
         if code.dex:
             why = "the DEX files hold no classes or strings"

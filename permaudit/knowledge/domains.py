@@ -117,7 +117,9 @@ def hosts_in(text: str, suffixes: Suffixes | None = None) -> tuple[str, ...]:
     if "." not in head:  # both patterns need a dot; ~90% of a DEX's strings have none
         return ()
     table = shipped_suffixes() if suffixes is None else suffixes
-    found = [m.group(1).lower() for m in _URL.finditer(head)][:MAX_HOSTS_PER_STRING]
+    # _URL needs a literal "://": the substring test spares the regex scan of most strings.
+    found = ([m.group(1).lower() for m in _URL.finditer(head)][:MAX_HOSTS_PER_STRING]
+             if "://" in head else [])
     if not found and len(head) <= 253 and _BARE.fullmatch(head):
         host = head.lower()
         # a bare string must end in a real TLD: "R.string" or "foo.bar" are not servers

@@ -67,7 +67,10 @@ class CodeScan:
     referenced_classes: tuple[str, ...] = ()
     #: Methods referenced whose class the app does not define, sorted.
     external_methods: tuple[MethodRef, ...] = ()
-    #: Every string constant of every DEX (deduplicated, sorted); hosts and URLs come from here.
+    #: The string constants of every DEX that hold a ``.`` or a ``:`` (deduplicated, sorted):
+    #: a host name needs a dot, a URI a colon; hosts, URLs and content URIs come from here.
+    #: The others are not decoded (``inputs/binary/dex_ids.py``); ``DexSummary.strings``
+    #: counts them all.
     strings: tuple[str, ...] = ()
     native_libraries: tuple[NativeLibrary, ...] = ()
     tamper: tuple[TamperEvidence, ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import struct
 import subprocess
@@ -122,6 +123,14 @@ def test_hostile_headers(mutate: object, message: str) -> None:
         read_dex(mutate(BASE))  # type: ignore[operator]
 
 
+@pytest.mark.parametrize("count_at", [56, 64, 88, 96])
+def test_empty_table_offset_is_not_looked_at(count_at: int) -> None:
+    """A table of 0 items whose offset points past the file (a struct.error before)."""
+    data = _patch(BASE, count_at, "<II", 0, 0x10070)
+    with contextlib.suppress(DexError):  # e.g. a type naming a string no longer there
+        read_dex(data)
+
+
 def test_checksum_mismatch_is_evidence_not_failure() -> None:
     data = bytearray(BASE)
     data[8] ^= 1
@@ -163,9 +172,9 @@ def test_repeated_string_offsets_bounded_work() -> None:
 
 
 def test_uleb_truncated() -> None:
-    assert dexmod._uleb128(b"\x81\x01", 0, 2, 0) == (129, 2)
+    assert dexmod.uleb128(b"\x81\x01", 0, 2, 0) == (129, 2)
     with pytest.raises(DexError, match="ULEB128"):
-        dexmod._uleb128(b"\x80\x80", 0, 2, 0)
+        dexmod.uleb128(b"\x80\x80", 0, 2, 0)
 
 
 def test_writer_output_passes_dexdump(tmp_path: Path) -> None:
