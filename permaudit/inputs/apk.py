@@ -58,6 +58,9 @@ class ApkContents:
     notes: tuple[str, ...] = ()
     #: The launcher icon (``None``: the manifest names none, or a standalone manifest).
     icon: AppIcon | None = None
+    #: The tree as decoded, its references not yet resolved, when ``table`` was read: an
+    #: APK of a split set resolves it against every table Android loads with it.
+    decoded_root: Element | None = None
 
 
 def load(
@@ -166,6 +169,7 @@ def read_apk(
     evidence = (*directory.evidence, *member.evidence, *decoded.evidence)
     table = _table(stream, directory)
     resources = None if isinstance(table, str) else table
+    decoded_root = None if isinstance(table, str) else decoded.root
     if isinstance(table, str):
         root = mark_unresolved(decoded.root, table)
     else:
@@ -177,10 +181,11 @@ def read_apk(
         icon = AppIcon(reference=icon.reference, note=table)
     if not signing:
         return ApkContents(root=root, evidence=evidence, xml_files=files, table=resources,
-                           notes=notes, icon=icon)
+                           notes=notes, icon=icon, decoded_root=decoded_root)
     info, signing_evidence = read_signing(stream, size, directory)
     return ApkContents(root=root, evidence=(*evidence, *signing_evidence), signing=info,
-                       xml_files=files, table=resources, notes=notes, icon=icon)
+                       xml_files=files, table=resources, notes=notes, icon=icon,
+                       decoded_root=decoded_root)
 
 
 def _members(

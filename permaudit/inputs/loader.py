@@ -300,19 +300,21 @@ def _split_groups(
 
 
 def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App:
+    from permaudit.inputs.manifest import parse_manifest
     from permaudit.inputs.split_rules import resolve_across
     from permaudit.inputs.splits import KIND_SPLITS, SplitApk, merge_splits, with_integrity
 
     try:
         base_root = _required_tree(base_path)
-        # References the splits' own tables leave open, looked up in the base's and the
-        # other splits' (table_set); the base was loaded alone, with its own table.
-        _, splits = resolve_across(
+        # Every APK's references looked up in the tables Android loads with it
+        # (table_set); the base was loaded alone, with its own table, so its manifest is
+        # read again from the set's answer (a config split may hold its label's locale).
+        resolved_base, splits = resolve_across(
             _loose_split(base_path, signing=False, locale=app.locale),
             [_loose_split(p, locale=app.locale) for p in split_paths], app.locale)
         result = merge_splits(
             base_root=base_root,
-            base_manifest=app.manifest,
+            base_manifest=parse_manifest(resolved_base.root, with_lines=False),
             base_path=base_path,
             splits=splits,
             container="set of split APKs",

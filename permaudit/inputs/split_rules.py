@@ -176,9 +176,11 @@ def merge_split_set(
 def resolve_across(
     base: SplitApk, splits: list[SplitApk], locale: str | None = None
 ) -> tuple[SplitApk, list[SplitApk]]:
-    """``base`` and ``splits`` with the references each APK's own resources.arsc left
-    unresolved looked up in the tables Android loads with it (``table_set``: a feature
-    split's manifest may name the base's resources, the base's a split's)."""
+    """``base`` and ``splits`` with their references looked up in the tables Android loads
+    with each (``table_set``: a feature split's manifest may name the base's resources,
+    the base's a split's, and a config split adds configurations to the base's entries).
+    An APK whose table was read comes in unresolved (``split_apk``); one whose table could
+    not be read comes with its references marked, which stay so."""
     apks = [base, *splits]
     keys = [split_name(apk.root) or "" for apk in apks]
     cache = TableCache(
@@ -196,7 +198,7 @@ def resolve_across(
     resolved = [
         replace(apk, root=resolve_manifest_tree(apk.root, TableSet(cache, search_order(
             key, base="", parents=parents, isolated=isolated, configures=configures,
-            others=others)), locale))
+            others=others), configs=configures), locale))
         for key, apk in zip(keys, apks, strict=True)
     ]
     return resolved[0], resolved[1:]

@@ -225,7 +225,10 @@ def read_split_apk(
 def split_apk(contents: ApkContents, name: str) -> SplitApk:
     """A split set member from what ``read_apk`` found in it; evidence names the member."""
     evidence = tuple(replace(e, member=name) for e in contents.evidence)
-    return SplitApk(path=name, root=contents.root, signing=contents.signing, evidence=evidence,
+    # With its table read, the tree goes in unresolved: ``resolve_across`` looks its
+    # references up in every table Android loads with it (a config split's values too).
+    root = contents.decoded_root if contents.decoded_root is not None else contents.root
+    return SplitApk(path=name, root=root, signing=contents.signing, evidence=evidence,
                     xml_files=contents.xml_files, table=contents.table, icon=contents.icon)
 
 

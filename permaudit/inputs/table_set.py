@@ -16,7 +16,10 @@ Resource ids do not clash between the tables of one app: the Android Gradle plug
 each feature module its own package id (``FeatureSetMetadata``: 0x7e, 0x7d, ... below API
 26, 0x80, 0x81, ... from it; the base keeps 0x7f) and bundletool refuses a bundle in which
 two modules define the same resource id (``ResourceTableValidator``). So a reference is
-answered by the first table, in the order above (the APK's own first), that has the entry.
+answered by the first table, in the order above (the APK's own first), that has the entry,
+together with the config splits that have it too: a config split repeats the package id of
+the split it configures and adds configurations to its entries (``values-ru``), and
+Android picks the best configuration across the tables of one package id.
 
 ``TableSet`` is that search, behind the ``resources.Table`` protocol: tables are read on
 first need (``TableCache``), a missing or unreadable one is named in the reason a
@@ -25,7 +28,7 @@ reference stays unresolved, and string handles are kept apart per table.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from itertools import islice
 
 from permaudit._infra.records import replace
@@ -67,11 +70,15 @@ class TableCache:
 
 
 class TableSet:
-    """The tables of ``order`` searched in turn; the first with the entry answers."""
+    """The tables of ``order`` searched in turn: the first with the entry answers, with the
+    values the config splits add to it."""
 
-    def __init__(self, cache: TableCache, order: Sequence[str]) -> None:
+    def __init__(self, cache: TableCache, order: Sequence[str],
+                 configs: Collection[str] = ()) -> None:
         self._cache = cache
         self._order = tuple(dict.fromkeys(order))
+        #: the config splits among ``order``: they add configurations to an entry
+        self._configs = frozenset(configs)
         #: (position in ``order``, that table's string handle) of each handle given out
         self._strings: list[tuple[int, int]] = []
         self._handles: dict[tuple[int, int], int] = {}
@@ -94,15 +101,25 @@ class TableSet:
         return ", ".join(parts[:NAMED]) + (f" and {more} more" if more > 0 else "")
 
     def candidates(self, res_id: int) -> list[Candidate]:
-        """The entry's values from the first table (in order) that has it."""
+        """The entry's values from the first table (in order) that has it, then from the
+        config splits after it that have it too.
+
+        A config split's table repeats its split's package id and holds the values of its
+        configuration only (``values-ru`` in ``config.ru.apk``); AssetManager2 puts the
+        tables of one package id in one group and picks the best configuration across
+        them, the first loaded on a tie. Other tables cannot add values: a feature has its
+        own package id, and ids do not clash (see the module). So only config splits are
+        searched past the first answer, and the caller's pick sees what Android's sees.
+        """
+        merged: list[Candidate] = []
         for position, name in enumerate(self._order):
+            if merged and name not in self._configs:
+                continue
             table = self._cache.get(name)
             if table is None or isinstance(table, str):
                 continue
-            found = table.candidates(res_id)
-            if found:
-                return [self._own(position, c) for c in found]
-        return []
+            merged.extend(self._own(position, c) for c in table.candidates(res_id))
+        return merged
 
     def _own(self, position: int, candidate: Candidate) -> Candidate:
         value = candidate.value
