@@ -3,13 +3,18 @@ only in ``config.ru.apk`` resolves to it with ``--locale ru``, as Android's Asse
 does (the tables of one package id form one group; the best configuration is chosen
 across all of them, the first loaded on a tie).
 
-Oracle: the same app as one APK holding every configuration in its own table (what
-``bundletool build-apks --mode=universal`` makes); the split set must read the same.
+Oracles: the same app as one APK holding every configuration in its own table (what
+``bundletool build-apks --mode=universal`` makes), which the split set must read the same;
+and, for the corpus's real ``.apks``, ``aapt dump --values resources`` of each locale
+split: the strings it gives for a locale are what the set resolves for that locale.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -21,8 +26,14 @@ from fixtures import resource_apks as ra
 from fixtures.arsc_writer import Types
 from fixtures.axml_writer import Element, encode
 from fixtures.bundle_writer import archive
+from permaudit.inputs.apk import read_apk
+from permaudit.inputs.binary.arsc import ResourceTable
 from permaudit.inputs.loader import load, load_inputs
+from permaudit.inputs.resources import resolve
+from permaudit.inputs.split_rules import split_name
+from permaudit.inputs.table_set import TableCache, TableSet, search_order
 from permaudit.model import Manifest
+from tests.conftest import corpus_files
 
 LOCALES = ("ru", "pt-BR")
 
@@ -114,3 +125,75 @@ def test_loose_split_files_read_the_labels_of_their_config_splits(
     assert split.input.kind == "splits"
     assert _facts(split.manifest) == _facts(universal.manifest)
     assert split.manifest.label == bw.LABELS.get(locale or "", bw.LABELS[""])
+
+
+# --- the corpus: real config splits, aapt as the oracle -----------------------------------
+
+AAPT = shutil.which("aapt")
+SPLIT_SETS = corpus_files("bundles", "*.apks")
+#: Strings checked per config split (the first ones aapt lists with a plain value).
+PER_SPLIT = 25
+_RESOURCE = re.compile(r"^\s+resource (0x7f[0-9a-f]{6}) \S+:string/\S+: t=0x03 ")
+_VALUE = re.compile(r'^\s+\(string8\) "([^"\\]*)"$')
+_CONFIG = re.compile(r"^\s+config (\S+):$")
+_LOCALE = re.compile(r"[a-z]{2,3}(-r[A-Z]{2})?")
+
+
+def _aapt_strings(apk: Path) -> dict[tuple[str, int], str]:
+    """The string values aapt dumps for a config split (``aapt dump --values resources``),
+    by (locale configuration, id); configurations with other qualifiers are left out."""
+    lines = subprocess.run([str(AAPT), "dump", "--values", "resources", str(apk)],
+                           capture_output=True, text=True, check=True, timeout=120).stdout
+    found: dict[tuple[str, int], str] = {}
+    config: str | None = None
+    pending: int | None = None
+    for line in lines.splitlines():
+        if (header := _CONFIG.match(line)) is not None:
+            config = header.group(1) if _LOCALE.fullmatch(header.group(1)) else None
+        elif (resource := _RESOURCE.match(line)) is not None:
+            pending = int(resource.group(1), 16)
+        elif pending is not None and (value := _VALUE.match(line)) is not None:
+            if config is not None:
+                found.setdefault((config, pending), value.group(1))
+            pending = None
+        else:
+            pending = None
+    return found
+
+
+@pytest.mark.skipif(AAPT is None, reason="needs Debian's aapt")
+@pytest.mark.parametrize("path", SPLIT_SETS, ids=lambda p: p.name)
+def test_a_real_split_set_resolves_strings_from_its_locale_splits(
+        path: Path, tmp_path: Path) -> None:
+    """Each locale config split of a real ``.apks``: the first strings aapt gives for its
+    configuration are what the set resolves for that locale (the base alone gives
+    another value or none)."""
+    tables: dict[str, ResourceTable] = {}
+    locale_files: dict[str, Path] = {}
+    with zipfile.ZipFile(path) as outer:
+        for member in outer.namelist():
+            data = outer.read(member)
+            contents = read_apk(io.BytesIO(data), len(data), signing=False)
+            name = split_name(contents.root) or ""
+            if contents.table is None:  # an ABI split: native code only
+                continue
+            tables[name] = contents.table
+            if re.fullmatch(r"config\.[a-z]{2,3}", name):
+                locale_files[name] = tmp_path / member
+                locale_files[name].write_bytes(data)
+    cache = TableCache({n: (lambda t=t: t) for n, t in tables.items()},
+                       {n: n or "base" for n in tables})
+    others = sorted(n for n in tables if n)
+    configs = {n: None for n in others if n.startswith("config.")}
+    whole = TableSet(cache, search_order("", base="", parents=dict.fromkeys(tables),
+                                         isolated=False, configures=configs, others=others),
+                     configs=configs)
+    checked = 0
+    for name, file in locale_files.items():
+        expected = list(_aapt_strings(file).items())[:PER_SPLIT]
+        assert expected, name
+        for (locale, res_id), value in expected:
+            assert resolve(whole, res_id, locale).value == value, (name, locale, hex(res_id))
+            checked += 1
+    assert checked >= PER_SPLIT
+    assert resolve(tables[""], 0x7F100000, "de").value != resolve(whole, 0x7F100000, "de").value
