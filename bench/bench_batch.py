@@ -16,7 +16,9 @@ and its waited-for children, so with ``--jobs 2`` the largest worker or the pare
 workers are not children and are not counted) and the figures to quote: per-round ratios
 against ``jobs2`` (median and range), and the projected cost of 1M APKs of this corpus's
 size per core-hour from the ``jobs1`` time. Run by hand from an installed package:
-``.venv/bin/python bench/bench_batch.py --copies 10 --rounds 3``.
+``.venv/bin/python bench/bench_batch.py --copies 10 --rounds 3``; the children run outside
+the checkout, so they import the installed package (a wheel: ``bench/_trees.py HEAD``
+prints a venv holding one).
 """
 
 from __future__ import annotations
@@ -50,15 +52,31 @@ for path in sys.argv[1:]:
 """
 
 
+#: Where the children run: not the checkout, whose ``permaudit/`` would shadow the
+#: installed package for ``python -m`` (which puts the working directory on the path).
+RUN_DIR = tempfile.gettempdir()
+
+
 def run_once(argv: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one run of ``argv``."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) not in (0, 2):
-        raise SystemExit(f"{argv} failed with status {status}")
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors, cwd=RUN_DIR)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) not in (0, 2):
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace").strip().splitlines()[-1:]
+            raise SystemExit(f"{argv} failed with status {status}: {''.join(tail)}")
     return wall, usage.ru_maxrss / 1024
+
+
+def installed_from() -> str:
+    """The ``permaudit`` package the children import (to print with the figures)."""
+    return subprocess.run(
+        [sys.executable, "-c", "import permaudit; print(permaudit.__file__)"],
+        capture_output=True, text=True, check=True, cwd=RUN_DIR,
+    ).stdout.strip()
 
 
 @contextlib.contextmanager
@@ -131,7 +149,8 @@ def main() -> None:
 def report(times: dict[str, list[float]], rss: dict[str, list[float]],
            count: int, rounds: int) -> None:
     """Print medians, peaks, paired ratios against jobs2 and the 1M-APK projection."""
-    print(f"{count} APKs, {rounds} rounds, {os.cpu_count()} CPUs")
+    print(f"{count} APKs, {rounds} rounds, {os.cpu_count()} CPUs, load {os.getloadavg()}, "
+          f"permaudit from {installed_from()}")
     for name, walls in times.items():
         median = statistics.median(walls)
         print(f"{name:>10}: median {median:7.2f} s ({count / median:6.0f} APKs/s), "
