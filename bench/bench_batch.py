@@ -9,7 +9,8 @@ a fresh process, taking turns within each round (the order rotates from round to
 - ``dask2``: ``permaudit batch --scheduler`` to a 2-worker ``LocalCluster`` (processes)
   started once before the rounds, as a user's cluster would be (needs ``permaudit[dask]``);
 - ``aapt``: a shell loop of ``aapt dump permissions`` (Debian's aapt; skipped if missing);
-- ``androguard``: androguard's ``APK`` in one process, permissions of every file.
+- ``androguard``: androguard's ``APK`` in one process, permissions of every file;
+- ``loop1``, ``loop2``: the machine's ceiling for two processes (``LOOP``).
 
 Reports the median wall time, the peak RSS (``os.wait4`` rusage: the largest of the process
 and its waited-for children, so with ``--jobs 2`` the largest worker or the parent; Dask
@@ -92,6 +93,18 @@ def local_cluster() -> Iterator[str | None]:
         yield str(cluster.scheduler_address)
 
 
+#: The machine's own ceiling: one unit of pure-Python work (about 1.5 s here), run twice
+#: one after the other (``loop1``) or twice at once (``loop2``). ``loop1/loop2`` is what a
+#: perfectly divisible CPU-bound job gains from two processes on this machine.
+LOOP = "sum(i * i for i in range(3 * 10**7))"
+
+
+def ceiling_settings() -> dict[str, list[str]]:
+    """``loop1`` and ``loop2`` (see ``LOOP``)."""
+    one = f"{sys.executable} -c '{LOOP}'"
+    return {"loop1": ["sh", "-c", f"{one}; {one}"], "loop2": ["sh", "-c", f"{one} & {one}; wait"]}
+
+
 def settings_for(inputs: Path, files: list[Path], work: Path,
                  scheduler: str | None) -> dict[str, list[str]]:
     """The command of each setting (those whose tools are missing left out)."""
@@ -131,7 +144,7 @@ def main() -> None:
             for apk in source:
                 files.append(inputs / f"{copy}-{apk.name}")
                 os.link(apk, files[-1])
-        settings = settings_for(inputs, files, work, scheduler)
+        settings = {**settings_for(inputs, files, work, scheduler), **ceiling_settings()}
         if args.only:
             settings = {name: argv for name, argv in settings.items() if name in args.only}
         names = list(settings)
@@ -157,7 +170,7 @@ def report(times: dict[str, list[float]], rss: dict[str, list[float]],
               f"peak RSS {max(rss[name]):6.1f} MiB")
     if "jobs2" in times:
         for name, walls in times.items():
-            if name == "jobs2":
+            if name in ("jobs2", "loop1", "loop2"):
                 continue
             ratios = [mine / two for mine, two in zip(walls, times["jobs2"], strict=True)]
             print(f"{name}/jobs2: median {statistics.median(ratios):.2f}x "
@@ -169,6 +182,10 @@ def report(times: dict[str, list[float]], rss: dict[str, list[float]],
                           in zip(times[name], times["jobs2-nocode"], strict=True)]
                 print(f"{name}/jobs2-nocode: median {statistics.median(ratios):.2f}x "
                       f"(range {min(ratios):.2f}-{max(ratios):.2f})")
+    if "loop1" in times and "loop2" in times:
+        ratios = [one / two for one, two in zip(times["loop1"], times["loop2"], strict=True)]
+        print(f"loop1/loop2 (this machine's ceiling for two processes): median "
+              f"{statistics.median(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f})")
     if "jobs1" in times:
         per_apk = statistics.median(times["jobs1"]) / count
         print(f"projected: 1M APKs of this corpus's size = {per_apk * 1e6 / 3600:.1f} core-hours "
