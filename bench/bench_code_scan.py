@@ -12,9 +12,9 @@ resources.arsc), then nine more real corpus DEX files added as ``classes3..11.de
 * ``dex``: ``--after``'s ``scan_code`` vs androguard's ``DEX()`` over the same DEX bytes,
   the time inside the child (imports excluded).
 
-It prints per-round wall time and peak RSS (``os.wait4`` rusage) and the median paired
-ratio. Usage: ``python bench/bench_code_scan.py [--rounds N] [--base REV] [--after REV]``;
-report the machine load (``uptime``) with the figures.
+It prints per-round wall time and peak RSS (GNU time's ``%M``; ``os.wait4`` without it)
+and the median paired ratio. Usage: ``python bench/bench_code_scan.py [--rounds N] [--base
+REV] [--after REV]``; report the machine load (``uptime``) with the figures.
 """
 
 from __future__ import annotations
@@ -88,15 +88,19 @@ def run(argv: list[str]) -> tuple[float, float, str]:
     """(wall s, peak RSS MiB, stdout) of one child."""
     drop = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
     env = {k: v for k, v in os.environ.items() if k not in drop}
+    rss_file = OUT / "peak-rss.txt"
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-                            cwd="/")
+    proc = subprocess.Popen(_trees.timed(argv, rss_file), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env, cwd="/")
     out = proc.stdout.read().decode() if proc.stdout else ""
 
     _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"{argv} failed")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, out
+    # GNU time's figure: os.wait4 on a child forked from this process counts the pages it
+    # copied from this one (a floor of this process's own RSS).
+    return wall, _trees.peak_mib(rss_file, usage.ru_maxrss), out
 
 
 def paired(name: str, a: tuple[str, list[str]], b: tuple[str, list[str]],
