@@ -301,7 +301,7 @@ def _split_groups(
 
 def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App:
     from permaudit.inputs.manifest import parse_manifest
-    from permaudit.inputs.split_rules import resolve_across
+    from permaudit.inputs.split_rules import resolve_across, set_icon, split_name
     from permaudit.inputs.splits import KIND_SPLITS, SplitApk, merge_splits, with_integrity
 
     try:
@@ -338,6 +338,7 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
         manifest=result.manifest,
         splits=result.splits,
         signing=result.signing,
+        icon=set_icon(app.icon, [split_name(split.root) or "" for split in splits]),
         tamper=(*own, *result.tamper, *(code.tamper if code is not None else ())),
         notes=(*own_notes, *result.notes, *(code.notes if code is not None else ())),
         code=code,

@@ -21,7 +21,8 @@ What the package manager does with a base APK and its splits (frameworks/base):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from permaudit._infra.records import record, replace
@@ -170,7 +171,25 @@ def merge_split_set(
 
     network, backup = model(result.manifest, base.xml_files, base.table)
     return replace(with_integrity(result, base, others), network_security=network, backup=backup,
-                   icon=base.icon)
+                   icon=set_icon(base.icon, [split_name(apk.root) or "" for apk in others]))
+
+
+#: A density config split's name (bundletool's ``config.xxhdpi``, ``config.tvdpi``, ...).
+_DENSITY_SPLIT = re.compile(r"(?:^|\.)config\.(?:l|m|tv|h|xh|xxh|xxxh|no)dpi$")
+#: Density splits named in the icon's note before "...".
+_NAMED_SPLITS = 3
+
+
+def set_icon(icon: AppIcon | None, split_names: Sequence[str]) -> AppIcon | None:
+    """The base APK's icon as the split set's: the icon is looked for in the base only, so
+    when it found no image and the set has density config splits (where bundletool puts the
+    PNG versions), the note says they were not searched rather than that none exists."""
+    density = [name for name in split_names if _DENSITY_SPLIT.search(name)]
+    if icon is None or icon.image is not None or not density:
+        return icon
+    named = ", ".join(density[:_NAMED_SPLITS]) + (", ..." if len(density) > _NAMED_SPLITS else "")
+    return replace(icon, note=f"{icon.note}; the density config splits of this set ({named}), "
+                              "which may hold its PNG versions, are not read for the icon")
 
 
 def resolve_across(

@@ -24,8 +24,9 @@ from fixtures import aab_writer as bw
 from fixtures import arsc_writer
 from fixtures import resource_apks as ra
 from fixtures.arsc_writer import Types
-from fixtures.axml_writer import Element, encode
+from fixtures.axml_writer import Element, Ref, encode
 from fixtures.bundle_writer import archive
+from fixtures.icon_png import square_png
 from permaudit.inputs.apk import read_apk
 from permaudit.inputs.binary.arsc import ResourceTable
 from permaudit.inputs.loader import load, load_inputs
@@ -197,3 +198,57 @@ def test_a_real_split_set_resolves_strings_from_its_locale_splits(
             checked += 1
     assert checked == PER_SPLIT * len(locale_files) > 0
     assert resolve(tables[""], 0x7F100000, "de").value != resolve(whole, 0x7F100000, "de").value
+
+
+# --- the icon: looked for in the base only; the note says so when density splits exist ----
+
+ICON = 0x7F010000
+
+
+def _icon_member(types: Types, files: dict[str, bytes], split: str | None) -> bytes:
+    attrs: dict[str, object] = {"package": "com.example.icon", "android:versionCode": 1}
+    children: tuple[Element, ...] = ()
+    if split is None:
+        children = (Element("application", {"android:icon": Ref(ICON)}),)
+    else:
+        attrs["split"] = split
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as apk:
+        apk.writestr("AndroidManifest.xml", encode(Element("manifest", attrs, children=children)))
+        apk.writestr("resources.arsc", arsc_writer.build_table(types))
+        for name, data in files.items():
+            apk.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _icon_set(density_split: bool) -> dict[str, bytes]:
+    """A base whose icon has only its adaptive XML, and (optionally) the density split that
+    holds its PNG, as bundletool splits an app."""
+    xml = "res/mipmap-anydpi-v26/ic_launcher.xml"
+    members = {"base.apk": _icon_member({"mipmap": {"ic_launcher": {"anydpi-v26": xml}}},
+                                        {xml: b"\x03\x00\x08\x00"}, None)}
+    if density_split:
+        png = "res/mipmap-xxhdpi-v4/ic_launcher.png"
+        members["config.xxhdpi.apk"] = _icon_member(
+            {"mipmap": {"ic_launcher": {"xxhdpi": png}}}, {png: square_png(8, (1, 2, 3))},
+            "config.xxhdpi")
+    return members
+
+
+@pytest.mark.parametrize("density_split", [True, False])
+@pytest.mark.parametrize("given_as", ["apks", "files"])
+def test_the_icon_note_names_density_splits_it_did_not_read(
+        tmp_path: Path, density_split: bool, given_as: str) -> None:
+    members = _icon_set(density_split)
+    if given_as == "apks":
+        (tmp_path / "set.apks").write_bytes(archive(members))
+        paths = [str(tmp_path / "set.apks")]
+    else:
+        for name, data in members.items():
+            (tmp_path / name).write_bytes(data)
+        paths = [str(tmp_path / name) for name in members]
+    [app] = load_inputs(paths, code=False)
+    assert app.icon is not None and app.icon.image is None and app.icon.note is not None
+    assert app.icon.note.startswith("the icon is an XML drawable")
+    said = "the density config splits of this set (config.xxhdpi), which may hold its PNG"
+    assert (said in app.icon.note) == density_split
