@@ -188,6 +188,20 @@ def read_apk(
                        decoded_root=decoded_root)
 
 
+def read_icon_files(stream: BinaryIO, size: int, names: Sequence[str]) -> dict[str, bytes | str]:
+    """Each of ``names`` the APK in ``stream`` holds, read (bytes, at most
+    ``MAX_ICON_BYTES``) or why not (a sentence); names it does not hold are left out. The
+    icon files a split set looks for in its other APKs."""
+    try:
+        walked = read_directory(stream, size, names=names)
+    except (InputError, ManifestError) as exc:
+        return {name: f"{name} cannot be read ({exc.detail})" for name in names}
+    picked = walked.pick(names)
+    held = [name for name in names if picked.entry(name) is not None]
+    read = _icon_members(stream, walked)(held)
+    return {name: read(name) for name in held}
+
+
 def _members(
     stream: BinaryIO, walked: CentralDirectory, names: list[str]
 ) -> dict[str, bytes]:

@@ -40,9 +40,9 @@ from permaudit.inputs.binary.arsc import (
     TYPE_STRING,
     Candidate,
     Config,
-    ResourceTable,
 )
 from permaudit.inputs.binary.xmltree import Element
+from permaudit.inputs.resources import Table
 from permaudit.model.icon import MEDIA_PNG, MEDIA_WEBP, AppIcon, IconImage
 
 #: The device the icon is picked for: xxhdpi (480 dpi), the density of most current phones.
@@ -132,7 +132,7 @@ def better(a: Config, b: Config, density: int = TARGET_DENSITY) -> bool:
     return a.sdk > b.sdk
 
 
-def _generic(table: ResourceTable, res_id: int) -> list[Candidate]:
+def _generic(table: Table, res_id: int) -> list[Candidate]:
     found = table.candidates(res_id)[:MAX_CANDIDATES]
     return [c for c in found if c.config.is_generic and c.value is not None]
 
@@ -164,7 +164,7 @@ def density_name(density: int) -> str:
     return names.get(density, f"{density}dpi")
 
 
-def icon_files(table: ResourceTable, res_id: int) -> tuple[list[tuple[str, int]], str | None]:
+def icon_files(table: Table, res_id: int) -> tuple[list[tuple[str, int]], str | None]:
     """The icon's files, best first, as ``(path, density)``; or why there are none."""
     current = res_id
     seen: set[int] = set()
@@ -266,7 +266,7 @@ def _safe(path: str) -> bool:
     return bool(path) and not path.startswith("/") and ".." not in parts and "\x00" not in path
 
 
-def read_icon(root: Element, table: ResourceTable | None, open_members: OpenMembers
+def read_icon(root: Element, table: Table | None, open_members: OpenMembers
               ) -> AppIcon | None:
     """The manifest's launcher icon and, when a raster file of it reads, its image."""
     res_id = icon_reference(root)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from permaudit._infra.records import replace
@@ -301,7 +302,7 @@ def _split_groups(
 
 def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App:
     from permaudit.inputs.manifest import parse_manifest
-    from permaudit.inputs.split_rules import resolve_across, set_icon, split_name
+    from permaudit.inputs.split_rules import resolve_across, set_icon
     from permaudit.inputs.splits import KIND_SPLITS, SplitApk, merge_splits, with_integrity
 
     try:
@@ -309,9 +310,10 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
         # Every APK's references looked up in the tables Android loads with it
         # (table_set); the base was loaded alone, with its own table, so its manifest is
         # read again from the set's answer (a config split may hold its label's locale).
-        resolved_base, splits = resolve_across(
-            _loose_split(base_path, signing=False, locale=app.locale),
-            [_loose_split(p, locale=app.locale) for p in split_paths], app.locale)
+        loose_base = _loose_split(base_path, signing=False, locale=app.locale)
+        loose = [_loose_split(p, locale=app.locale) for p in split_paths]
+        resolved_base, splits = resolve_across(loose_base, loose, app.locale)
+        icon = set_icon(app.icon, loose_base, loose)
         result = merge_splits(
             base_root=base_root,
             base_manifest=parse_manifest(resolved_base.root, with_lines=False),
@@ -338,7 +340,7 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
         manifest=result.manifest,
         splits=result.splits,
         signing=result.signing,
-        icon=set_icon(app.icon, [split_name(split.root) or "" for split in splits]),
+        icon=icon,
         tamper=(*own, *result.tamper, *(code.tamper if code is not None else ())),
         notes=(*own_notes, *result.notes, *(code.notes if code is not None else ())),
         code=code,
@@ -365,4 +367,12 @@ def _loose_split(path: str, *, signing: bool = True, locale: str | None = None) 
 
     with reading(path), open_regular(path) as stream:
         contents = read_apk(stream, regular_size(stream), signing=signing, locale=locale)
-    return split_apk(contents, path)
+    return replace(split_apk(contents, path), read_files=partial(_files_of, path))
+
+
+def _files_of(path: str, names: Sequence[str]) -> dict[str, bytes | str]:
+    """Named files of the APK at ``path``, read again (a split set's icon)."""
+    from permaudit.inputs.apk import read_icon_files
+
+    with reading(path), open_regular(path) as stream:
+        return read_icon_files(stream, regular_size(stream), names)

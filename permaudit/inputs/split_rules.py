@@ -51,6 +51,7 @@ from permaudit.model import (
 
 if TYPE_CHECKING:
     from permaudit.inputs.binary.arsc import ResourceTable
+    from permaudit.inputs.icon import OpenMembers
     from permaudit.inputs.resource_xml import XmlFile
     from permaudit.model.code import CodeScan
     from permaudit.model.icon import AppIcon
@@ -72,6 +73,9 @@ class SplitApk:
     table: ResourceTable | None = None
     #: Its launcher icon as ``read_apk`` found it (the base's is the app's).
     icon: AppIcon | None = None
+    #: Reads named files of this APK again (``apk.read_icon_files``), while its input is
+    #: open: a split set looks for its icon's PNG in the density splits with it.
+    read_files: Callable[[Sequence[str]], dict[str, bytes | str]] | None = None
 
 
 @record
@@ -157,8 +161,8 @@ def merge_split_set(
     if len(bases) > 1:
         names = ", ".join(apk.path for apk in bases)
         raise InputError(f"more than one base APK in the {container}: {names}")
-    base, others = resolve_across(bases[0], [apk for apk in apks if apk is not bases[0]],
-                                  locale)
+    splits = [apk for apk in apks if apk is not bases[0]]
+    base, others = resolve_across(bases[0], splits, locale)
     manifest = parse_manifest(base.root, with_lines=False)
     result = merge_splits(
         base_root=base.root,
@@ -171,7 +175,7 @@ def merge_split_set(
 
     network, backup = model(result.manifest, base.xml_files, base.table)
     return replace(with_integrity(result, base, others), network_security=network, backup=backup,
-                   icon=set_icon(base.icon, [split_name(apk.root) or "" for apk in others]))
+                   icon=set_icon(base.icon, bases[0], splits))
 
 
 #: A density config split's name (bundletool's ``config.xxhdpi``, ``config.tvdpi``, ...).
@@ -180,16 +184,44 @@ _DENSITY_SPLIT = re.compile(r"(?:^|\.)config\.(?:l|m|tv|h|xh|xxh|xxxh|no)dpi$")
 _NAMED_SPLITS = 3
 
 
-def set_icon(icon: AppIcon | None, split_names: Sequence[str]) -> AppIcon | None:
-    """The base APK's icon as the split set's: the icon is looked for in the base only, so
-    when it found no image and the set has density config splits (where bundletool puts the
-    PNG versions), the note says they were not searched rather than that none exists."""
-    density = [name for name in split_names if _DENSITY_SPLIT.search(name)]
+def set_icon(icon: AppIcon | None, base: SplitApk, splits: Sequence[SplitApk]) -> AppIcon | None:
+    """The split set's launcher icon: the base APK's (``icon``) when it has an image or the
+    set has no density config split; otherwise read again across the set, as Android
+    would draw it: the icon's entry looked up in the base's tables with the values its
+    config splits add (``table_set``), each file read from the first APK of the set that
+    holds it (base first). bundletool puts an icon's PNG versions in ``config.xxhdpi.apk``
+    and the like, leaving the base only the adaptive XML."""
+    from permaudit.inputs.icon import read_icon
+
+    density = [apk for apk in splits if _DENSITY_SPLIT.search(split_name(apk.root) or "")]
     if icon is None or icon.image is not None or not density:
         return icon
-    named = ", ".join(density[:_NAMED_SPLITS]) + (", ..." if len(density) > _NAMED_SPLITS else "")
-    return replace(icon, note=f"{icon.note}; the density config splits of this set ({named}), "
-                              "which may hold its PNG versions, are not read for the icon")
+    members = [base, *density]
+    if any(apk.read_files is None for apk in members):
+        named = ", ".join(split_name(apk.root) or "" for apk in density[:_NAMED_SPLITS])
+        more = ", ..." if len(density) > _NAMED_SPLITS else ""
+        return replace(icon, note=f"{icon.note}; the density config splits of this set "
+                                  f"({named}{more}), which may hold its PNG versions, "
+                                  "are not read for the icon")
+    tables = _table_sets(base, list(splits))[0]
+    return read_icon(base.root, tables, _across(members)) or icon
+
+
+def _across(apks: Sequence[SplitApk]) -> OpenMembers:
+    """Reads icon files from the first of ``apks`` that holds each (one pass per APK)."""
+
+    def open_members(names: Sequence[str]) -> Callable[[str], bytes | str]:
+        found: dict[str, bytes | str] = {}
+        for apk in apks:
+            wanted = [n for n in names if not isinstance(found.get(n), bytes)]
+            if not wanted or apk.read_files is None:
+                continue
+            for name, data in apk.read_files(wanted).items():
+                if isinstance(data, bytes) or name not in found:
+                    found[name] = data
+        return lambda name: found.get(name, f"{name} is not in any APK of the set")
+
+    return open_members
 
 
 def resolve_across(
@@ -200,6 +232,14 @@ def resolve_across(
     the base's a split's, and a config split adds configurations to the base's entries).
     An APK whose table was read comes in unresolved (``split_apk``); one whose table could
     not be read comes with its references marked, which stay so."""
+    apks = [base, *splits]
+    resolved = [replace(apk, root=resolve_manifest_tree(apk.root, tables, locale))
+                for apk, tables in zip(apks, _table_sets(base, splits), strict=True)]
+    return resolved[0], resolved[1:]
+
+
+def _table_sets(base: SplitApk, splits: list[SplitApk]) -> list[TableSet]:
+    """The tables Android loads with each of ``base`` and ``splits`` (``table_set``)."""
     apks = [base, *splits]
     keys = [split_name(apk.root) or "" for apk in apks]
     cache = TableCache(
@@ -214,13 +254,10 @@ def resolve_across(
     isolated = isolated_splits(base.root)
     others = sorted(key for key, apk in zip(keys, apks, strict=True)
                     if key and apk.table is not None)
-    resolved = [
-        replace(apk, root=resolve_manifest_tree(apk.root, TableSet(cache, search_order(
-            key, base="", parents=parents, isolated=isolated, configures=configures,
-            others=others), configs=configures), locale))
-        for key, apk in zip(keys, apks, strict=True)
-    ]
-    return resolved[0], resolved[1:]
+    return [TableSet(cache, search_order(key, base="", parents=parents, isolated=isolated,
+                                         configures=configures, others=others),
+                     configs=configures)
+            for key in keys]
 
 
 def _table_of(apk: SplitApk) -> Callable[[], Loaded]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import json
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO, cast
 
@@ -129,7 +129,8 @@ def read_archive(
     for name in members:
         with _open_member(stream, directory, entries[name]) as (member, length, found):
             evidence.extend(found)
-            apks.append(read_split_apk(member, length, name, locale=locale))
+            apk = read_split_apk(member, length, name, locale=locale)
+            apks.append(replace(apk, read_files=_member_files(stream, directory, entries[name])))
             if reader is not None:
                 reader.add_apk(member, length, member=name)
     result = merge_split_set(apks, container=f".{kind} archive", locale=locale)
@@ -203,6 +204,23 @@ def _open_member(
         evidence = copy_member(stream, directory, entry, spool.write, MAX_MEMBER_SIZE)
         spool.seek(0)
         yield cast(BinaryIO, spool), entry.uncompressed_size, evidence
+
+
+def _member_files(stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry
+                  ) -> Callable[[Sequence[str]], dict[str, bytes | str]]:
+    """Reads named files of one member APK again, while the archive is open (the split
+    set's icon, from its density splits): the member opened anew, its directory walked."""
+    from permaudit.inputs.apk import read_icon_files
+
+    def read(names: Sequence[str]) -> dict[str, bytes | str]:
+        try:
+            with _open_member(stream, directory, entry) as (member, length, _evidence):
+                return read_icon_files(member, length, names)
+        except PermauditError as exc:
+            return {name: f"{name}: {entry.name} cannot be read ({exc.detail})"
+                    for name in names}
+
+    return read
 
 
 def _discard(_data: bytes) -> None:

@@ -200,9 +200,11 @@ def test_a_real_split_set_resolves_strings_from_its_locale_splits(
     assert resolve(tables[""], 0x7F100000, "de").value != resolve(whole, 0x7F100000, "de").value
 
 
-# --- the icon: looked for in the base only; the note says so when density splits exist ----
+# --- the icon: its PNG versions in the density splits ---------------------------------------
 
 ICON = 0x7F010000
+PNG = "res/mipmap-xxhdpi-v4/ic_launcher.png"
+XML = "res/mipmap-anydpi-v26/ic_launcher.xml"
 
 
 def _icon_member(types: Types, files: dict[str, bytes], split: str | None) -> bytes:
@@ -221,25 +223,20 @@ def _icon_member(types: Types, files: dict[str, bytes], split: str | None) -> by
     return buffer.getvalue()
 
 
-def _icon_set(density_split: bool) -> dict[str, bytes]:
+def _icon_set(density_split: bool, *, png_in_split: bool = True) -> dict[str, bytes]:
     """A base whose icon has only its adaptive XML, and (optionally) the density split that
-    holds its PNG, as bundletool splits an app."""
-    xml = "res/mipmap-anydpi-v26/ic_launcher.xml"
-    members = {"base.apk": _icon_member({"mipmap": {"ic_launcher": {"anydpi-v26": xml}}},
-                                        {xml: b"\x03\x00\x08\x00"}, None)}
+    holds its PNG, as bundletool splits an app (``png_in_split=False``: the split's table
+    names a file it does not hold)."""
+    members = {"base.apk": _icon_member({"mipmap": {"ic_launcher": {"anydpi-v26": XML}}},
+                                        {XML: b"\x03\x00\x08\x00"}, None)}
     if density_split:
-        png = "res/mipmap-xxhdpi-v4/ic_launcher.png"
         members["config.xxhdpi.apk"] = _icon_member(
-            {"mipmap": {"ic_launcher": {"xxhdpi": png}}}, {png: square_png(8, (1, 2, 3))},
-            "config.xxhdpi")
+            {"mipmap": {"ic_launcher": {"xxhdpi": PNG}}},
+            {PNG: square_png(8, (1, 2, 3))} if png_in_split else {}, "config.xxhdpi")
     return members
 
 
-@pytest.mark.parametrize("density_split", [True, False])
-@pytest.mark.parametrize("given_as", ["apks", "files"])
-def test_the_icon_note_names_density_splits_it_did_not_read(
-        tmp_path: Path, density_split: bool, given_as: str) -> None:
-    members = _icon_set(density_split)
+def _load_set(tmp_path: Path, members: dict[str, bytes], given_as: str):  # type: ignore[no-untyped-def]
     if given_as == "apks":
         (tmp_path / "set.apks").write_bytes(archive(members))
         paths = [str(tmp_path / "set.apks")]
@@ -248,7 +245,43 @@ def test_the_icon_note_names_density_splits_it_did_not_read(
             (tmp_path / name).write_bytes(data)
         paths = [str(tmp_path / name) for name in members]
     [app] = load_inputs(paths, code=False)
+    return app
+
+
+@pytest.mark.parametrize("given_as", ["apks", "files"])
+def test_a_split_sets_icon_is_read_from_its_density_split(tmp_path: Path, given_as: str) -> None:
+    app = _load_set(tmp_path, _icon_set(True), given_as)
+    assert app.icon is not None and app.icon.image is not None
+    assert (app.icon.image.path, app.icon.image.density) == (PNG, 480)
+    assert app.icon.image.data == square_png(8, (1, 2, 3))
+    assert app.icon.note is not None and XML in app.icon.note
+
+
+@pytest.mark.parametrize("given_as", ["apks", "files"])
+def test_without_a_density_split_the_base_icon_stands(tmp_path: Path, given_as: str) -> None:
+    app = _load_set(tmp_path, _icon_set(False), given_as)
     assert app.icon is not None and app.icon.image is None and app.icon.note is not None
     assert app.icon.note.startswith("the icon is an XML drawable")
-    said = "the density config splits of this set (config.xxhdpi), which may hold its PNG"
-    assert (said in app.icon.note) == density_split
+
+
+@pytest.mark.parametrize("given_as", ["apks", "files"])
+def test_a_density_split_without_the_file_says_so(tmp_path: Path, given_as: str) -> None:
+    app = _load_set(tmp_path, _icon_set(True, png_in_split=False), given_as)
+    assert app.icon is not None and app.icon.image is None
+    assert app.icon.note == f"{PNG} is not in any APK of the set"
+
+
+def test_a_set_whose_apks_cannot_be_read_again_says_so() -> None:
+    """Members without a reader (none of today's containers): the note names the splits."""
+    from permaudit.inputs.apk import read_apk
+    from permaudit.inputs.split_rules import set_icon
+    from permaudit.inputs.splits import split_apk
+
+    members = _icon_set(True)
+    apks = {name: split_apk(read_apk(io.BytesIO(data), len(data), signing=False), name)
+            for name, data in members.items()}
+    base, split = apks["base.apk"], apks["config.xxhdpi.apk"]
+    icon = set_icon(base.icon, base, [split])
+    assert icon is not None and icon.image is None and icon.note is not None
+    assert icon.note.endswith("; the density config splits of this set (config.xxhdpi), "
+                              "which may hold its PNG versions, are not read for the icon")
