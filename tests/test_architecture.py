@@ -262,3 +262,26 @@ def test_every_package_ships_in_the_wheel() -> None:
     declared = set(config["options"]["packages"].split())
     on_disk = {module_name(p) for p in PACKAGE.rglob("__init__.py")}
     assert sorted(on_disk - declared) == []
+
+
+def _called(node: ast.AST, names: frozenset[str]) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (func.id if isinstance(func, ast.Name)
+            else func.attr if isinstance(func, ast.Attribute) else "") in names
+
+
+def test_no_reader_drops_a_members_tamper_evidence() -> None:
+    """``read_member`` and ``copy_member`` return the member's local-header, flag and CRC
+    evidence: taking ``.data`` off the call, or discarding a copy's result, loses it (an
+    edited resources.arsc or classes.dex went unreported that way)."""
+    readers = frozenset({"read_member", "copy_member"})
+    dropped = []
+    for name, path in NAMES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr == "data"
+                    and _called(node.value, readers)) or (
+                    isinstance(node, ast.Expr) and _called(node.value, readers)):
+                dropped.append(f"{name}:{node.lineno}")
+    assert dropped == []

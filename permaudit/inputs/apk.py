@@ -21,7 +21,7 @@ from permaudit.inputs.binary.ziparchive import (
     read_member,
 )
 from permaudit.inputs.files import open_regular, reading, regular_size, stream_sha256
-from permaudit.inputs.icon import MAX_ICON_BYTES, OpenMembers, read_icon
+from permaudit.inputs.icon import MAX_ICON_BYTES, MemberFiles, OpenMembers, read_icon
 from permaudit.inputs.manifest import parse_manifest
 from permaudit.inputs.resource_xml import MAX_XML_SIZE, XmlFile, read_files
 from permaudit.inputs.resource_xml import model as model_resource_xml
@@ -29,6 +29,9 @@ from permaudit.inputs.resources import mark_unresolved, resolve_manifest_tree
 from permaudit.inputs.signing.schemes import V1_PREFIX, read_signing
 from permaudit.model import App, InputInfo, Manifest, SigningInfo, TamperEvidence
 from permaudit.model.icon import AppIcon
+
+#: Where a reader puts the tamper evidence of the members it reads.
+_Sink = Callable[[tuple[TamperEvidence, ...]], object]
 
 MANIFEST_ENTRY = "AndroidManifest.xml"
 ARSC_ENTRY = "resources.arsc"
@@ -143,7 +146,8 @@ def read_apk(
     """``read_tree`` plus tamper evidence and (for an APK, when ``signing``) signer identity.
 
     Evidence comes in reading order: zip structure, the manifest entry's local header,
-    the binary XML, then the local headers of the v1 signature files.
+    the binary XML, the other members read (resource table, res/xml files, icon), then
+    the local headers of the v1 signature files.
     """
     if kind != KIND_APK:
         if size > MAX_ENTRY_SIZE:
@@ -166,19 +170,23 @@ def read_apk(
             raise InputError(f"{MANIFEST_ENTRY} is encrypted") from None
         raise
     decoded = _decode(member.data, encrypted=encrypted)
-    evidence = (*directory.evidence, *member.evidence, *decoded.evidence)
-    table = _table(stream, directory)
+    # The local headers, encryption flags and CRCs of every other member read: the
+    # resource table, the res/xml files, the icon's files.
+    found: list[TamperEvidence] = []
+    table = _table(stream, directory, found.extend)
     resources = None if isinstance(table, str) else table
     decoded_root = None if isinstance(table, str) else decoded.root
     if isinstance(table, str):
         root = mark_unresolved(decoded.root, table)
     else:
         root = resolve_manifest_tree(decoded.root, table, locale)
-    files = read_files(decoded.root, resources, lambda names: _members(stream, directory, names))
+    files = read_files(decoded.root, resources,
+                       lambda names: _members(stream, directory, names, found.extend))
     notes = (ZIP64_NOTE,) if directory.zip64 else ()
-    icon = read_icon(decoded.root, resources, _icon_members(stream, directory))
+    icon = read_icon(decoded.root, resources, _icon_members(stream, directory, found.extend))
     if isinstance(table, str) and icon is not None:
         icon = AppIcon(reference=icon.reference, note=table)
+    evidence = (*directory.evidence, *member.evidence, *decoded.evidence, *found)
     if not signing:
         return ApkContents(root=root, evidence=evidence, xml_files=files, table=resources,
                            notes=notes, icon=icon, decoded_root=decoded_root)
@@ -188,40 +196,46 @@ def read_apk(
                        decoded_root=decoded_root)
 
 
-def read_icon_files(stream: BinaryIO, size: int, names: Sequence[str]) -> dict[str, bytes | str]:
-    """Each of ``names`` the APK in ``stream`` holds, read (bytes, at most
-    ``MAX_ICON_BYTES``) or why not (a sentence); names it does not hold are left out. The
-    icon files a split set looks for in its other APKs."""
+def read_icon_files(stream: BinaryIO, size: int, names: Sequence[str]) -> MemberFiles:
+    """Each of ``names`` the APK in ``stream`` holds, read (at most ``MAX_ICON_BYTES``) or
+    why not; names it does not hold are left out. The icon files a split set looks for in
+    its other APKs."""
     try:
         walked = read_directory(stream, size, names=names)
     except (InputError, ManifestError) as exc:
-        return {name: f"{name} cannot be read ({exc.detail})" for name in names}
+        return MemberFiles(files={name: f"{name} cannot be read ({exc.detail})"
+                                  for name in names})
     picked = walked.pick(names)
     held = [name for name in names if picked.entry(name) is not None]
-    read = _icon_members(stream, walked)(held)
-    return {name: read(name) for name in held}
+    evidence: list[TamperEvidence] = []
+    read = _icon_members(stream, walked, evidence.extend)(held)
+    return MemberFiles(files={name: read(name) for name in held}, evidence=tuple(evidence))
 
 
 def _members(
-    stream: BinaryIO, walked: CentralDirectory, names: list[str]
+    stream: BinaryIO, walked: CentralDirectory, names: list[str], found: _Sink
 ) -> dict[str, bytes]:
-    """The data of the named entries that exist and read within ``MAX_XML_SIZE``."""
+    """The data of the named entries that exist and read within ``MAX_XML_SIZE``; their
+    tamper evidence goes to ``found``."""
     directory = walked.pick(names)
-    found = {}
+    data = {}
     for name in names:
         entry = directory.entry(name)
         if entry is None:
             continue
         try:
-            found[name] = read_member(stream, directory, entry, MAX_XML_SIZE).data
+            member = read_member(stream, directory, entry, MAX_XML_SIZE)
         except (InputError, ManifestError, zlib.error):
             continue
-    return found
+        data[name] = member.data
+        found(member.evidence)
+    return data
 
 
-def _icon_members(stream: BinaryIO, walked: CentralDirectory) -> OpenMembers:
+def _icon_members(stream: BinaryIO, walked: CentralDirectory, found: _Sink) -> OpenMembers:
     """Reads icon files: the candidates picked from the walked directory, then each on
-    demand, with at most ``MAX_ICON_BYTES`` compressed and inflated."""
+    demand, with at most ``MAX_ICON_BYTES`` compressed and inflated; their tamper evidence
+    goes to ``found``."""
 
     def open_members(names: Sequence[str]) -> Callable[[str], bytes | str]:
         directory = walked.pick(names)
@@ -233,24 +247,33 @@ def _icon_members(stream: BinaryIO, walked: CentralDirectory) -> OpenMembers:
             if entry.compressed_size > MAX_ICON_BYTES:
                 return f"{name} is larger than {MAX_ICON_BYTES} bytes"
             try:
-                return read_member(stream, directory, entry, MAX_ICON_BYTES).data
+                member = read_member(stream, directory, entry, MAX_ICON_BYTES)
             except (InputError, zlib.error) as exc:
                 return f"{name} cannot be read ({exc})"
+            found(member.evidence)
+            return member.data
 
         return read
 
     return open_members
 
 
-def _table(stream: BinaryIO, directory: CentralDirectory) -> ResourceTable | str | None:
+def _table(
+    stream: BinaryIO, directory: CentralDirectory, found: _Sink
+) -> ResourceTable | str | None:
     """The APK's resource table; None when absent; when unreadable, why (references stay
-    unresolved then, with that reason)."""
+    unresolved then, with that reason). The entry's tamper evidence goes to ``found``."""
     entry = directory.entry(ARSC_ENTRY)
     if entry is None:
         return None
     try:
-        return ResourceTable(read_member(stream, directory, entry).data)
-    except (InputError, struct.error, zlib.error, IndexError, ValueError) as exc:
+        member = read_member(stream, directory, entry)
+    except (InputError, zlib.error) as exc:
+        return f"resources.arsc cannot be read ({exc})"
+    found(member.evidence)
+    try:
+        return ResourceTable(member.data)
+    except (InputError, struct.error, IndexError, ValueError) as exc:
         return f"resources.arsc cannot be read ({exc})"
 
 

@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import BinaryIO, cast
 
+from permaudit._infra.records import replace
 from permaudit.errors import InputError
 from permaudit.inputs.binary.dex import java_name
 from permaudit.inputs.binary.dex_ids import DexIds, read_dex_ids
@@ -234,15 +235,16 @@ class CodeReader:
             return
         collector.dex_bytes += entry.uncompressed_size
         try:
-            data = read_member(stream, directory, entry, limit=MAX_DEX_SIZE).data
+            read = read_member(stream, directory, entry, limit=MAX_DEX_SIZE)
         except InputError as exc:
             collector.tamper.append(TamperEvidence(
                 id="dex.unreadable", detail=f"{path} cannot be read ({exc.detail})",
                 member=member,
             ))
             return
-        collector.add_dex(path, data, member)
-        del data
+        collector.tamper.extend(_located(read.evidence, path, entry, member))
+        collector.add_dex(path, read.data, member)
+        del read
 
     def _nested_archive(
         self, stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry, path: str,
@@ -266,10 +268,11 @@ class CodeReader:
         self._nested_bytes += size
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
             try:
-                copy_member(stream, directory, entry, spool.write, MAX_NESTED_APK_SIZE)
+                evidence = copy_member(stream, directory, entry, spool.write, MAX_NESTED_APK_SIZE)
             except InputError as exc:
                 notes.append(f"{path}: nested archive not read ({exc.detail})")
                 return
+            self._collector.tamper.extend(_located(evidence, path, entry, member))
             length = spool.tell()
             spool.seek(0)
             if spool.read(2) != b"PK":
@@ -332,6 +335,20 @@ class CodeReader:
         if read and empty:
             text += f"; {empty} other{'s' if empty > 1 else ''} with no DEX read"
         return text
+
+
+def _located(
+    evidence: tuple[TamperEvidence, ...], path: str, entry: ZipEntry, member: str | None
+) -> tuple[TamperEvidence, ...]:
+    """The tamper evidence of reading ``entry`` (its local header, flags, CRC), named after
+    the split set member it is in and, inside a nested archive, after that archive."""
+    outer = path[: -len(entry.name)].removesuffix("!")
+    if member is not None and (outer == member or outer.startswith(f"{member}!")):
+        outer = outer[len(member) + 1 :]
+    return tuple(
+        replace(item, member=member, detail=f"in {outer}: {item.detail}" if outer else item.detail)
+        for item in evidence
+    )
 
 
 def _unloaded(numbers: set[str]) -> list[str]:

@@ -32,6 +32,7 @@ import struct
 import zlib
 from collections.abc import Callable, Sequence
 
+from permaudit._infra.records import record
 from permaudit.android.attributes import ATTRIBUTE_IDS
 from permaudit.inputs.binary.arsc import (
     DENSITY_ANY,
@@ -43,6 +44,7 @@ from permaudit.inputs.binary.arsc import (
 )
 from permaudit.inputs.binary.xmltree import Element
 from permaudit.inputs.resources import Table
+from permaudit.model.evidence import TamperEvidence
 from permaudit.model.icon import MEDIA_PNG, MEDIA_WEBP, AppIcon, IconImage
 
 #: The device the icon is picked for: xxhdpi (480 dpi), the density of most current phones.
@@ -67,6 +69,15 @@ _LAUNCHER = ("android.intent.category.LAUNCHER", "android.intent.category.LEANBA
 #: Reads archive members: given every name that may be read, a function returning one
 #: member's bytes (at most ``MAX_ICON_BYTES``), or a sentence saying why it cannot.
 OpenMembers = Callable[[Sequence[str]], Callable[[str], "bytes | str"]]
+
+
+@record
+class MemberFiles:
+    """Files read again from an APK (a split set's icon): each name it holds, read (bytes)
+    or why not (a sentence), and the tamper evidence of the members read."""
+
+    files: dict[str, bytes | str]
+    evidence: tuple[TamperEvidence, ...] = ()
 
 
 def _icon_attr(element: Element) -> int | None:

@@ -20,6 +20,7 @@ from permaudit.model import App, InputFailure, SdkLevels
 
 if TYPE_CHECKING:
     from permaudit.inputs.binary.xmltree import Element
+    from permaudit.inputs.icon import MemberFiles
     from permaudit.inputs.splits import SplitApk
     from permaudit.model.code import CodeScan
 
@@ -313,7 +314,7 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
         loose_base = _loose_split(base_path, signing=False, locale=app.locale)
         loose = [_loose_split(p, locale=app.locale) for p in split_paths]
         resolved_base, splits = resolve_across(loose_base, loose, app.locale)
-        icon = set_icon(app.icon, loose_base, loose)
+        icon, icon_evidence = set_icon(app.icon, loose_base, loose)
         result = merge_splits(
             base_root=base_root,
             base_manifest=parse_manifest(resolved_base.root, with_lines=False),
@@ -341,7 +342,8 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
         splits=result.splits,
         signing=result.signing,
         icon=icon,
-        tamper=(*own, *result.tamper, *(code.tamper if code is not None else ())),
+        tamper=(*own, *result.tamper, *icon_evidence,
+                *(code.tamper if code is not None else ())),
         notes=(*own_notes, *result.notes, *(code.notes if code is not None else ())),
         code=code,
     )
@@ -370,7 +372,7 @@ def _loose_split(path: str, *, signing: bool = True, locale: str | None = None) 
     return replace(split_apk(contents, path), read_files=partial(_files_of, path))
 
 
-def _files_of(path: str, names: Sequence[str]) -> dict[str, bytes | str]:
+def _files_of(path: str, names: Sequence[str]) -> MemberFiles:
     """Named files of the APK at ``path``, read again (a split set's icon)."""
     from permaudit.inputs.apk import read_icon_files
 

@@ -51,7 +51,7 @@ from permaudit.model import (
 
 if TYPE_CHECKING:
     from permaudit.inputs.binary.arsc import ResourceTable
-    from permaudit.inputs.icon import OpenMembers
+    from permaudit.inputs.icon import MemberFiles, OpenMembers
     from permaudit.inputs.resource_xml import XmlFile
     from permaudit.model.code import CodeScan
     from permaudit.model.icon import AppIcon
@@ -75,7 +75,7 @@ class SplitApk:
     icon: AppIcon | None = None
     #: Reads named files of this APK again (``apk.read_icon_files``), while its input is
     #: open: a split set looks for its icon's PNG in the density splits with it.
-    read_files: Callable[[Sequence[str]], dict[str, bytes | str]] | None = None
+    read_files: Callable[[Sequence[str]], MemberFiles] | None = None
 
 
 @record
@@ -174,8 +174,10 @@ def merge_split_set(
     from permaudit.inputs.resource_xml import model
 
     network, backup = model(result.manifest, base.xml_files, base.table)
-    return replace(with_integrity(result, base, others), network_security=network, backup=backup,
-                   icon=set_icon(base.icon, bases[0], splits))
+    icon, icon_evidence = set_icon(base.icon, bases[0], splits)
+    checked = with_integrity(result, base, others)
+    return replace(checked, network_security=network, backup=backup, icon=icon,
+                   tamper=(*checked.tamper, *icon_evidence))
 
 
 #: A density config split's name (bundletool's ``config.xxhdpi``, ``config.tvdpi``, ...).
@@ -184,42 +186,55 @@ _DENSITY_SPLIT = re.compile(r"(?:^|\.)config\.(?:l|m|tv|h|xh|xxh|xxxh|no)dpi$")
 _NAMED_SPLITS = 3
 
 
-def set_icon(icon: AppIcon | None, base: SplitApk, splits: Sequence[SplitApk]) -> AppIcon | None:
-    """The split set's launcher icon: the base APK's (``icon``) when it has an image or the
-    set has no density config split; otherwise read again across the set, as Android
-    would draw it: the icon's entry looked up in the base's tables with the values its
-    config splits add (``table_set``), each file read from the first APK of the set that
-    holds it (base first). bundletool puts an icon's PNG versions in ``config.xxhdpi.apk``
-    and the like, leaving the base only the adaptive XML."""
+def set_icon(
+    icon: AppIcon | None, base: SplitApk, splits: Sequence[SplitApk]
+) -> tuple[AppIcon | None, tuple[TamperEvidence, ...]]:
+    """The split set's launcher icon and the tamper evidence of the split members read for
+    it. The icon is the base APK's (``icon``) when it has an image or the set has no
+    density config split; otherwise it is read again across the set, as Android would draw
+    it: the icon's entry looked up in the base's tables with the values its config splits
+    add (``table_set``), each file read from the first APK of the set that holds it (base
+    first). bundletool puts an icon's PNG versions in ``config.xxhdpi.apk`` and the like,
+    leaving the base only the adaptive XML."""
     from permaudit.inputs.icon import read_icon
 
     density = [apk for apk in splits if _DENSITY_SPLIT.search(split_name(apk.root) or "")]
     if icon is None or icon.image is not None or not density:
-        return icon
+        return icon, ()
     members = [base, *density]
     if any(apk.read_files is None for apk in members):
         named = ", ".join(split_name(apk.root) or "" for apk in density[:_NAMED_SPLITS])
         more = ", ..." if len(density) > _NAMED_SPLITS else ""
         return replace(icon, note=f"{icon.note}; the density config splits of this set "
                                   f"({named}{more}), which may hold its PNG versions, "
-                                  "are not read for the icon")
+                                  "are not read for the icon"), ()
     tables = _table_sets(base, list(splits))[0]
-    return read_icon(base.root, tables, _across(members)) or icon
+    evidence: list[TamperEvidence] = []
+    found = read_icon(base.root, tables, _across(members, evidence.append))
+    return found or icon, tuple(dict.fromkeys(evidence))
 
 
-def _across(apks: Sequence[SplitApk]) -> OpenMembers:
-    """Reads icon files from the first of ``apks`` that holds each (one pass per APK)."""
+def _across(apks: Sequence[SplitApk], found: Callable[[TamperEvidence], object]) -> OpenMembers:
+    """Reads icon files from the first of ``apks`` that holds each (one pass per APK).
+
+    The evidence of the files read from the splits (``apks[1:]``) goes to ``found``, named
+    after the split; the base's files were read, with their evidence, when it was loaded.
+    """
 
     def open_members(names: Sequence[str]) -> Callable[[str], bytes | str]:
-        found: dict[str, bytes | str] = {}
-        for apk in apks:
-            wanted = [n for n in names if not isinstance(found.get(n), bytes)]
+        files: dict[str, bytes | str] = {}
+        for index, apk in enumerate(apks):
+            wanted = [n for n in names if not isinstance(files.get(n), bytes)]
             if not wanted or apk.read_files is None:
                 continue
-            for name, data in apk.read_files(wanted).items():
-                if isinstance(data, bytes) or name not in found:
-                    found[name] = data
-        return lambda name: found.get(name, f"{name} is not in any APK of the set")
+            read = apk.read_files(wanted)
+            for name, data in read.files.items():
+                if isinstance(data, bytes) or name not in files:
+                    files[name] = data
+            if index:
+                for item in read.evidence:
+                    found(replace(item, member=apk.path))
+        return lambda name: files.get(name, f"{name} is not in any APK of the set")
 
     return open_members
 

@@ -28,6 +28,7 @@ from permaudit.inputs.binary.ziparchive import (
     read_directory,
     read_member,
 )
+from permaudit.inputs.icon import MemberFiles
 from permaudit.inputs.split_rules import (
     SplitApk,
     SplitSet,
@@ -207,18 +208,19 @@ def _open_member(
 
 
 def _member_files(stream: BinaryIO, directory: CentralDirectory, entry: ZipEntry
-                  ) -> Callable[[Sequence[str]], dict[str, bytes | str]]:
+                  ) -> Callable[[Sequence[str]], MemberFiles]:
     """Reads named files of one member APK again, while the archive is open (the split
-    set's icon, from its density splits): the member opened anew, its directory walked."""
+    set's icon, from its density splits): the member opened anew, its directory walked
+    (the member's own evidence was taken when it was first read)."""
     from permaudit.inputs.apk import read_icon_files
 
-    def read(names: Sequence[str]) -> dict[str, bytes | str]:
+    def read(names: Sequence[str]) -> MemberFiles:
         try:
             with _open_member(stream, directory, entry) as (member, length, _evidence):
                 return read_icon_files(member, length, names)
         except PermauditError as exc:
-            return {name: f"{name}: {entry.name} cannot be read ({exc.detail})"
-                    for name in names}
+            return MemberFiles(files={name: f"{name}: {entry.name} cannot be read "
+                                            f"({exc.detail})" for name in names})
 
     return read
 

@@ -281,7 +281,8 @@ def test_a_set_whose_apks_cannot_be_read_again_says_so() -> None:
     apks = {name: split_apk(read_apk(io.BytesIO(data), len(data), signing=False), name)
             for name, data in members.items()}
     base, split = apks["base.apk"], apks["config.xxhdpi.apk"]
-    icon = set_icon(base.icon, base, [split])
+    icon, evidence = set_icon(base.icon, base, [split])
+    assert evidence == ()
     assert icon is not None and icon.image is None and icon.note is not None
     assert icon.note.endswith("; the density config splits of this set (config.xxhdpi), "
                               "which may hold its PNG versions, are not read for the icon")

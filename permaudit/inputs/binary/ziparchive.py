@@ -175,15 +175,15 @@ class Member:
     evidence: tuple[TamperEvidence, ...] = ()
 
 
-def read_entry(stream: BinaryIO, file_size: int, name: str) -> bytes:
-    """Return the contents of entry ``name``; ``InputError``/``ManifestError`` otherwise."""
+def read_entry(stream: BinaryIO, file_size: int, name: str) -> Member:
+    """Entry ``name``'s data and tamper evidence; ``InputError``/``ManifestError`` otherwise."""
     directory = read_directory(stream, file_size, names=(name,))
     entry = directory.entry(name)
     if entry is None:
         raise InputError(f"no {name} in the archive")
     if entry.flags & GPB_ENCRYPTED:
         raise InputError(f"{entry.name} is encrypted")
-    return read_member(stream, directory, entry).data
+    return read_member(stream, directory, entry)
 
 
 def read_directory(

@@ -57,7 +57,7 @@ def _zip64_apk(*, extra_entries: int = 0, force_end: bool = False,
 
 
 def _read(blob: bytes) -> bytes:
-    return read_entry(io.BytesIO(blob), len(blob), NAME)
+    return read_entry(io.BytesIO(blob), len(blob), NAME).data
 
 
 def _eocd(blob: bytes) -> int:

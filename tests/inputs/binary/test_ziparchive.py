@@ -101,7 +101,7 @@ def make_zip(entries: list[Entry], *, comment: bytes = b"", prefix: bytes = b"")
 
 
 def read(blob: bytes, name: str = NAME) -> bytes:
-    return read_entry(io.BytesIO(blob), len(blob), name)
+    return read_entry(io.BytesIO(blob), len(blob), name).data
 
 
 def test_stored_and_deflated_entries() -> None:
