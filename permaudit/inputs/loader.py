@@ -248,13 +248,6 @@ def _apk_tree(path: str) -> Element | None:
         return read_tree(stream, os.fstat(stream.fileno()).st_size)
 
 
-def _required_tree(path: str) -> Element:
-    root = _apk_tree(path)
-    if root is None:
-        raise InputError("not an APK", path=path)
-    return root
-
-
 def _split_groups(
     identities: dict[str, tuple[str, str | None]], *, keep_going: bool = False
 ) -> tuple[dict[str, list[str]], set[str], list[InputFailure]]:
@@ -307,7 +300,6 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
     from permaudit.inputs.splits import KIND_SPLITS, SplitApk, merge_splits, with_integrity
 
     try:
-        base_root = _required_tree(base_path)
         # Every APK's references looked up in the tables Android loads with it
         # (table_set); the base was loaded alone, with its own table, so its manifest is
         # read again from the set's answer (a config split may hold its label's locale).
@@ -315,6 +307,7 @@ def _merge_loose_splits(app: App, base_path: str, split_paths: list[str]) -> App
         loose = [_loose_split(p, locale=app.locale) for p in split_paths]
         resolved_base, splits = resolve_across(loose_base, loose, app.locale)
         icon, icon_evidence = set_icon(app.icon, loose_base, loose)
+        base_root = resolved_base.root
         result = merge_splits(
             base_root=base_root,
             base_manifest=parse_manifest(resolved_base.root, with_lines=False),
