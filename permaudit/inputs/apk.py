@@ -126,15 +126,6 @@ def _parse(root: Element) -> Manifest:
         raise ManifestError(f"AndroidManifest.xml cannot be decoded ({exc})") from exc
 
 
-def read_tree(stream: BinaryIO, size: int, kind: str = KIND_APK) -> Element:
-    """Decode the manifest element tree of the APK (or binary manifest) in ``stream``.
-
-    ``size`` is the length of the content; ``stream`` only needs ``seek``/``read``, so a
-    bundle passes a window over one member APK. Errors as for ``load`` (without the path).
-    """
-    return read_apk(stream, size, kind, signing=False).root
-
-
 def read_apk(
     stream: BinaryIO,
     size: int,
@@ -143,7 +134,10 @@ def read_apk(
     signing: bool = True,
     locale: str | None = None,
 ) -> ApkContents:
-    """``read_tree`` plus tamper evidence and (for an APK, when ``signing``) signer identity.
+    """The manifest tree of the APK (or binary manifest) in ``stream``, its tamper evidence
+    and (for an APK, when ``signing``) signer identity. ``size`` is the length of the
+    content; ``stream`` only needs ``seek``/``read``, so a set passes a window over one
+    member APK.
 
     Evidence comes in reading order: zip structure, the manifest entry's local header,
     the binary XML, the other members read (resource table, res/xml files, icon), then

@@ -19,7 +19,6 @@ from permaudit.inputs.kinds import KIND_XML, KIND_ZIP, load, sniff, zip_names
 from permaudit.model import App, InputFailure, SdkLevels
 
 if TYPE_CHECKING:
-    from permaudit.inputs.binary.xmltree import Element
     from permaudit.inputs.icon import MemberFiles
     from permaudit.inputs.splits import SplitApk
     from permaudit.model.code import CodeScan
@@ -236,16 +235,6 @@ def lone_split_note(app: App) -> str:
         "among the inputs: scanned on its own; Android installs a split only together with "
         'its base ("Missing base APK"), where its <uses-permission> would be ignored'
     )
-
-
-def _apk_tree(path: str) -> Element | None:
-    """The manifest tree of a plain APK (zip) file; ``None`` for other kinds."""
-    from permaudit.inputs.apk import read_tree
-
-    if sniff(path) != KIND_ZIP:
-        return None
-    with open_regular(path) as stream:
-        return read_tree(stream, os.fstat(stream.fileno()).st_size)
 
 
 def _split_groups(
