@@ -199,6 +199,9 @@ class CodeReader:
         except InputError as exc:
             collector.notes.append(f"{prefix or 'the APK'}: not read for code ({exc.detail})")
             return
+        if depth:
+            # A nested archive's zip tricks (the APK's own were taken with its manifest).
+            collector.tamper.extend(_inside(directory.evidence, prefix, member))
         numbers = set()
         for entry in directory.entries:
             path = prefix + entry.name
@@ -340,9 +343,16 @@ class CodeReader:
 def _located(
     evidence: tuple[TamperEvidence, ...], path: str, entry: ZipEntry, member: str | None
 ) -> tuple[TamperEvidence, ...]:
-    """The tamper evidence of reading ``entry`` (its local header, flags, CRC), named after
-    the split set member it is in and, inside a nested archive, after that archive."""
-    outer = path[: -len(entry.name)].removesuffix("!")
+    """The tamper evidence of reading ``entry`` (its local header, flags, CRC) at ``path``."""
+    return _inside(evidence, path[: -len(entry.name)], member)
+
+
+def _inside(
+    evidence: tuple[TamperEvidence, ...], prefix: str, member: str | None
+) -> tuple[TamperEvidence, ...]:
+    """``evidence`` found in the archive at ``prefix`` (``a.apk!assets/b.apk!``), named
+    after the split set member it is in and, inside a nested archive, after that archive."""
+    outer = prefix.removesuffix("!")
     if member is not None and (outer == member or outer.startswith(f"{member}!")):
         outer = outer[len(member) + 1 :]
     return tuple(

@@ -192,3 +192,18 @@ def test_compare_with_wide_character_labels_fits() -> None:
     for width in WIDTHS:
         text = renderer(COMPARE_FORMATS, "table")(compare(reports), color=False, width=width)
         assert too_wide(text, width) == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_tamper_evidence_fits_the_width(
+    width: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.inputs.binary.test_zip64_crc import _wrong_crc
+
+    edited = tmp_path / "edited.apk"
+    edited.write_bytes(_wrong_crc((FIXTURES / "apk" / "signal-0036b8e2.apk").read_bytes(),
+                                  "resources.arsc"))
+    out = run_at(width, ["scan", str(edited)], monkeypatch, capsys)
+    assert "Tamper evidence" in out
+    assert too_wide(out, width) == []

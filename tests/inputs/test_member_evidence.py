@@ -109,3 +109,21 @@ def test_an_edited_dex_in_a_split_set_member_names_the_member(tmp_path: Path) ->
     [app] = load_inputs([str(path)])
     [(member, detail)] = _crc_notes(app)
     assert member == "base.apk" and "'classes.dex'" in detail and not detail.startswith("in ")
+
+
+def test_a_nested_archives_zip_tricks_are_reported_once_and_by_path(tmp_path: Path) -> None:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("classes.dex", zipfile.ZipFile(SIGNAL).read("classes.dex"))
+        archive.writestr("../../escape.so", b"x")
+    outer = io.BytesIO()
+    with zipfile.ZipFile(outer, "w", zipfile.ZIP_STORED) as archive:
+        for name in zipfile.ZipFile(SIGNAL).namelist():
+            archive.writestr(name, zipfile.ZipFile(SIGNAL).read(name))
+        archive.writestr("assets/inner.apk", inner.getvalue())
+    path = tmp_path / "nested.apk"
+    path.write_bytes(outer.getvalue())
+    app = load(str(path))
+    [trick] = [e for e in app.tamper if e.id == "zip.path_traversal"]
+    assert trick.member is None and trick.detail.startswith("in assets/inner.apk: ")
+    assert load(str(path), code=False).tamper == ()  # the manifest scan opens no archive

@@ -169,13 +169,10 @@ def provenance_block(app: App, paint: Painter) -> list[str]:
     """Caveats about the input, its splits and any tamper evidence; empty when none."""
     lines: list[str] = []
     if app.tamper:
-        lines.append(
-            paint.severity(
-                Severity.HIGH,
-                "Tamper evidence: this file was built so "
-                "that analysis tools see something else than Android",
-            )
-        )
+        heading = ("Tamper evidence: this file was built so that analysis tools see "
+                   "something other than what Android sees")
+        lines.extend(paint.severity(Severity.HIGH, line)
+                     for line in wrap_lines(heading, paint.width, subsequent="  "))
         for item in app.tamper:
             where = f" (in {item.member})" if item.member else ""
             lines.append(wrap(f"- {item.id}{where}: {item.detail}", indent=2, width=paint.width))
