@@ -28,8 +28,9 @@ def summary_sentences(report: Report, label: str) -> tuple[str, ...]:
     """What ``report`` says about the app, in a few sentences a journalist can quote.
 
     Generated only from the report: its capabilities by reach level, its code evidence
-    (tracker SDKs, owners of the servers its strings name), its other findings, its
-    signature and its score. Names from the app are left as they are (formatters escape).
+    (tracker SDKs, owners of the servers its strings name), its tamper evidence, its
+    other findings, its signature and its score. Names from the app are left as they are
+    (formatters escape).
     """
     by_level: dict[str, list[str]] = {level.key: [] for level in REACH_LEVELS}
     background: list[str] = []
@@ -60,6 +61,13 @@ def summary_sentences(report: Report, label: str) -> tuple[str, ...]:
     if not report.capabilities:
         sentences.append(f"{label} reaches none of the capabilities the ruleset knows.")
     sentences.extend(_code_sentences(report))
+    tamper = sorted({item.id for item in report.app.tamper})
+    if tamper:
+        sentences.append(
+            "Its file was built or edited so that analysis tools may see something other than "
+            f"what Android sees ({_counted(len(report.app.tamper), 'sign', 'signs')} of "
+            f"tampering: {_and(tamper)})."
+        )
     others = [f for f in report.findings if not f.rule.startswith("capability.")]
     if others:
         counts = [

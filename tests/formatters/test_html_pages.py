@@ -33,6 +33,7 @@ from permaudit.model import (
     Severity,
     Signer,
     SigningInfo,
+    TamperEvidence,
 )
 from permaudit.model.code import CodeEvidence, HostHit, TrackerHit
 from permaudit.views.compare import compare, overview
@@ -119,6 +120,18 @@ def test_summary_names_trackers_and_server_owners() -> None:
     text = " ".join(view.summaries[0])
     assert "1 known tracker SDK: Tracker A." in text
     assert "Its code names servers of VK (RU)." in text
+
+
+def test_summary_says_when_the_file_was_tampered_with() -> None:
+    base = reports("max-26.19.2.apk").reports[0]
+    assert not any("tampering" in s for s in overview([base]).summaries[0])
+    tricks = (TamperEvidence(id="zip.crc_mismatch", detail="a"),
+              TamperEvidence(id="zip.crc_mismatch", detail="b"),
+              TamperEvidence(id="axml.invalid_after_root", detail="c"))
+    edited = replace(base, app=replace(base.app, tamper=tricks))
+    assert ("Its file was built or edited so that analysis tools may see something other "
+            "than what Android sees (3 signs of tampering: axml.invalid_after_root and "
+            "zip.crc_mismatch).") in overview([edited]).summaries[0]
 
 
 class Tags(HTMLParser):
