@@ -245,7 +245,7 @@ class CodeReader:
                 member=member,
             ))
             return
-        collector.tamper.extend(_located(read.evidence, path, entry, member))
+        collector.tamper.extend(_inside(read.evidence, path[: -len(entry.name)], member))
         collector.add_dex(path, read.data, member)
         del read
 
@@ -275,7 +275,7 @@ class CodeReader:
             except InputError as exc:
                 notes.append(f"{path}: nested archive not read ({exc.detail})")
                 return
-            self._collector.tamper.extend(_located(evidence, path, entry, member))
+            self._collector.tamper.extend(_inside(evidence, path[: -len(entry.name)], member))
             length = spool.tell()
             spool.seek(0)
             if spool.read(2) != b"PK":
@@ -338,13 +338,6 @@ class CodeReader:
         if read and empty:
             text += f"; {empty} other{'s' if empty > 1 else ''} with no DEX read"
         return text
-
-
-def _located(
-    evidence: tuple[TamperEvidence, ...], path: str, entry: ZipEntry, member: str | None
-) -> tuple[TamperEvidence, ...]:
-    """The tamper evidence of reading ``entry`` (its local header, flags, CRC) at ``path``."""
-    return _inside(evidence, path[: -len(entry.name)], member)
 
 
 def _inside(
